@@ -1,0 +1,28 @@
+//! Prove a voice judge's score in zero knowledge and check it on Ethereum.
+//!
+//! Stages, in order (each module's first doc line says input → output):
+//! 1. [`synthetic`] seed → the embedded default corpus (five real layouts, voice-like WAVs)
+//! 2. [`audio`]    WAV file → [`audio::Clip`] (3 s from 0.5 s, mono, 22 050 Hz)
+//! 3. [`mel`]      Clip → [`mel::Spectrogram`] (128 mel bands × 130 frames, dB, librosa's definitions)
+//! 4. [`dataset`]  corpora → [`dataset::ScanReport`] → [`dataset::Dataset`] → [`dataset::Split`] 80/10/10
+//!
+//! Every stage's errors name the file or value at fault and the fix; [`Error`] wraps them.
+
+pub mod synthetic;
+pub mod audio;
+pub mod mel;
+pub mod dataset;
+
+pub mod error;
+pub mod progress;
+
+pub use error::{Error, Result};
+
+/// Everything a notebook cell usually needs.
+pub mod prelude {
+    pub use crate::audio::{load_clip, Clip, ClipSpec};
+    pub use crate::dataset::{scan, Corpus, Dataset, Emotion, ScanReport, Split};
+    pub use crate::mel::{mel_db, MelSpec, Spectrogram};
+    pub use crate::synthetic::{write_corpus, SyntheticConfig};
+    pub use crate::{Error, Result};
+}
