@@ -180,7 +180,10 @@ pub fn decode_wav(path: &Path) -> Result<Decoded, AudioError> {
 
 fn classify(path: &Path, e: hound::Error) -> AudioError {
     match e {
-        hound::Error::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+        hound::Error::IoError(io)
+            if io.kind() == std::io::ErrorKind::UnexpectedEof
+                || io.to_string().contains("enough bytes") =>
+        {
             AudioError::Truncated {
                 path: path.to_owned(),
                 reason: "the data ends before the header says it should".into(),

@@ -1,0 +1,220 @@
+//! WAV decoding: every encoding hound reads gives the same features, and bad files give errors
+//! that name the file and the problem (issue 2, "Bad input").
+
+use std::f32::consts::PI;
+use std::path::{Path, PathBuf};
+
+use cryptoidol::audio::{load_clip, AudioError, ClipSpec};
+use cryptoidol::mel::{mel_db, MelSpec};
+
+fn tone(rate: u32, seconds: f32) -> Vec<f32> {
+    let n = (rate as f32 * seconds) as usize;
+    (0..n)
+        .map(|i| {
+            let t = i as f32 / rate as f32;
+            0.4 * (2.0 * PI * 220.0 * t).sin() + 0.2 * (2.0 * PI * 1330.0 * t).sin()
+        })
+        .collect()
+}
+
+fn write(path: &Path, rate: u32, channels: u16, bits: u16, float: bool, mono: &[f32]) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for &s in mono {
+        for _ in 0..channels {
+            if float {
+                w.write_sample(s).unwrap();
+            } else {
+                let max = ((1i64 << (bits - 1)) - 1) as f32;
+                w.write_sample((s * max).round() as i32).unwrap();
+            }
+        }
+    }
+    w.finalize().unwrap();
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn all_pcm_and_float_encodings_give_the_same_features() {
+    let dir = tmp();
+    let signal = tone(22_050, 3.6);
+    let reference = {
+        let p = dir.path().join("f32.wav");
+        write(&p, 22_050, 1, 32, true, &signal);
+        mel_db(
+            &load_clip(&p, &ClipSpec::tutorial()).unwrap(),
+            &MelSpec::librosa_default(),
+        )
+        .unwrap()
+    };
+    for (name, channels, bits, tol) in [
+        ("s16.wav", 1, 16, 0.05),
+        ("s24.wav", 1, 24, 0.01),
+        ("s32.wav", 1, 32, 0.01),
+        ("u8_stereo.wav", 2, 8, 3.0),
+        ("s16_stereo.wav", 2, 16, 0.05),
+    ] {
+        let p = dir.path().join(name);
+        write(&p, 22_050, channels, bits, false, &signal);
+        let clip = load_clip(&p, &ClipSpec::tutorial()).unwrap();
+        assert_eq!(clip.source_channels, channels);
+        let got = mel_db(&clip, &MelSpec::librosa_default()).unwrap();
+        // Compare cells well above the quantisation noise of the encoding.
+        let worst = got
+            .db
+            .iter()
+            .zip(&reference.db)
+            .filter(|(_, r)| **r > -40.0)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst <= tol, "{name}: worst |Δ| {worst} dB > {tol}");
+    }
+}
+
+#[test]
+fn window_is_cut_at_the_source_rate_and_resampled() {
+    let dir = tmp();
+    let p = dir.path().join("48k.wav");
+    write(&p, 48_000, 1, 16, false, &tone(48_000, 4.0));
+    let clip = load_clip(&p, &ClipSpec::tutorial()).unwrap();
+    assert_eq!(clip.sample_rate, 22_050);
+    assert_eq!(clip.samples.len(), 66_150);
+    let short = dir.path().join("short.wav");
+    write(&short, 16_000, 1, 16, false, &tone(16_000, 2.0));
+    let clip = load_clip(&short, &ClipSpec::tutorial()).unwrap();
+    // 1.5 s after the offset, resampled: ceil(24000 * 22050 / 16000).
+    assert_eq!(clip.samples.len(), 33_075);
+}
+
+fn err(path: &Path) -> AudioError {
+    load_clip(path, &ClipSpec::tutorial()).expect_err("bad input must be refused")
+}
+
+fn assert_names(e: &AudioError, path: &Path, needle: &str) {
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&path.display().to_string()),
+        "message does not name the file: {msg}"
+    );
+    assert!(
+        msg.to_lowercase().contains(needle),
+        "message lacks '{needle}': {msg}"
+    );
+}
+
+#[test]
+fn missing_file_is_an_io_error_naming_it() {
+    let p = PathBuf::from("/nonexistent/clip.wav");
+    let e = err(&p);
+    assert!(matches!(e, AudioError::Io { .. }), "{e:?}");
+    assert_names(&e, &p, "cannot read");
+}
+
+#[test]
+fn not_a_wav_is_refused() {
+    let dir = tmp();
+    let p = dir.path().join("notes.wav");
+    std::fs::write(&p, b"this is a text file, not audio at all").unwrap();
+    let e = err(&p);
+    assert!(matches!(e, AudioError::NotWav { .. }), "{e:?}");
+    assert_names(&e, &p, "not a readable wav");
+}
+
+#[test]
+fn truncated_wav_is_refused() {
+    let dir = tmp();
+    let p = dir.path().join("cut.wav");
+    write(&p, 22_050, 1, 16, false, &tone(22_050, 3.0));
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() / 2 + 1]).unwrap();
+    let e = err(&p);
+    assert!(matches!(e, AudioError::Truncated { .. }), "{e:?}");
+    assert_names(&e, &p, "truncated");
+}
+
+#[test]
+fn zero_length_wav_is_refused() {
+    let dir = tmp();
+    let p = dir.path().join("empty.wav");
+    write(&p, 16_000, 1, 16, false, &[]);
+    let e = err(&p);
+    assert!(matches!(e, AudioError::Empty { .. }), "{e:?}");
+    assert_names(&e, &p, "no audio");
+}
+
+#[test]
+fn clip_shorter_than_the_offset_is_refused() {
+    let dir = tmp();
+    let p = dir.path().join("blip.wav");
+    write(&p, 16_000, 1, 16, false, &tone(16_000, 0.3));
+    let e = err(&p);
+    assert!(matches!(e, AudioError::TooShort { .. }), "{e:?}");
+    assert_names(&e, &p, "shorter than the 0.5 s offset");
+}
+
+#[test]
+fn nan_and_inf_samples_are_refused() {
+    let dir = tmp();
+    for bad in [f32::NAN, f32::INFINITY] {
+        let p = dir.path().join("nan.wav");
+        let mut s = tone(22_050, 3.6);
+        s[30_000] = bad;
+        write(&p, 22_050, 1, 32, true, &s);
+        let e = err(&p);
+        assert!(
+            matches!(e, AudioError::NonFinite { frame: 30_000, .. }),
+            "{e:?}"
+        );
+        assert_names(&e, &p, "non-finite");
+    }
+}
+
+/// A 16-byte fmt chunk with the given format tag (6 = A-law, 3 = float) and bit depth.
+fn raw_wav(format_tag: u16, bits: u16, data: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&format_tag.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&8000u32.to_le_bytes());
+    v.extend_from_slice(&(8000 * bits as u32 / 8).to_le_bytes());
+    v.extend_from_slice(&(bits / 8).to_le_bytes());
+    v.extend_from_slice(&bits.to_le_bytes());
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    v.extend_from_slice(data);
+    v
+}
+
+#[test]
+fn unsupported_encodings_are_refused_with_the_supported_list() {
+    let dir = tmp();
+    for (name, tag, bits) in [("alaw.wav", 6u16, 8u16), ("f64.wav", 3, 64)] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, raw_wav(tag, bits, &vec![0u8; 8000 * bits as usize / 8])).unwrap();
+        let e = err(&p);
+        let msg = e.to_string();
+        assert!(msg.contains(&p.display().to_string()), "{msg}");
+        assert!(
+            matches!(
+                e,
+                AudioError::Unsupported { .. } | AudioError::NotWav { .. }
+            ),
+            "{name}: {e:?}"
+        );
+    }
+}
