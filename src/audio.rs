@@ -268,10 +268,12 @@ pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
     }
     RESAMPLERS.with(|cell| {
         let mut cache = cell.borrow_mut();
-        if !cache.contains_key(&(from, to)) {
-            cache.insert((from, to), CachedResampler::new(from, to)?);
-        }
-        let r = cache.get_mut(&(from, to)).expect("inserted above");
+        let r = match cache.entry((from, to)) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(CachedResampler::new(from, to)?)
+            }
+        };
         r.run(
             input,
             (input.len() as f64 * to as f64 / from as f64).ceil() as usize,

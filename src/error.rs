@@ -1,7 +1,10 @@
 //! The crate's error: one variant per stage, each displayed with its stage's name first so that
 //! a log line (or a notebook's stderr) says where the pipeline stopped.
 
-use crate::{audio::AudioError, dataset::DatasetError, mel::MelError, synthetic::SyntheticError};
+use crate::{
+    audio::AudioError, dataset::DatasetError, mel::MelError, model::ModelError, onnx::OnnxError,
+    plot::PlotError, synthetic::SyntheticError, train::TrainError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -13,6 +16,20 @@ pub enum Error {
     Mel(#[from] MelError),
     #[error("idol dataset: {0}")]
     Dataset(#[from] DatasetError),
+    #[error("idol model: {0}")]
+    Model(#[from] ModelError),
+    #[error("idol onnx: {0}")]
+    Onnx(#[from] OnnxError),
+    #[error("idol: cannot write {path}: {source}. Check that the folder is writable.")]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("idol plot: {0}")]
+    Plot(#[from] PlotError),
+    #[error("idol train: {0}")]
+    Train(#[from] TrainError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

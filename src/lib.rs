@@ -5,6 +5,8 @@
 //! 2. [`audio`]    WAV file → [`audio::Clip`] (3 s from 0.5 s, mono, 22 050 Hz)
 //! 3. [`mel`]      Clip → [`mel::Spectrogram`] (128 mel bands × 130 frames, dB, librosa's definitions)
 //! 4. [`dataset`]  corpora → [`dataset::ScanReport`] → [`dataset::Dataset`] → [`dataset::Split`] 80/10/10
+//! 5. [`model`], [`train`]  Split → [`model::Judge`] (judge.safetensors) + [`train::TrainReport`]
+//! 6. [`onnx`]     Judge → network.onnx + input.json / cal.json ([`onnx::InputData`]); ONNX → [`onnx::OnnxGraph`]
 //!
 //! Every stage's errors name the file or value at fault and the fix; [`Error`] wraps them.
 
@@ -12,6 +14,13 @@ pub mod synthetic;
 pub mod audio;
 pub mod mel;
 pub mod dataset;
+pub mod model;
+pub mod train;
+pub mod onnx;
+
+pub mod plot;
+pub mod steps;
+pub mod workspace;
 
 pub mod error;
 pub mod progress;
@@ -23,6 +32,10 @@ pub mod prelude {
     pub use crate::audio::{load_clip, Clip, ClipSpec};
     pub use crate::dataset::{scan, Corpus, Dataset, Emotion, ScanReport, Split};
     pub use crate::mel::{mel_db, MelSpec, Spectrogram};
+    pub use crate::onnx::{InputData, Key, OnnxGraph};
+    pub use crate::plot::Figure;
     pub use crate::synthetic::{write_corpus, SyntheticConfig};
-    pub use crate::{Error, Result};
+    pub use crate::train::{TrainConfig, TrainReport};
+    pub use crate::workspace::Workspace;
+    pub use crate::{steps, Error, Result};
 }

@@ -1,0 +1,227 @@
+//! Spectrogram → score: the judge, a candle model built from a `VarBuilder` with PyTorch's
+//! parameter names (`conv1.*`, `d1.*`, shared with the ONNX export and the safetensors file).
+//!
+//! `Conv2d(1→1, kernel 5, stride 4) → ReLU → flatten (31·32 = 992) → Linear(992→1) → Sigmoid`;
+//! `forward_with_key(key, x)` returns `(key, score)`: the key passes through untouched, which is
+//! what makes the submitter's address a public output of the proof.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{Conv2d, Conv2dConfig, Linear, Module, VarBuilder, VarMap};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Input spectrogram height (mel bands) and width (frames).
+pub const INPUT_H: usize = 128;
+pub const INPUT_W: usize = 130;
+pub const KERNEL: usize = 5;
+pub const STRIDE: usize = 4;
+/// Conv output size: ((128 − 5)/4 + 1) × ((130 − 5)/4 + 1) = 31 × 32.
+pub const CONV_H: usize = (INPUT_H - KERNEL) / STRIDE + 1;
+pub const CONV_W: usize = (INPUT_W - KERNEL) / STRIDE + 1;
+pub const FLAT: usize = CONV_H * CONV_W;
+
+/// The four parameter tensors, by the names PyTorch gives them.
+pub const PARAM_NAMES: [&str; 4] = ["conv1.weight", "conv1.bias", "d1.weight", "d1.bias"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: cannot read judge weights: {reason}. Train a judge first (`idol train`).")]
+    Load { path: String, reason: String },
+    #[error("{path}: tensor {name} has shape {got:?}, expected {expected:?}. The file holds a different model.")]
+    Shape {
+        path: String,
+        name: String,
+        expected: Vec<usize>,
+        got: Vec<usize>,
+    },
+    #[error("cannot write {path}: {reason}")]
+    Save { path: String, reason: String },
+    #[error("model computation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+/// The voice judge.
+pub struct Judge {
+    pub conv1: Conv2d,
+    pub d1: Linear,
+    varmap: VarMap,
+}
+
+/// The judge's parameters as plain numbers (for ONNX, quantisation and reports).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgeWeights {
+    /// `[1, 1, 5, 5]`, row-major.
+    pub conv_w: Vec<f32>,
+    pub conv_b: f32,
+    /// `[1, 992]`.
+    pub lin_w: Vec<f32>,
+    pub lin_b: f32,
+}
+
+impl Judge {
+    /// A fresh judge with PyTorch's default initialisation (`U(±1/√fan_in)` for the weights and
+    /// biases of both layers), drawn from a seeded RNG so training is reproducible.
+    pub fn new(seed: u64) -> Result<Self, ModelError> {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let conv1 = candle_nn::conv2d(1, 1, KERNEL, conv_config(), vb.pp("conv1"))?;
+        let d1 = candle_nn::linear(FLAT, 1, vb.pp("d1"))?;
+        let judge = Self { conv1, d1, varmap };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut uniform = |n: usize, fan_in: usize| -> Vec<f32> {
+            let b = 1.0 / (fan_in as f32).sqrt();
+            (0..n).map(|_| rng.gen_range(-b..b)).collect()
+        };
+        let w = JudgeWeights {
+            conv_w: uniform(KERNEL * KERNEL, KERNEL * KERNEL),
+            conv_b: uniform(1, KERNEL * KERNEL)[0],
+            lin_w: uniform(FLAT, FLAT),
+            lin_b: uniform(1, FLAT)[0],
+        };
+        judge.set_weights(&w)?;
+        Ok(judge)
+    }
+
+    /// A judge with the given parameters.
+    pub fn from_weights(w: &JudgeWeights) -> Result<Self, ModelError> {
+        let judge = Self::new(0)?;
+        judge.set_weights(w)?;
+        Ok(judge)
+    }
+
+    fn set_weights(&self, w: &JudgeWeights) -> Result<(), ModelError> {
+        let data = self.varmap.data().lock().unwrap_or_else(|p| p.into_inner());
+        let set = |name: &str, v: &[f32], shape: &[usize]| -> Result<(), ModelError> {
+            let var = data.get(name).expect("parameter registered in new()");
+            var.set(&Tensor::from_slice(v, shape, &Device::Cpu)?)?;
+            Ok(())
+        };
+        set("conv1.weight", &w.conv_w, &[1, 1, KERNEL, KERNEL])?;
+        set("conv1.bias", &[w.conv_b], &[1])?;
+        set("d1.weight", &w.lin_w, &[1, FLAT])?;
+        set("d1.bias", &[w.lin_b], &[1])?;
+        Ok(())
+    }
+
+    /// Scores for a batch `[B, 1, 128, 130]` → `[B, 1]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor, ModelError> {
+        // The stride-4 kernel never reaches the last 3 rows and last column (128 = 4·30 + 5 + 3,
+        // 130 = 4·31 + 5 + 1). Cropping them first gives the same result, and keeps candle's
+        // conv2d backward (a transposed convolution without output padding) shape-consistent.
+        let x = x.narrow(2, 0, (CONV_H - 1) * STRIDE + KERNEL)?.narrow(
+            3,
+            0,
+            (CONV_W - 1) * STRIDE + KERNEL,
+        )?;
+        let h = self.conv1.forward(&x)?.relu()?.flatten_from(1)?;
+        Ok(candle_nn::ops::sigmoid(&self.d1.forward(&h)?)?)
+    }
+
+    /// The tutorial's two-graph forward: `(key, x) → (key, score)`.
+    pub fn forward_with_key(
+        &self,
+        key: &Tensor,
+        x: &Tensor,
+    ) -> Result<(Tensor, Tensor), ModelError> {
+        Ok((key.clone(), self.forward(x)?))
+    }
+
+    /// Score of one spectrogram (`128 × 130` dB values, row-major).
+    pub fn score(&self, spectrogram: &[f32]) -> Result<f32, ModelError> {
+        let x = Tensor::from_slice(spectrogram, (1, 1, INPUT_H, INPUT_W), &Device::Cpu)?;
+        Ok(self.forward(&x)?.flatten_all()?.to_vec1::<f32>()?[0])
+    }
+
+    /// Trainable variables, in [`PARAM_NAMES`] order.
+    pub fn vars(&self) -> Vec<candle_core::Var> {
+        let data = self.varmap.data().lock().unwrap_or_else(|p| p.into_inner());
+        PARAM_NAMES.iter().map(|n| data[*n].clone()).collect()
+    }
+
+    /// Parameters as plain numbers.
+    pub fn weights(&self) -> Result<JudgeWeights, ModelError> {
+        let v = self.vars();
+        let flat = |i: usize| {
+            v[i].as_tensor()
+                .flatten_all()
+                .and_then(|t| t.to_vec1::<f32>())
+        };
+        Ok(JudgeWeights {
+            conv_w: flat(0)?,
+            conv_b: flat(1)?[0],
+            lin_w: flat(2)?,
+            lin_b: flat(3)?[0],
+        })
+    }
+
+    /// Write `judge.safetensors`.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ModelError> {
+        let path = path.as_ref();
+        self.varmap.save(path).map_err(|e| ModelError::Save {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Read `judge.safetensors`, checking every tensor's name and shape.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ModelError> {
+        let path = path.as_ref();
+        let p = path.display().to_string();
+        let tensors =
+            candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| ModelError::Load {
+                path: p.clone(),
+                reason: e.to_string(),
+            })?;
+        let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, ModelError> {
+            let t = tensors.get(name).ok_or_else(|| ModelError::Load {
+                path: p.clone(),
+                reason: format!("no tensor named {name}"),
+            })?;
+            if t.dims() != shape {
+                return Err(ModelError::Shape {
+                    path: p.clone(),
+                    name: name.into(),
+                    expected: shape.to_vec(),
+                    got: t.dims().to_vec(),
+                });
+            }
+            Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?)
+        };
+        let w = JudgeWeights {
+            conv_w: get("conv1.weight", &[1, 1, KERNEL, KERNEL])?,
+            conv_b: get("conv1.bias", &[1])?[0],
+            lin_w: get("d1.weight", &[1, FLAT])?,
+            lin_b: get("d1.bias", &[1])?[0],
+        };
+        Self::from_weights(&w)
+    }
+}
+
+fn conv_config() -> Conv2dConfig {
+    Conv2dConfig {
+        stride: STRIDE,
+        ..Default::default()
+    }
+}
+
+impl JudgeWeights {
+    /// The judge's forward pass in plain f64 arithmetic (a reference independent of candle).
+    pub fn score_f64(&self, x: &[f32]) -> f64 {
+        let mut logit = self.lin_b as f64;
+        for i in 0..CONV_H {
+            for j in 0..CONV_W {
+                let mut acc = self.conv_b as f64;
+                for ki in 0..KERNEL {
+                    for kj in 0..KERNEL {
+                        acc += self.conv_w[ki * KERNEL + kj] as f64
+                            * x[(i * STRIDE + ki) * INPUT_W + j * STRIDE + kj] as f64;
+                    }
+                }
+                logit += self.lin_w[i * CONV_W + j] as f64 * acc.max(0.0);
+            }
+        }
+        1.0 / (1.0 + (-logit).exp())
+    }
+}

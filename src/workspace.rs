@@ -1,0 +1,53 @@
+//! Folder → the file names of every artifact the tutorial writes, in one place, so the CLI,
+//! the notebooks and the tests never spell a path twice.
+
+use std::path::{Path, PathBuf};
+
+/// A folder holding the tutorial's artifacts (`artifacts/` by default).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workspace {
+    pub dir: PathBuf,
+}
+
+impl Workspace {
+    /// Use (and create) `dir`.
+    pub fn new(dir: impl AsRef<Path>) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir.as_ref())?;
+        Ok(Self {
+            dir: dir.as_ref().to_owned(),
+        })
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Where `idol voice-data --synthetic` writes when asked for this workspace.
+    pub fn data_root(&self) -> PathBuf {
+        self.file("data")
+    }
+    /// Trained judge weights.
+    pub fn judge(&self) -> PathBuf {
+        self.file("judge.safetensors")
+    }
+    /// Training history (JSON).
+    pub fn history(&self) -> PathBuf {
+        self.file("train_history.json")
+    }
+    /// Loss curve.
+    pub fn loss_plot(&self) -> PathBuf {
+        self.file("loss.png")
+    }
+    /// The exported model.
+    pub fn onnx(&self) -> PathBuf {
+        self.file("network.onnx")
+    }
+    /// One sample in EZKL's input format.
+    pub fn input(&self) -> PathBuf {
+        self.file("input.json")
+    }
+    /// Calibration samples (validation split) in EZKL's input format.
+    pub fn cal(&self) -> PathBuf {
+        self.file("cal.json")
+    }
+}
