@@ -199,6 +199,15 @@ impl Judge {
     }
 }
 
+impl std::fmt::Debug for Judge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Judge")
+            .field("conv1", &self.conv1)
+            .field("d1", &self.d1)
+            .finish()
+    }
+}
+
 fn conv_config() -> Conv2dConfig {
     Conv2dConfig {
         stride: STRIDE,

@@ -1,0 +1,193 @@
+//! `idol` end to end in temp folders: outputs, files, exit codes and error messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn idol(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_idol"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "idol failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "expected exit 1, stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+fn small_corpus(dir: &Path) {
+    let d = dir.to_str().unwrap();
+    ok(&idol(&[
+        "voice-data",
+        "--synthetic",
+        "--out",
+        d,
+        "--clips-per-cell",
+        "1",
+    ]));
+}
+
+#[test]
+fn voice_data_datasets_mel_and_plots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().to_str().unwrap();
+    small_corpus(tmp.path());
+    let json: serde_json::Value = serde_json::from_str(&ok(&idol(&["datasets", d]))).unwrap();
+    assert_eq!(json["total"], 122);
+    assert_eq!(json["counts"]["TESS"]["surprise"], 2);
+    assert_eq!(json["counts"].as_object().unwrap().len(), 5);
+    assert!(json["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["reason"].as_str().unwrap().contains("no samples")));
+
+    let wav = tmp.path().join("data/SAVEE/DC_h01.wav");
+    let mel: serde_json::Value =
+        serde_json::from_str(&ok(&idol(&["mel", wav.to_str().unwrap(), "--json"]))).unwrap();
+    assert_eq!(mel["shape"], serde_json::json!([1, 128, 130]));
+    assert_eq!(mel["db"].as_array().unwrap().len(), 128);
+    assert_eq!(mel["db"][0].as_array().unwrap().len(), 130);
+    let max = mel["db"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(max, 0.0, "ref = max puts the loudest cell at 0 dB");
+    assert!(ok(&idol(&["mel", wav.to_str().unwrap()])).contains("44100 Hz"));
+
+    let png = tmp.path().join("spec.png");
+    ok(&idol(&[
+        "plot",
+        "spectrogram",
+        wav.to_str().unwrap(),
+        "-O",
+        png.to_str().unwrap(),
+    ]));
+    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    let svg = tmp.path().join("labels.svg");
+    ok(&idol(&["plot", "labels", d, "-O", svg.to_str().unwrap()]));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.starts_with("<svg") && text.contains("surprise"),
+        "label histogram names the emotions"
+    );
+    let err = fails(&idol(&[
+        "plot",
+        "labels",
+        d,
+        "-O",
+        tmp.path().join("x.gif").to_str().unwrap(),
+    ]));
+    assert!(err.contains(".png or .svg"), "{err}");
+}
+
+#[test]
+fn train_writes_every_artifact() {
+    let tmp = tempfile::tempdir().unwrap();
+    small_corpus(tmp.path());
+    let out = tmp.path().join("ws");
+    let stdout = ok(&idol(&[
+        "train",
+        "--data",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--epochs",
+        "2",
+    ]));
+    assert!(stdout.contains("epoch  2/2"), "{stdout}");
+    for f in [
+        "judge.safetensors",
+        "train_history.json",
+        "loss.png",
+        "network.onnx",
+        "input.json",
+        "cal.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} written");
+    }
+    let input = cryptoidol::onnx::InputData::load(out.join("input.json")).unwrap();
+    assert_eq!(input.xs.len(), 1);
+    assert!(matches!(input.keys[0], cryptoidol::onnx::Key::Address(_)));
+    let cal = cryptoidol::onnx::InputData::load(out.join("cal.json")).unwrap();
+    assert!(!cal.xs.is_empty() && cal.xs.len() <= 100);
+    let history: cryptoidol::train::TrainReport =
+        serde_json::from_str(&std::fs::read_to_string(out.join("train_history.json")).unwrap())
+            .unwrap();
+    assert_eq!(history.history.len(), 2);
+    let loss = tmp.path().join("loss.svg");
+    ok(&idol(&[
+        "plot",
+        "loss",
+        out.join("train_history.json").to_str().unwrap(),
+        "-O",
+        loss.to_str().unwrap(),
+    ]));
+    assert!(std::fs::read_to_string(&loss)
+        .unwrap()
+        .contains("validation"));
+}
+
+#[test]
+fn bad_input_exits_1_with_the_file_and_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = fails(&idol(&[
+        "voice-data",
+        "--out",
+        tmp.path().to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("--synthetic") && err.contains("voice_data.sh"),
+        "{err}"
+    );
+    let err = fails(&idol(&[
+        "datasets",
+        tmp.path().join("nope").to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("nope") && err.contains("idol voice-data --synthetic"),
+        "{err}"
+    );
+    let txt = tmp.path().join("song.wav");
+    std::fs::write(&txt, "not audio").unwrap();
+    let err = fails(&idol(&["mel", txt.to_str().unwrap()]));
+    assert!(
+        err.contains("song.wav") && err.contains("not a readable WAV"),
+        "{err}"
+    );
+    let err = fails(&idol(&[
+        "train",
+        "--data",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        tmp.path().join("ws").to_str().unwrap(),
+    ]));
+    assert!(err.contains("no clips found"), "{err}");
+    let hist = tmp.path().join("h.json");
+    std::fs::write(&hist, "{\"broken\": true}").unwrap();
+    let err = fails(&idol(&["plot", "loss", hist.to_str().unwrap()]));
+    assert!(
+        err.contains("h.json") && err.contains("training history"),
+        "{err}"
+    );
+}
