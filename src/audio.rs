@@ -215,30 +215,169 @@ fn classify(path: &Path, e: hound::Error) -> AudioError {
 /// Load the judge's window of one WAV file: `librosa.load(path, offset, duration)` in Rust.
 pub fn load_clip(path: impl AsRef<Path>, spec: &ClipSpec) -> Result<Clip, AudioError> {
     let path = path.as_ref();
-    let decoded = decode_wav(path)?;
-    clip_from_decoded(path, decoded, spec)
+    let (decoded, start) = decode_window(path, spec)?;
+    cut_and_resample(path, decoded, start, spec)
 }
 
-/// Cut and resample already-decoded audio (shared by [`load_clip`] and tests).
+/// Decode only the frames of the tutorial's window (what [`load_clip`] needs), reading the PCM
+/// bytes in one block after hound has parsed and validated the header. Returns the audio from
+/// the window's start frame on, and that start frame.
+fn decode_window(path: &Path, spec: &ClipSpec) -> Result<(Decoded, usize), AudioError> {
+    use std::io::Read;
+    let mut reader = hound::WavReader::open(path).map_err(|e| classify(path, e))?;
+    let wav = reader.spec();
+    let bits = wav.bits_per_sample;
+    let supported = matches!(
+        (wav.sample_format, bits),
+        (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 8 | 16 | 24 | 32)
+    );
+    if wav.channels == 0 || wav.sample_rate == 0 || !supported {
+        // Let the general decoder produce the precise error.
+        return decode_wav(path).map(|d| (d, 0));
+    }
+    let channels = wav.channels as usize;
+    let frames = reader.duration() as usize;
+    if frames == 0 {
+        return Err(AudioError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    let sr = wav.sample_rate as f64;
+    let start = ((sr * spec.offset_s).round() as usize).min(frames);
+    let want = ((sr * spec.duration_s).round() as usize).min(frames - start);
+    // Check the first frame through hound's own sample reader after the same seek, so that
+    // a container layout our block read does not understand falls back to hound's path.
+    reader
+        .seek(start as u32)
+        .map_err(|e| classify(path, hound::Error::IoError(e)))?;
+    let probe: Option<i64> = match wav.sample_format {
+        hound::SampleFormat::Float => reader
+            .samples::<f32>()
+            .next()
+            .transpose()
+            .map_err(|e| classify(path, e))?
+            .map(|v| v.to_bits() as i64),
+        hound::SampleFormat::Int => reader
+            .samples::<i32>()
+            .next()
+            .transpose()
+            .map_err(|e| classify(path, e))?
+            .map(|v| v as i64),
+    };
+    reader
+        .seek(start as u32)
+        .map_err(|e| classify(path, hound::Error::IoError(e)))?;
+    let width = (bits / 8) as usize;
+    let mut bytes = vec![0u8; want * channels * width];
+    let mut inner = reader.into_inner();
+    let mut got = 0;
+    while got < bytes.len() {
+        match inner.read(&mut bytes[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(AudioError::Io {
+                    path: path.to_owned(),
+                    source: e,
+                })
+            }
+        }
+    }
+    if got < bytes.len() {
+        return Err(AudioError::Truncated {
+            path: path.to_owned(),
+            reason: format!(
+                "the header promises {frames} frames but the data ends {} bytes early",
+                bytes.len() - got
+            ),
+        });
+    }
+    let scale = 1.0 / (1u64 << (bits - 1)) as f64;
+    let raw: Vec<f32> = match (wav.sample_format, width) {
+        (hound::SampleFormat::Float, 4) => bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        (_, 1) => bytes
+            .iter()
+            .map(|&b| ((b as i32 - 128) as f64 * scale) as f32)
+            .collect(),
+        (_, 2) => bytes
+            .chunks_exact(2)
+            .map(|b| (i16::from_le_bytes([b[0], b[1]]) as f64 * scale) as f32)
+            .collect(),
+        (_, 3) => bytes
+            .chunks_exact(3)
+            .map(|b| ((i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f64 * scale) as f32)
+            .collect(),
+        (_, _) => bytes
+            .chunks_exact(4)
+            .map(|b| (i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64 * scale) as f32)
+            .collect(),
+    };
+    let first = match wav.sample_format {
+        hound::SampleFormat::Float => raw.first().map(|v| v.to_bits() as i64),
+        hound::SampleFormat::Int => raw.first().map(|v| (*v as f64 / scale).round() as i64),
+    };
+    if probe != first {
+        return decode_wav(path).map(|d| (d, start));
+    }
+    if let Some((i, v)) = raw.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(AudioError::NonFinite {
+            path: path.to_owned(),
+            frame: start + i / channels,
+            value: *v,
+        });
+    }
+    let mono = if channels == 1 {
+        raw
+    } else {
+        raw.chunks_exact(channels)
+            .map(|f| f.iter().sum::<f32>() / channels as f32)
+            .collect()
+    };
+    Ok((
+        Decoded {
+            sample_rate: wav.sample_rate,
+            channels: wav.channels,
+            mono,
+        },
+        start,
+    ))
+}
+
+/// Cut and resample already-decoded (whole-file) audio.
 pub fn clip_from_decoded(
     path: &Path,
     decoded: Decoded,
     spec: &ClipSpec,
 ) -> Result<Clip, AudioError> {
+    cut_and_resample(path, decoded, 0, spec)
+}
+
+/// `decoded.mono` starts at file frame `first_frame`; cut the window and resample it.
+fn cut_and_resample(
+    path: &Path,
+    decoded: Decoded,
+    first_frame: usize,
+    spec: &ClipSpec,
+) -> Result<Clip, AudioError> {
     let sr = decoded.sample_rate as f64;
     let start = (sr * spec.offset_s).round() as usize;
     let want = (sr * spec.duration_s).round() as usize;
-    if start >= decoded.mono.len() {
+    let total = first_frame + decoded.mono.len();
+    if start >= total {
         return Err(AudioError::TooShort {
             path: path.to_owned(),
-            seconds: decoded.mono.len() as f64 / sr,
+            seconds: total as f64 / sr,
             offset: spec.offset_s,
             min_len: spec.offset_s + 1.0 / sr.max(1.0) * 2048.0,
             end: spec.offset_s + spec.duration_s,
         });
     }
-    let end = (start + want).min(decoded.mono.len());
-    let window = &decoded.mono[start..end];
+    let end = (start + want).min(total);
+    let window = &decoded.mono[start - first_frame..end - first_frame];
     let samples = resample(window, decoded.sample_rate, spec.sample_rate).map_err(|reason| {
         AudioError::Resample {
             path: path.to_owned(),
