@@ -7,6 +7,8 @@
 //! 4. [`dataset`]  corpora → [`dataset::ScanReport`] → [`dataset::Dataset`] → [`dataset::Split`] 80/10/10
 //! 5. [`model`], [`train`]  Split → [`model::Judge`] (judge.safetensors) + [`train::TrainReport`]
 //! 6. [`onnx`]     Judge → network.onnx + input.json / cal.json ([`onnx::InputData`]); ONNX → [`onnx::OnnxGraph`]
+//! 7. [`quantize`] OnnxGraph → [`quantize::QuantizedJudge`] (fixed point; `forward_int` is the circuit's spec)
+//! 8. [`circuit`]  QuantizedJudge + trace + key → [`circuit::JudgeCircuit`] (Halo2, 3 advice columns, 1 lookup)
 //!
 //! Every stage's errors name the file or value at fault and the fix; [`Error`] wraps them.
 
@@ -17,6 +19,8 @@ pub mod dataset;
 pub mod model;
 pub mod train;
 pub mod onnx;
+pub mod quantize;
+pub mod circuit;
 
 pub mod plot;
 pub mod steps;
