@@ -31,7 +31,10 @@
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
-use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance, Selector, TableColumn};
+use halo2_proofs::plonk::{
+    Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance,
+    Selector, TableColumn,
+};
 use halo2_proofs::poly::Rotation;
 
 use crate::quantize::{QuantizedJudge, Trace};
@@ -77,7 +80,10 @@ impl CircuitShape {
         if g.pads.iter().any(|&p| p > 0) {
             for r in 0..uh {
                 for c in 0..uw {
-                    let inside = r >= g.pads[0] && r - g.pads[0] < g.in_h && c >= g.pads[1] && c - g.pads[1] < g.in_w;
+                    let inside = r >= g.pads[0]
+                        && r - g.pads[0] < g.in_h
+                        && c >= g.pads[1]
+                        && c - g.pads[1] < g.in_w;
                     if !inside {
                         padding_rows.push(r * uw + c);
                     }
@@ -172,27 +178,56 @@ pub struct JudgeConfig {
 pub enum Tamper {
     None,
     /// Add `delta` to input cell `row` (changes the conv output the limbs must match).
-    Input { row: usize, delta: i64 },
+    Input {
+        row: usize,
+        delta: i64,
+    },
     /// Flip the sign bit of window `n` (a wrong ReLU).
-    Sign { window: usize },
+    Sign {
+        window: usize,
+    },
     /// Set the sign bit of window `n` to 2 (not a bit).
-    SignNotBit { window: usize },
+    SignNotBit {
+        window: usize,
+    },
     /// Add `delta` to magnitude limb `limb` of window `n`.
-    Limb { window: usize, limb: usize, delta: i64 },
+    Limb {
+        window: usize,
+        limb: usize,
+        delta: i64,
+    },
     /// Replace window `n`'s top limb by `value` and lower the one below so |c| is unchanged.
-    LimbOutOfRange { window: usize, value: i64 },
+    LimbOutOfRange {
+        window: usize,
+        value: i64,
+    },
     /// Add `delta` to window `n`'s accumulator output.
-    Acc { window: usize, delta: i64 },
+    Acc {
+        window: usize,
+        delta: i64,
+    },
     /// Break the copy of the accumulator between windows `n−1` and `n`.
-    AccCopy { window: usize, delta: i64 },
+    AccCopy {
+        window: usize,
+        delta: i64,
+    },
     /// Add `delta` to sigmoid remainder limb `limb`.
-    Remainder { limb: usize, delta: i64 },
+    Remainder {
+        limb: usize,
+        delta: i64,
+    },
     /// Move the sigmoid index by `delta` (and the remainder to keep the split valid).
-    Index { delta: i64 },
+    Index {
+        delta: i64,
+    },
     /// Report another score than the table gives.
-    Score { delta: i64 },
+    Score {
+        delta: i64,
+    },
     /// Put `delta` into a padding cell (padded models only).
-    Padding { delta: i64 },
+    Padding {
+        delta: i64,
+    },
 }
 
 /// The circuit: the judge's fixed weights (in `shape`), one input's trace, and the key.
@@ -208,12 +243,20 @@ pub struct JudgeCircuit {
 impl JudgeCircuit {
     /// A circuit for key generation (no witness).
     pub fn keygen(q: &QuantizedJudge) -> Self {
-        Self { shape: CircuitShape::new(q), lin_w: q.lin_w.clone(), witness: None, tamper: Tamper::None }
+        Self {
+            shape: CircuitShape::new(q),
+            lin_w: q.lin_w.clone(),
+            witness: None,
+            tamper: Tamper::None,
+        }
     }
 
     /// A circuit proving `trace` with `key` as the submitter's key.
     pub fn new(q: &QuantizedJudge, trace: Trace, key: Fr) -> Self {
-        Self { witness: Some((trace, key)), ..Self::keygen(q) }
+        Self {
+            witness: Some((trace, key)),
+            ..Self::keygen(q)
+        }
     }
 
     /// Public instances: `[key, score]`.
@@ -235,7 +278,11 @@ impl Circuit<Fr> for JudgeCircuit {
     type Params = CircuitShape;
 
     fn without_witnesses(&self) -> Self {
-        Self { witness: None, tamper: Tamper::None, ..self.clone() }
+        Self {
+            witness: None,
+            tamper: Tamper::None,
+            ..self.clone()
+        }
     }
 
     fn params(&self) -> CircuitShape {
@@ -260,7 +307,11 @@ impl Circuit<Fr> for JudgeCircuit {
         let q_pad = meta.selector();
         let q_range = meta.complex_selector();
         let q_sigmoid = meta.complex_selector();
-        let (t_tag, t_a, t_b) = (meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column());
+        let (t_tag, t_a, t_b) = (
+            meta.lookup_table_column(),
+            meta.lookup_table_column(),
+            meta.lookup_table_column(),
+        );
         let limb_base = pow2(shape.limb_bits);
 
         // Window n at row base: c = Σ w·x(base + ky·W + kx) + b must equal (1 − 2s)·|c| with |c|
@@ -271,7 +322,9 @@ impl Circuit<Fr> for JudgeCircuit {
             for ky in 0..shape.kernel[0] {
                 for kx in 0..shape.kernel[1] {
                     let rot = (ky * shape.width + kx) as i32;
-                    conv = conv + m.query_advice(x, Rotation(rot)) * fe(shape.conv_w[ky * shape.kernel[1] + kx] as i128);
+                    conv = conv
+                        + m.query_advice(x, Rotation(rot))
+                            * fe(shape.conv_w[ky * shape.kernel[1] + kx] as i128);
                 }
             }
             let mut mag = Expression::Constant(Fr::zero());
@@ -288,9 +341,15 @@ impl Circuit<Fr> for JudgeCircuit {
             Constraints::with_selector(
                 q,
                 [
-                    ("conv: Σw·x + b − (1 − 2s)·|c| = 0", conv - (one.clone() - s.clone() * Fr::from(2)) * mag.clone()),
+                    (
+                        "conv: Σw·x + b − (1 − 2s)·|c| = 0",
+                        conv - (one.clone() - s.clone() * Fr::from(2)) * mag.clone(),
+                    ),
                     ("sign: s·(1 − s) = 0", s.clone() * (one.clone() - s.clone())),
-                    ("relu+linear: acc_out − acc_in − v·(1 − s)·|c| = 0", acc_out - acc_in - v * (one - s) * mag),
+                    (
+                        "relu+linear: acc_out − acc_in − v·(1 − s)·|c| = 0",
+                        acc_out - acc_in - v * (one - s) * mag,
+                    ),
                 ],
             )
         });
@@ -318,7 +377,10 @@ impl Circuit<Fr> for JudgeCircuit {
             let idx = m.query_advice(limbs, Rotation(shape.rem_limbs as i32));
             Constraints::with_selector(
                 q,
-                [("logit: acc + d − idx·2^R − rem = 0", acc + Expression::Constant(fe(shape.lin_b)) - idx * pow2(shape.rem_bits) - rem)],
+                [(
+                    "logit: acc + d − idx·2^R − rem = 0",
+                    acc + Expression::Constant(fe(shape.lin_b)) - idx * pow2(shape.rem_bits) - rem,
+                )],
             )
         });
         // One lookup argument, tagged: (1, limb, 0) for range checks, (2, idx, σ) for the sigmoid.
@@ -328,12 +390,30 @@ impl Circuit<Fr> for JudgeCircuit {
             let b = m.query_advice(limbs, Rotation(0));
             let c = m.query_advice(state, Rotation(0));
             vec![
-                (qr.clone() * Fr::from(TAG_RANGE) + qs.clone() * Fr::from(TAG_SIGMOID), t_tag),
+                (
+                    qr.clone() * Fr::from(TAG_RANGE) + qs.clone() * Fr::from(TAG_SIGMOID),
+                    t_tag,
+                ),
                 ((qr + qs.clone()) * b, t_a),
                 (qs * c, t_b),
             ]
         });
-        JudgeConfig { x, limbs, state, lin_w, instance, q_window, q_first, q_final, q_pad, q_range, q_sigmoid, t_tag, t_a, t_b }
+        JudgeConfig {
+            x,
+            limbs,
+            state,
+            lin_w,
+            instance,
+            q_window,
+            q_first,
+            q_final,
+            q_pad,
+            q_range,
+            q_sigmoid,
+            t_tag,
+            t_a,
+            t_b,
+        }
     }
 
     fn synthesize(&self, cfg: JudgeConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
@@ -354,7 +434,11 @@ impl Circuit<Fr> for JudgeCircuit {
                     put(TAG_RANGE, Fr::from(v), Fr::zero())?;
                 }
                 for (i, &s) in shape.sigmoid.iter().enumerate() {
-                    put(TAG_SIGMOID, fe((shape.sigmoid_lo + i as i64) as i128), fe(s as i128))?;
+                    put(
+                        TAG_SIGMOID,
+                        fe((shape.sigmoid_lo + i as i64) as i128),
+                        fe(s as i128),
+                    )?;
                 }
                 Ok(())
             },
@@ -363,8 +447,16 @@ impl Circuit<Fr> for JudgeCircuit {
         let witness = self.witness.as_ref();
         let tamper = self.tamper;
         let limb_mask = (1i128 << shape.limb_bits) - 1;
-        let split = |v: u128, n: usize| -> Vec<i64> { (0..n).map(|i| ((v >> (i as u32 * shape.limb_bits)) as i128 & limb_mask) as i64).collect() };
-        let val = |f: &dyn Fn(&(Trace, Fr)) -> Fr| -> Value<Fr> { witness.map(|w| Value::known(f(w))).unwrap_or_else(Value::unknown) };
+        let split = |v: u128, n: usize| -> Vec<i64> {
+            (0..n)
+                .map(|i| ((v >> (i as u32 * shape.limb_bits)) as i128 & limb_mask) as i64)
+                .collect()
+        };
+        let val = |f: &dyn Fn(&(Trace, Fr)) -> Fr| -> Value<Fr> {
+            witness
+                .map(|w| Value::known(f(w)))
+                .unwrap_or_else(Value::unknown)
+        };
 
         let (key_cell, score_cell) = layouter.assign_region(
             || "judge",
@@ -375,7 +467,9 @@ impl Circuit<Fr> for JudgeCircuit {
                     let v = val(&|(t, _)| {
                         let d = match tamper {
                             Tamper::Input { row, delta } if row == r => delta,
-                            Tamper::Padding { delta } if shape.padding_rows.first() == Some(&r) => delta,
+                            Tamper::Padding { delta } if shape.padding_rows.first() == Some(&r) => {
+                                delta
+                            }
                             _ => 0,
                         };
                         fe((t.x[r] + d) as i128)
@@ -400,7 +494,11 @@ impl Circuit<Fr> for JudgeCircuit {
                     match tamper {
                         Tamper::Sign { window } if window == n => sign = 1 - sign,
                         Tamper::SignNotBit { window } if window == n => sign = 2,
-                        Tamper::Limb { window, limb, delta } if window == n => limbs[limb] += delta,
+                        Tamper::Limb {
+                            window,
+                            limb,
+                            delta,
+                        } if window == n => limbs[limb] += delta,
                         Tamper::LimbOutOfRange { window, value } if window == n => {
                             let top = shape.conv_limbs - 1;
                             let diff = value - limbs[top];
@@ -437,14 +535,22 @@ impl Circuit<Fr> for JudgeCircuit {
                 // Final stage.
                 let f = shape.final_row();
                 cfg.q_final.enable(&mut region, f)?;
-                let acc = region.assign_advice(cfg.state, f, val(&|(t, _)| fe(*t.acc.last().expect("windows"))));
+                let acc = region.assign_advice(
+                    cfg.state,
+                    f,
+                    val(&|(t, _)| fe(*t.acc.last().expect("windows"))),
+                );
                 region.constrain_equal(prev_out.expect("at least one window"), acc.cell());
                 let (mut idx, mut rem) = witness.map(|(t, _)| (t.idx, t.rem)).unwrap_or((0, 0));
                 if let Tamper::Index { delta } = tamper {
                     idx += delta;
                     rem -= (delta as i128) << shape.rem_bits;
                 }
-                let mut rem_limbs = if rem >= 0 { split(rem as u128, shape.rem_limbs) } else { vec![0; shape.rem_limbs] };
+                let mut rem_limbs = if rem >= 0 {
+                    split(rem as u128, shape.rem_limbs)
+                } else {
+                    vec![0; shape.rem_limbs]
+                };
                 if rem < 0 {
                     // Out-of-range remainder (tampered): write its field value into limb 0.
                     rem_limbs[0] = i64::MIN;
@@ -454,7 +560,11 @@ impl Circuit<Fr> for JudgeCircuit {
                 }
                 for (i, &l) in rem_limbs.iter().enumerate() {
                     cfg.q_range.enable(&mut region, f + i)?;
-                    let v = if l == i64::MIN { val(&|_| fe(rem)) } else { val(&|_| fe(l as i128)) };
+                    let v = if l == i64::MIN {
+                        val(&|_| fe(rem))
+                    } else {
+                        val(&|_| fe(l as i128))
+                    };
                     region.assign_advice(cfg.limbs, f + i, v);
                 }
                 let s = f + shape.rem_limbs;
@@ -463,7 +573,14 @@ impl Circuit<Fr> for JudgeCircuit {
                 let score = region.assign_advice(
                     cfg.state,
                     s,
-                    val(&|(t, _)| fe((t.score_q + if let Tamper::Score { delta } = tamper { delta } else { 0 }) as i128)),
+                    val(&|(t, _)| {
+                        fe((t.score_q
+                            + if let Tamper::Score { delta } = tamper {
+                                delta
+                            } else {
+                                0
+                            }) as i128)
+                    }),
                 );
                 let key = region.assign_advice(cfg.state, s + 1, val(&|(_, k)| *k));
                 Ok((key.cell(), score.cell()))

@@ -3,7 +3,8 @@
 
 use crate::{
     audio::AudioError, dataset::DatasetError, mel::MelError, model::ModelError, onnx::OnnxError,
-    plot::PlotError, synthetic::SyntheticError, train::TrainError,
+    plot::PlotError, prove::ProveError, quantize::QuantizeError, settings::SettingsError,
+    srs::SrsError, synthetic::SyntheticError, train::TrainError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,14 @@ pub enum Error {
     },
     #[error("idol plot: {0}")]
     Plot(#[from] PlotError),
+    #[error("idol settings: {0}")]
+    Settings(#[from] SettingsError),
+    #[error("idol quantize: {0}")]
+    Quantize(#[from] QuantizeError),
+    #[error("idol srs: {0}")]
+    Srs(#[from] SrsError),
+    #[error("idol prove: {0}")]
+    Prove(#[from] ProveError),
     #[error("idol train: {0}")]
     Train(#[from] TrainError),
 }

@@ -8,7 +8,9 @@
 //! 5. [`model`], [`train`]  Split → [`model::Judge`] (judge.safetensors) + [`train::TrainReport`]
 //! 6. [`onnx`]     Judge → network.onnx + input.json / cal.json ([`onnx::InputData`]); ONNX → [`onnx::OnnxGraph`]
 //! 7. [`quantize`] OnnxGraph → [`quantize::QuantizedJudge`] (fixed point; `forward_int` is the circuit's spec)
+//!    [`settings`] ONNX + cal.json → [`settings::Settings`] (settings.json): scales, ranges, rows
 //! 8. [`circuit`]  QuantizedJudge + trace + key → [`circuit::JudgeCircuit`] (Halo2, 3 advice columns, 1 lookup)
+//! 9. [`srs`], [`prove`]  → kzg<k>.srs, pk.key, vk.key, witness.json, mock report, proof.json, verdict
 //!
 //! Every stage's errors name the file or value at fault and the fix; [`Error`] wraps them.
 
@@ -20,7 +22,10 @@ pub mod model;
 pub mod train;
 pub mod onnx;
 pub mod quantize;
+pub mod settings;
 pub mod circuit;
+pub mod srs;
+pub mod prove;
 
 pub mod plot;
 pub mod steps;

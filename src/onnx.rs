@@ -982,6 +982,14 @@ impl Key {
     }
 }
 
+/// The key as input.json writes it (`0x…` lower-case hex, or the number).
+pub fn key_to_string(k: &Key) -> String {
+    match k.to_json() {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
 /// The anvil/hardhat development account #0: the default submitter in examples and the demo.
 pub const DEFAULT_KEY: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 

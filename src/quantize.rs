@@ -42,11 +42,17 @@ impl ConvGeometry {
     }
     /// Padded input size.
     pub fn padded(&self) -> (usize, usize) {
-        (self.in_h + self.pads[0] + self.pads[2], self.in_w + self.pads[1] + self.pads[3])
+        (
+            self.in_h + self.pads[0] + self.pads[2],
+            self.in_w + self.pads[1] + self.pads[3],
+        )
     }
     /// Rows and columns of the padded input that some window reads.
     pub fn used(&self) -> (usize, usize) {
-        ((self.out_h() - 1) * self.stride[0] + self.kernel[0], (self.out_w() - 1) * self.stride[1] + self.kernel[1])
+        (
+            (self.out_h() - 1) * self.stride[0] + self.kernel[0],
+            (self.out_w() - 1) * self.stride[1] + self.kernel[1],
+        )
     }
 }
 
@@ -74,7 +80,11 @@ pub enum QuantizeError {
         bits: u32,
     },
     #[error("input {sample}: the logit {logit:.3} is outside the sigmoid table's range ±{range}. Recalibrate (`idol calibrate-settings`) with data like this input.")]
-    LogitOutOfRange { sample: usize, logit: f64, range: f64 },
+    LogitOutOfRange {
+        sample: usize,
+        logit: f64,
+        range: f64,
+    },
     #[error("input {sample} has {got} values, the model takes {expected} (1×{h}×{w})")]
     InputShape {
         sample: usize,
@@ -89,12 +99,25 @@ impl FloatJudge {
     /// Read the judge's parameters from a loaded ONNX graph (ours or a PyTorch export).
     pub fn from_graph(g: &OnnxGraph) -> Result<Self, QuantizeError> {
         let path = g.path.display().to_string();
-        let bad = |reason: String| QuantizeError::Shape { path: path.clone(), reason };
-        let x_input = g.inputs.get(1).ok_or_else(|| bad(format!("expected two inputs (key, spectrogram), found {}", g.inputs.len())))?;
+        let bad = |reason: String| QuantizeError::Shape {
+            path: path.clone(),
+            reason,
+        };
+        let x_input = g.inputs.get(1).ok_or_else(|| {
+            bad(format!(
+                "expected two inputs (key, spectrogram), found {}",
+                g.inputs.len()
+            ))
+        })?;
         let dims = &x_input.1;
         let (in_h, in_w) = match dims.as_slice() {
             [_, Some(1), Some(h), Some(w)] => (*h, *w),
-            other => return Err(bad(format!("spectrogram input '{}' must be [N,1,H,W], found {other:?}", x_input.0))),
+            other => {
+                return Err(bad(format!(
+                    "spectrogram input '{}' must be [N,1,H,W], found {other:?}",
+                    x_input.0
+                )))
+            }
         };
         let mut conv = None;
         let mut lin_w: Option<Vec<f64>> = None;
@@ -103,22 +126,57 @@ impl FloatJudge {
         for n in &g.nodes {
             let init = |i: usize| n.inputs.get(i).and_then(|name| g.initializers.get(name));
             match &n.op {
-                Op::Conv { kernel, strides, pads } => {
+                Op::Conv {
+                    kernel,
+                    strides,
+                    pads,
+                } => {
                     if conv.is_some() {
-                        return Err(bad(format!("node '{}': a second Conv layer is not supported yet", n.name)));
+                        return Err(bad(format!(
+                            "node '{}': a second Conv layer is not supported yet",
+                            n.name
+                        )));
                     }
-                    let w = init(1).ok_or_else(|| bad(format!("node '{}': conv weight is not an initializer", n.name)))?;
+                    let w = init(1).ok_or_else(|| {
+                        bad(format!(
+                            "node '{}': conv weight is not an initializer",
+                            n.name
+                        ))
+                    })?;
                     if w.dims[0] != 1 || w.dims[1] != 1 {
                         return Err(bad(format!("node '{}': conv weight {:?} has {} output and {} input channels; only 1→1 is supported yet", n.name, w.dims, w.dims[0], w.dims[1])));
                     }
                     let b = init(2).map(|b| b.data[0]).unwrap_or(0.0);
-                    conv = Some((ConvGeometry { in_h, in_w, kernel: *kernel, stride: *strides, pads: *pads }, w.data.clone(), b));
+                    conv = Some((
+                        ConvGeometry {
+                            in_h,
+                            in_w,
+                            kernel: *kernel,
+                            stride: *strides,
+                            pads: *pads,
+                        },
+                        w.data.clone(),
+                        b,
+                    ));
                 }
-                Op::Gemm { alpha, beta, trans_b, trans_a } => {
+                Op::Gemm {
+                    alpha,
+                    beta,
+                    trans_b,
+                    trans_a,
+                } => {
                     if *trans_a {
-                        return Err(bad(format!("node '{}': Gemm with transA is not supported", n.name)));
+                        return Err(bad(format!(
+                            "node '{}': Gemm with transA is not supported",
+                            n.name
+                        )));
                     }
-                    let w = init(1).ok_or_else(|| bad(format!("node '{}': Gemm weight is not an initializer", n.name)))?;
+                    let w = init(1).ok_or_else(|| {
+                        bad(format!(
+                            "node '{}': Gemm weight is not an initializer",
+                            n.name
+                        ))
+                    })?;
                     let out = if *trans_b { w.dims[0] } else { w.dims[1] };
                     if out != 1 {
                         return Err(bad(format!("node '{}': the linear layer has {out} outputs; the judge has one score", n.name)));
@@ -127,16 +185,29 @@ impl FloatJudge {
                     lin_b += init(2).map(|b| b.data[0] * beta).unwrap_or(0.0);
                 }
                 Op::MatMul => {
-                    let w = init(1).ok_or_else(|| bad(format!("node '{}': MatMul weight is not an initializer", n.name)))?;
+                    let w = init(1).ok_or_else(|| {
+                        bad(format!(
+                            "node '{}': MatMul weight is not an initializer",
+                            n.name
+                        ))
+                    })?;
                     if w.dims.len() != 2 || w.dims[1] != 1 {
-                        return Err(bad(format!("node '{}': MatMul weight {:?} must be [n, 1]", n.name, w.dims)));
+                        return Err(bad(format!(
+                            "node '{}': MatMul weight {:?} must be [n, 1]",
+                            n.name, w.dims
+                        )));
                     }
                     lin_w = Some(w.data.clone());
                 }
                 Op::Add => {
-                    let b = init(1).or_else(|| init(0)).ok_or_else(|| bad(format!("node '{}': Add must add a constant bias", n.name)))?;
+                    let b = init(1).or_else(|| init(0)).ok_or_else(|| {
+                        bad(format!("node '{}': Add must add a constant bias", n.name))
+                    })?;
                     if b.data.len() != 1 || lin_w.is_none() {
-                        return Err(bad(format!("node '{}': only the linear layer's scalar bias may be an Add", n.name)));
+                        return Err(bad(format!(
+                            "node '{}': only the linear layer's scalar bias may be an Add",
+                            n.name
+                        )));
                     }
                     lin_b += b.data[0];
                 }
@@ -150,9 +221,19 @@ impl FloatJudge {
             return Err(bad("no Sigmoid at the output".into()));
         }
         if lin_w.len() != geometry.outputs() {
-            return Err(bad(format!("the linear layer takes {} values but the conv gives {}", lin_w.len(), geometry.outputs())));
+            return Err(bad(format!(
+                "the linear layer takes {} values but the conv gives {}",
+                lin_w.len(),
+                geometry.outputs()
+            )));
         }
-        Ok(Self { geometry, conv_w, conv_b, lin_w, lin_b })
+        Ok(Self {
+            geometry,
+            conv_w,
+            conv_b,
+            lin_w,
+            lin_b,
+        })
     }
 
     /// Conv outputs (before ReLU) and the logit, in f64.
@@ -164,7 +245,9 @@ impl FloatJudge {
                 let mut acc = self.conv_b;
                 for ky in 0..g.kernel[0] {
                     for kx in 0..g.kernel[1] {
-                        if let Some(v) = padded_at(g, x, oy * g.stride[0] + ky, ox * g.stride[1] + kx) {
+                        if let Some(v) =
+                            padded_at(g, x, oy * g.stride[0] + ky, ox * g.stride[1] + kx)
+                        {
                             acc += self.conv_w[ky * g.kernel[1] + kx] * v as f64;
                         }
                     }
@@ -172,7 +255,12 @@ impl FloatJudge {
                 conv.push(acc);
             }
         }
-        let logit = self.lin_b + conv.iter().zip(&self.lin_w).map(|(c, w)| c.max(0.0) * w).sum::<f64>();
+        let logit = self.lin_b
+            + conv
+                .iter()
+                .zip(&self.lin_w)
+                .map(|(c, w)| c.max(0.0) * w)
+                .sum::<f64>();
         (conv, logit)
     }
 
@@ -276,7 +364,11 @@ impl QuantizedJudge {
             scales: scales.clone(),
             conv_w: f.conv_w.iter().map(|&w| q(w, scales.conv) as i64).collect(),
             conv_b: q(f.conv_b, scales.input + scales.conv) as i128,
-            lin_w: f.lin_w.iter().map(|&w| q(w, scales.linear) as i64).collect(),
+            lin_w: f
+                .lin_w
+                .iter()
+                .map(|&w| q(w, scales.linear) as i64)
+                .collect(),
             lin_b: q(f.lin_b, scales.input + scales.conv + scales.linear) as i128,
         }
     }
@@ -298,18 +390,54 @@ impl QuantizedJudge {
         (-half, half)
     }
 
-    /// Exact integer forward pass on one spectrogram (`in_h × in_w`, row-major), checking
-    /// every value against the ranges the circuit can prove. `sample` names the input in errors.
-    pub fn forward_int(&self, x: &[f32], sample: usize) -> Result<Trace, QuantizeError> {
+    /// Quantize one spectrogram (`in_h × in_w`, row-major) into the circuit's input cells: the
+    /// used region of the padded input, row-major.
+    pub fn quantize_spectrogram(
+        &self,
+        x: &[f32],
+        sample: usize,
+    ) -> Result<Vec<i64>, QuantizeError> {
         let g = &self.geometry;
         if x.len() != g.in_h * g.in_w {
-            return Err(QuantizeError::InputShape { sample, got: x.len(), expected: g.in_h * g.in_w, h: g.in_h, w: g.in_w });
+            return Err(QuantizeError::InputShape {
+                sample,
+                got: x.len(),
+                expected: g.in_h * g.in_w,
+                h: g.in_h,
+                w: g.in_w,
+            });
         }
         let (uh, uw) = g.used();
-        let xq: Vec<i64> = (0..uh)
+        Ok((0..uh)
             .flat_map(|r| (0..uw).map(move |c| (r, c)))
-            .map(|(r, c)| padded_at(g, x, r, c).map(|v| self.quantize_input(v)).unwrap_or(0))
-            .collect();
+            .map(|(r, c)| {
+                padded_at(g, x, r, c)
+                    .map(|v| self.quantize_input(v))
+                    .unwrap_or(0)
+            })
+            .collect())
+    }
+
+    /// Exact integer forward pass on one spectrogram, checking every value against the ranges
+    /// the circuit can prove. `sample` names the input in errors.
+    pub fn forward_int(&self, x: &[f32], sample: usize) -> Result<Trace, QuantizeError> {
+        let xq = self.quantize_spectrogram(x, sample)?;
+        self.forward_q(xq, sample)
+    }
+
+    /// The same from already-quantized input cells (as a witness file stores them).
+    pub fn forward_q(&self, xq: Vec<i64>, sample: usize) -> Result<Trace, QuantizeError> {
+        let g = &self.geometry;
+        let (uh, uw) = g.used();
+        if xq.len() != uh * uw {
+            return Err(QuantizeError::InputShape {
+                sample,
+                got: xq.len(),
+                expected: uh * uw,
+                h: uh,
+                w: uw,
+            });
+        }
         let s = &self.scales;
         let conv_bits = s.limb * s.conv_limbs;
         let mut conv = Vec::with_capacity(g.outputs());
@@ -325,7 +453,12 @@ impl QuantizedJudge {
                     }
                 }
                 if c.unsigned_abs() >> conv_bits != 0 {
-                    return Err(QuantizeError::OutOfRange { sample, what: "a conv output", value: c, bits: conv_bits });
+                    return Err(QuantizeError::OutOfRange {
+                        sample,
+                        what: "a conv output",
+                        value: c,
+                        bits: conv_bits,
+                    });
                 }
                 running += self.lin_w[conv.len()] as i128 * c.max(0);
                 conv.push(c);
@@ -339,10 +472,22 @@ impl QuantizedJudge {
         let (lo, hi) = self.sigmoid_index_range();
         if idx < lo as i128 || idx >= hi as i128 {
             let real = logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
-            return Err(QuantizeError::LogitOutOfRange { sample, logit: real, range: 2f64.powi(s.sigmoid_range_log2 as i32) });
+            return Err(QuantizeError::LogitOutOfRange {
+                sample,
+                logit: real,
+                range: 2f64.powi(s.sigmoid_range_log2 as i32),
+            });
         }
         let idx = idx as i64;
-        Ok(Trace { x: xq, conv, acc, logit, idx, rem, score_q: self.sigmoid_q(idx) })
+        Ok(Trace {
+            x: xq,
+            conv,
+            acc,
+            logit,
+            idx,
+            rem,
+            score_q: self.sigmoid_q(idx),
+        })
     }
 }
 

@@ -93,3 +93,86 @@ pub fn check_onnx<'a>(
 fn io(path: std::path::PathBuf, source: std::io::Error) -> Error {
     Error::Io { path, source }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Settings, SRS, keys, witness, mock, proof, verification
+
+use crate::prove::{self, MockReport, Model, Proof, Verdict, Witness};
+use crate::settings::{self, CalibrationReport, CalibrationTarget, Settings};
+use crate::srs::{self, Srs};
+
+/// gen_settings + calibrate_settings on the workspace's network.onnx and cal.json → settings.json.
+pub fn settings(
+    ws: &Workspace,
+    target: CalibrationTarget,
+) -> Result<(Settings, CalibrationReport)> {
+    let (s, graph) = settings::gen_settings(ws.onnx())?;
+    let cal = InputData::load(ws.cal())?;
+    let (s, report) = settings::calibrate_settings(&cal, &graph, &s, target)?;
+    s.save(ws.settings())?;
+    Ok((s, report))
+}
+
+/// The workspace's model (network.onnx + settings.json).
+pub fn model(ws: &Workspace) -> Result<Model> {
+    Model::load(ws.onnx(), ws.settings())
+}
+
+/// The workspace's SRS for the model's size, generated locally (insecure) if absent.
+pub fn srs(ws: &Workspace, model: &Model) -> Result<Srs> {
+    let k = model.k();
+    let path = ws.srs(k);
+    if path.is_file() {
+        return Ok(srs::load_srs(&path, k)?);
+    }
+    eprintln!("[srs] no {} yet: generating a local SRS of 2^{k} points (INSECURE: for tests and demos; use `idol get-srs` for a ceremony SRS)", path.display());
+    Ok(srs::gen_srs(k, &path)?)
+}
+
+/// Keys for the workspace's model → pk.key, vk.key.
+pub fn setup(ws: &Workspace) -> Result<prove::Keys> {
+    let model = model(ws)?;
+    let srs = srs(ws, &model)?;
+    eprintln!("[setup] keys for 2^{} rows ...", model.k());
+    let keys = prove::setup(&model, &srs)?;
+    prove::save_pk(&keys.pk, &model, ws.pk())?;
+    prove::save_vk(keys.pk.get_vk(), &model, ws.vk())?;
+    eprintln!("[setup] done in {:.2} s", keys.seconds);
+    Ok(keys)
+}
+
+/// Witness for input.json → witness.json.
+pub fn witness(ws: &Workspace) -> Result<Witness> {
+    let model = model(ws)?;
+    let (w, note) = prove::gen_witness(&model, &InputData::load(ws.input())?)?;
+    if let Some(n) = note {
+        eprintln!("{n}");
+    }
+    w.save(ws.witness())?;
+    Ok(w)
+}
+
+/// The mock prover on witness.json.
+pub fn mock(ws: &Workspace) -> Result<MockReport> {
+    prove::mock(&model(ws)?, &Witness::load(ws.witness())?)
+}
+
+/// A proof of witness.json → proof.json.
+pub fn prove(ws: &Workspace) -> Result<Proof> {
+    let model = model(ws)?;
+    let srs = srs(ws, &model)?;
+    let pk = prove::load_pk(ws.pk(), &model)?;
+    eprintln!("[prove] proving 2^{} rows ...", model.k());
+    let proof = prove::prove(&model, &Witness::load(ws.witness())?, &pk, &srs)?;
+    eprintln!("[prove] done in {:.2} s", proof.seconds);
+    proof.save(ws.proof())?;
+    Ok(proof)
+}
+
+/// Verify proof.json with vk.key.
+pub fn verify(ws: &Workspace) -> Result<Verdict> {
+    let model = model(ws)?;
+    let srs = srs(ws, &model)?;
+    let vk = prove::load_vk(ws.vk(), &model)?;
+    Ok(prove::verify(&Proof::load(ws.proof())?, &vk, &srs)?)
+}

@@ -50,4 +50,24 @@ impl Workspace {
     pub fn cal(&self) -> PathBuf {
         self.file("cal.json")
     }
+    /// Circuit settings.
+    pub fn settings(&self) -> PathBuf {
+        self.file("settings.json")
+    }
+    /// Local SRS for 2^k rows.
+    pub fn srs(&self, k: u32) -> PathBuf {
+        self.file(&crate::srs::srs_file_name(k))
+    }
+    pub fn pk(&self) -> PathBuf {
+        self.file("pk.key")
+    }
+    pub fn vk(&self) -> PathBuf {
+        self.file("vk.key")
+    }
+    pub fn witness(&self) -> PathBuf {
+        self.file("witness.json")
+    }
+    pub fn proof(&self) -> PathBuf {
+        self.file("proof.json")
+    }
 }

@@ -68,12 +68,160 @@ enum Command {
         #[command(subcommand)]
         figure: Figure,
     },
+    /// Make settings.json for a model with default scales (EZKL: gen-settings).
+    GenSettings {
+        #[command(flatten)]
+        ws: Ws,
+        #[arg(short = 'M', long)]
+        model: Option<PathBuf>,
+        /// Where to write settings.json.
+        #[arg(short = 'O', long = "settings-path")]
+        settings_path: Option<PathBuf>,
+    },
+    /// Choose scales and table ranges from calibration data (EZKL: calibrate-settings).
+    CalibrateSettings {
+        #[command(flatten)]
+        ws: Ws,
+        #[arg(short = 'M', long)]
+        model: Option<PathBuf>,
+        /// Calibration inputs (EZKL input format), default WORKSPACE/cal.json.
+        #[arg(short = 'D', long)]
+        data: Option<PathBuf>,
+        #[arg(short = 'O', long = "settings-path")]
+        settings_path: Option<PathBuf>,
+        /// `resources` (smallest table within 0.002 score error) or `accuracy` (finest table that fits).
+        #[arg(long, default_value = "resources")]
+        target: String,
+    },
+    /// Generate a local KZG SRS (INSECURE: for tests and demos).
+    GenSrs {
+        #[arg(long = "srs-path")]
+        srs_path: PathBuf,
+        #[arg(long)]
+        logrows: u32,
+    },
+    /// Download a ceremony KZG SRS, check its SHA-256 and cache it.
+    GetSrs {
+        #[command(flatten)]
+        ws: Ws,
+        /// Log2 of the size; default from settings.json.
+        #[arg(long)]
+        logrows: Option<u32>,
+        #[arg(long = "settings-path")]
+        settings_path: Option<PathBuf>,
+        /// URL template; `{k}` becomes the log2 size.
+        #[arg(long = "srs-url", default_value = cryptoidol::srs::DEFAULT_SRS_URL)]
+        srs_url: String,
+        /// Expected SHA-256 (hex) of the file; strongly recommended.
+        #[arg(long)]
+        sha256: Option<String>,
+        /// Cache folder (default: the workspace).
+        #[arg(long = "srs-dir")]
+        srs_dir: Option<PathBuf>,
+    },
+    /// Generate the proving and verifying keys (EZKL: setup).
+    Setup {
+        #[command(flatten)]
+        ws: Ws,
+        #[command(flatten)]
+        m: ModelArgs,
+        #[arg(long = "srs-path")]
+        srs_path: Option<PathBuf>,
+        #[arg(long = "pk-path")]
+        pk_path: Option<PathBuf>,
+        #[arg(long = "vk-path")]
+        vk_path: Option<PathBuf>,
+    },
+    /// Compute the witness for input.json (EZKL: gen-witness).
+    GenWitness {
+        #[command(flatten)]
+        ws: Ws,
+        #[command(flatten)]
+        m: ModelArgs,
+        #[arg(short = 'D', long)]
+        data: Option<PathBuf>,
+        #[arg(short = 'O', long)]
+        output: Option<PathBuf>,
+    },
+    /// Check every constraint with the mock prover (EZKL: mock).
+    Mock {
+        #[command(flatten)]
+        ws: Ws,
+        #[command(flatten)]
+        m: ModelArgs,
+        #[arg(short = 'W', long)]
+        witness: Option<PathBuf>,
+    },
+    /// Make a proof (EZKL: prove).
+    Prove {
+        #[command(flatten)]
+        ws: Ws,
+        #[command(flatten)]
+        m: ModelArgs,
+        #[arg(short = 'W', long)]
+        witness: Option<PathBuf>,
+        #[arg(long = "pk-path")]
+        pk_path: Option<PathBuf>,
+        #[arg(long = "proof-path")]
+        proof_path: Option<PathBuf>,
+        #[arg(long = "srs-path")]
+        srs_path: Option<PathBuf>,
+    },
+    /// Verify a proof (EZKL: verify).
+    Verify {
+        #[command(flatten)]
+        ws: Ws,
+        #[command(flatten)]
+        m: ModelArgs,
+        #[arg(long = "proof-path")]
+        proof_path: Option<PathBuf>,
+        #[arg(long = "vk-path")]
+        vk_path: Option<PathBuf>,
+        #[arg(long = "srs-path")]
+        srs_path: Option<PathBuf>,
+    },
     /// Run the whole tutorial on the embedded default data, writing every artifact to --dir.
     Demo {
         /// Workspace folder for data and artifacts.
         #[arg(long, default_value = "artifacts")]
         dir: PathBuf,
     },
+}
+
+/// The workspace folder whose file names are the defaults for every path flag.
+#[derive(clap::Args)]
+struct Ws {
+    /// Workspace folder (default file names: network.onnx, settings.json, pk.key, ...).
+    #[arg(long, default_value = "artifacts")]
+    dir: PathBuf,
+}
+
+/// The model a step needs: the ONNX file and its settings.
+#[derive(clap::Args)]
+struct ModelArgs {
+    #[arg(short = 'M', long)]
+    model: Option<PathBuf>,
+    #[arg(long = "settings-path")]
+    settings_path: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    fn load(&self, ws: &Workspace) -> anyhow::Result<cryptoidol::prove::Model> {
+        let onnx = self.model.clone().unwrap_or_else(|| ws.onnx());
+        let settings = self.settings_path.clone().unwrap_or_else(|| ws.settings());
+        Ok(cryptoidol::prove::Model::load(onnx, settings)?)
+    }
+}
+
+fn srs_for(
+    path: Option<PathBuf>,
+    ws: &Workspace,
+    model: &cryptoidol::prove::Model,
+) -> anyhow::Result<cryptoidol::srs::Srs> {
+    match path {
+        Some(p) => Ok(cryptoidol::srs::load_srs(p, model.k()).map_err(Error::from)?),
+        None => Ok(steps::srs(ws, model)?),
+    }
 }
 
 #[derive(Subcommand)]
@@ -235,6 +383,193 @@ fn run(command: Command) -> anyhow::Result<()> {
             fig.save(&output).map_err(Error::from)?;
             println!("wrote {}", output.display());
         }
+        Command::GenSettings {
+            ws,
+            model,
+            settings_path,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let (s, _) = cryptoidol::settings::gen_settings(model.unwrap_or_else(|| ws.onnx()))?;
+            let out = settings_path.unwrap_or_else(|| ws.settings());
+            s.save(&out).map_err(Error::from)?;
+            println!("{s}\nwrote {}", out.display());
+        }
+        Command::CalibrateSettings {
+            ws,
+            model,
+            data,
+            settings_path,
+            target,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let target =
+                cryptoidol::settings::CalibrationTarget::parse(&target).map_err(Error::from)?;
+            let model = model.unwrap_or_else(|| ws.onnx());
+            let out = settings_path.unwrap_or_else(|| ws.settings());
+            let base = if out.is_file() {
+                cryptoidol::settings::Settings::load(&out).map_err(Error::from)?
+            } else {
+                cryptoidol::settings::gen_settings(&model)?.0
+            };
+            base.check_model(&out, &model).map_err(Error::from)?;
+            let graph = cryptoidol::onnx::OnnxGraph::load(&model).map_err(Error::from)?;
+            let cal = cryptoidol::onnx::InputData::load(data.unwrap_or_else(|| ws.cal()))
+                .map_err(Error::from)?;
+            let (s, _) = cryptoidol::settings::calibrate_settings(&cal, &graph, &base, target)
+                .map_err(Error::from)?;
+            s.save(&out).map_err(Error::from)?;
+            println!("{s}\nwrote {}", out.display());
+        }
+        Command::GenSrs { srs_path, logrows } => {
+            if !(1..=26).contains(&logrows) {
+                anyhow::bail!("--logrows {logrows} is out of range (1..=26)");
+            }
+            let t0 = std::time::Instant::now();
+            cryptoidol::srs::gen_srs(logrows, &srs_path).map_err(Error::from)?;
+            println!("wrote {} (2^{logrows} points, {:.1} s). INSECURE: its secret existed on this machine; use `idol get-srs` for a ceremony SRS.", srs_path.display(), t0.elapsed().as_secs_f64());
+        }
+        Command::GetSrs {
+            ws,
+            logrows,
+            settings_path,
+            srs_url,
+            sha256,
+            srs_dir,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let k = match logrows {
+                Some(k) => k,
+                None => {
+                    cryptoidol::settings::Settings::load(
+                        settings_path.unwrap_or_else(|| ws.settings()),
+                    )
+                    .map_err(Error::from)?
+                    .run_args
+                    .logrows
+                }
+            };
+            let dir = srs_dir.unwrap_or_else(|| ws.dir.clone());
+            if sha256.is_none() {
+                eprintln!("warning: no --sha256 given: the download cannot be checked against the ceremony's published hash");
+            }
+            let (srs, hash) = cryptoidol::srs::get_srs(&srs_url, k, sha256.as_deref(), &dir)
+                .map_err(Error::from)?;
+            println!("SRS for 2^{k} at {} (sha256 {hash})", srs.path.display());
+        }
+        Command::Setup {
+            ws,
+            m,
+            srs_path,
+            pk_path,
+            vk_path,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let model = m.load(&ws)?;
+            let srs = srs_for(srs_path, &ws, &model)?;
+            eprintln!("[setup] generating keys for 2^{} rows ...", model.k());
+            let keys = cryptoidol::prove::setup(&model, &srs)?;
+            let (pk, vk) = (
+                pk_path.unwrap_or_else(|| ws.pk()),
+                vk_path.unwrap_or_else(|| ws.vk()),
+            );
+            cryptoidol::prove::save_pk(&keys.pk, &model, &pk).map_err(Error::from)?;
+            cryptoidol::prove::save_vk(keys.pk.get_vk(), &model, &vk).map_err(Error::from)?;
+            println!(
+                "setup in {:.2} s: wrote {} ({:.1} MB) and {}",
+                keys.seconds,
+                pk.display(),
+                std::fs::metadata(&pk).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
+                vk.display()
+            );
+        }
+        Command::GenWitness {
+            ws,
+            m,
+            data,
+            output,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let model = m.load(&ws)?;
+            let input = cryptoidol::onnx::InputData::load(data.unwrap_or_else(|| ws.input()))
+                .map_err(Error::from)?;
+            let (w, note) = cryptoidol::prove::gen_witness(&model, &input)?;
+            if let Some(n) = note {
+                eprintln!("{n}");
+            }
+            let out = output.unwrap_or_else(|| ws.witness());
+            w.save(&out).map_err(Error::from)?;
+            println!(
+                "score {:.6} (float model {:.6}, |Δ| {:.1e}); key {}; wrote {}",
+                w.score,
+                w.float_score,
+                (w.score - w.float_score).abs(),
+                w.key,
+                out.display()
+            );
+        }
+        Command::Mock { ws, m, witness } => {
+            let ws = workspace(&ws.dir)?;
+            let model = m.load(&ws)?;
+            let w = cryptoidol::prove::Witness::load(witness.unwrap_or_else(|| ws.witness()))
+                .map_err(Error::from)?;
+            let report = cryptoidol::prove::mock(&model, &w)?;
+            println!("{report}");
+            if !report.satisfied {
+                anyhow::bail!(
+                    "the mock prover found {} failing constraints",
+                    report.failures.len()
+                );
+            }
+        }
+        Command::Prove {
+            ws,
+            m,
+            witness,
+            pk_path,
+            proof_path,
+            srs_path,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let model = m.load(&ws)?;
+            let srs = srs_for(srs_path, &ws, &model)?;
+            let pk = cryptoidol::prove::load_pk(pk_path.unwrap_or_else(|| ws.pk()), &model)
+                .map_err(Error::from)?;
+            let w = cryptoidol::prove::Witness::load(witness.unwrap_or_else(|| ws.witness()))
+                .map_err(Error::from)?;
+            eprintln!("[prove] proving 2^{} rows ...", model.k());
+            let proof = cryptoidol::prove::prove(&model, &w, &pk, &srs)?;
+            let out = proof_path.unwrap_or_else(|| ws.proof());
+            proof.save(&out).map_err(Error::from)?;
+            println!(
+                "proved score {:.6} for key {} in {:.2} s ({} bytes, {}); wrote {}",
+                proof.score,
+                proof.key,
+                proof.seconds,
+                proof.bytes().map(|b| b.len()).unwrap_or(0),
+                proof.protocol,
+                out.display()
+            );
+        }
+        Command::Verify {
+            ws,
+            m,
+            proof_path,
+            vk_path,
+            srs_path,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let model = m.load(&ws)?;
+            let srs = srs_for(srs_path, &ws, &model)?;
+            let vk = cryptoidol::prove::load_vk(vk_path.unwrap_or_else(|| ws.vk()), &model)
+                .map_err(Error::from)?;
+            let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
+                .map_err(Error::from)?;
+            let verdict = cryptoidol::prove::verify(&proof, &vk, &srs).map_err(Error::from)?;
+            println!("{verdict}");
+            if !verdict.valid {
+                anyhow::bail!("verification failed");
+            }
+        }
         Command::Demo { dir } => demo(&dir)?,
     }
     Ok(())
@@ -260,6 +595,32 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
         "   network.onnx round trip: max |Δscore| {:.1e}",
         outcome.onnx_max_diff
     );
+    println!("== 5. settings + calibration");
+    let (settings, _) = steps::settings(
+        &ws,
+        cryptoidol::settings::CalibrationTarget::Resources { max_error: 0.002 },
+    )?;
+    println!("{settings}");
+    println!("== 6. SRS, keys, witness, mock, proof, verify");
+    let keys = steps::setup(&ws)?;
+    println!("   setup {:.2} s", keys.seconds);
+    let w = steps::witness(&ws)?;
+    println!(
+        "   witness: score {:.6} (float {:.6}), key {}",
+        w.score, w.float_score, w.key
+    );
+    println!("   {}", steps::mock(&ws)?);
+    let proof = steps::prove(&ws)?;
+    println!(
+        "   proof: {} bytes in {:.2} s",
+        proof.bytes().map(|b| b.len()).unwrap_or(0),
+        proof.seconds
+    );
+    let verdict = steps::verify(&ws)?;
+    println!("   {verdict}");
+    if !verdict.valid {
+        anyhow::bail!("the demo's proof did not verify");
+    }
     println!(
         "== done in {:.1} s; artifacts in {}",
         t0.elapsed().as_secs_f64(),

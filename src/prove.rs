@@ -1,0 +1,681 @@
+//! Settings + ONNX ([`Model`]) + input → witness.json → mock report; with an SRS: pk.key and
+//! vk.key (`setup`), proof.json (`prove`) and a [`Verdict`] (`verify`).
+//!
+//! The proof system is fixed once here: Halo2 (halo2-axiom) with KZG commitments on BN254 and
+//! the SHPLONK multi-open argument.
+
+use std::fmt;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use halo2_proofs::dev::MockProver;
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::ff::PrimeField;
+use halo2_proofs::plonk::{
+    create_proof, keygen_pk, keygen_vk_custom, verify_proof, ProvingKey, VerifyingKey,
+};
+use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_proofs::transcript::{
+    Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
+};
+use halo2_proofs::SerdeFormat;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::circuit::{fe, CircuitShape, JudgeCircuit, Tamper};
+use crate::onnx::{InputData, Key, OnnxGraph};
+use crate::quantize::{FloatJudge, QuantizedJudge, Trace};
+use crate::settings::{hex, Settings};
+use crate::srs::Srs;
+
+/// Version of witness.json / proof.json / key files this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The protocol string written into proofs.
+pub const PROTOCOL: &str = "halo2-axiom/kzg-bn256/shplonk";
+pub const TRANSCRIPT: &str = "blake2b";
+const KEY_MAGIC: &[u8; 8] = b"IDOLKEY1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a {what} ({reason}). {fix}")]
+    Parse {
+        path: String,
+        what: &'static str,
+        reason: String,
+        fix: &'static str,
+    },
+    #[error("{path} was written by format {got}, this build reads {expected}: {fix}")]
+    Version {
+        path: String,
+        got: u32,
+        expected: u32,
+        fix: &'static str,
+    },
+    #[error("{path} belongs to another circuit (digest {got}, these settings and model give {expected}). Rerun `idol setup` with the same settings and model, or pass the matching key.")]
+    WrongCircuit {
+        path: String,
+        expected: String,
+        got: String,
+    },
+    #[error("the witness was made for another model or settings (digest {got}, expected {expected}). Rerun `idol gen-witness`.")]
+    WitnessMismatch { expected: String, got: String },
+    #[error("key generation failed: {0}")]
+    Keygen(String),
+    #[error("proving failed: {0}")]
+    Proving(String),
+    #[error("{0}")]
+    Input(String),
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> ProveError + '_ {
+    move |source| ProveError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// The model a proof is about: settings, the ONNX graph and its fixed-point version.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub settings: Settings,
+    pub graph: OnnxGraph,
+    pub float: FloatJudge,
+    pub quantized: QuantizedJudge,
+}
+
+impl Model {
+    /// Load `network.onnx` with its `settings.json`, checking they belong together.
+    pub fn load(onnx: impl AsRef<Path>, settings_path: impl AsRef<Path>) -> crate::Result<Self> {
+        let settings = Settings::load(settings_path.as_ref())?;
+        settings.check_model(settings_path.as_ref(), onnx.as_ref())?;
+        let graph = OnnxGraph::load(onnx.as_ref())?;
+        Self::new(settings, graph)
+    }
+
+    pub fn new(settings: Settings, graph: OnnxGraph) -> crate::Result<Self> {
+        let float = FloatJudge::from_graph(&graph)?;
+        let quantized = settings.quantized(&graph)?;
+        Ok(Self {
+            settings,
+            graph,
+            float,
+            quantized,
+        })
+    }
+
+    pub fn shape(&self) -> CircuitShape {
+        CircuitShape::new(&self.quantized)
+    }
+
+    pub fn k(&self) -> u32 {
+        self.settings.run_args.logrows.max(self.shape().min_k())
+    }
+
+    /// Digest binding keys and witnesses to this model + settings.
+    pub fn digest(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.settings.model_sha256.as_bytes());
+        h.update(serde_json::to_vec(&self.settings.scales).expect("scales serialise"));
+        h.update(self.k().to_le_bytes());
+        hex(&h.finalize())
+    }
+}
+
+/// The key as the field element the circuit carries, and a note when it cannot be an address.
+pub fn key_field(key: &Key, settings: &Settings) -> (Fr, Option<String>) {
+    match key {
+        Key::Address(a) => {
+            let mut v: u128 = 0;
+            let mut hi: u128 = 0;
+            for &b in &a[..4] {
+                hi = (hi << 8) | b as u128;
+            }
+            for &b in &a[4..] {
+                v = (v << 8) | b as u128;
+            }
+            (
+                Fr::from_u128(hi) * Fr::from_u128(1u128 << 64) * Fr::from_u128(1u128 << 64)
+                    + Fr::from_u128(v),
+                None,
+            )
+        }
+        Key::Number(f) => {
+            let q = (f * 2f64.powi(settings.float_key_scale as i32)).round();
+            (
+                fe(q as i128),
+                Some(format!(
+                    "note: the key {f} is a number (EZKL style); it is carried as round(key·2^{}) = {q} and cannot name an Ethereum address. Write the address as a \"0x…\" string in input.json to bind rewards to it.",
+                    settings.float_key_scale
+                )),
+            )
+        }
+    }
+}
+
+/// Field element as 0x-prefixed big-endian hex.
+pub fn fr_hex(v: &Fr) -> String {
+    let mut b = v.to_repr();
+    b.reverse();
+    format!("0x{}", hex(b.as_ref()))
+}
+
+pub fn fr_from_hex(s: &str) -> Option<Fr> {
+    let h = s.strip_prefix("0x")?;
+    if h.len() != 64 {
+        return None;
+    }
+    let mut b = [0u8; 32];
+    for i in 0..32 {
+        b[31 - i] = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Option::from(Fr::from_repr(b))
+}
+
+/// `witness.json`: the quantized input, the key and the outputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Witness {
+    pub format_version: u32,
+    pub circuit_digest: String,
+    /// The key as written in input.json (address hex or number).
+    pub key: serde_json::Value,
+    /// The key as a field element (public instance 0).
+    pub key_field: String,
+    /// Score at scale 2^output (public instance 1) and dequantized.
+    pub score_q: i64,
+    pub score: f64,
+    /// The float model's score on the same input.
+    pub float_score: f64,
+    pub logit: f64,
+    /// Quantized input cells (the private witness).
+    pub inputs: Vec<i64>,
+}
+
+impl Witness {
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ProveError> {
+        std::fs::write(
+            path.as_ref(),
+            serde_json::to_string(self).expect("witness serialises"),
+        )
+        .map_err(io(path.as_ref()))
+    }
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ProveError> {
+        load_json(
+            path.as_ref(),
+            "witness file",
+            "Make one with `idol gen-witness`.",
+        )
+    }
+    pub fn key_fr(&self) -> Result<Fr, ProveError> {
+        fr_from_hex(&self.key_field).ok_or_else(|| {
+            ProveError::Input(format!(
+                "witness key_field {} is not a field element",
+                self.key_field
+            ))
+        })
+    }
+}
+
+fn load_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+    fix: &'static str,
+) -> Result<T, ProveError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| ProveError::Parse {
+        path: p.clone(),
+        what,
+        reason: e.to_string(),
+        fix,
+    })?;
+    let got = v
+        .get("format_version")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| ProveError::Parse {
+            path: p.clone(),
+            what,
+            reason: "no format_version".into(),
+            fix,
+        })? as u32;
+    if got != FORMAT_VERSION {
+        return Err(ProveError::Version {
+            path: p,
+            got,
+            expected: FORMAT_VERSION,
+            fix,
+        });
+    }
+    serde_json::from_value(v).map_err(|e| ProveError::Parse {
+        path: p,
+        what,
+        reason: e.to_string(),
+        fix,
+    })
+}
+
+/// Witness for the first sample of `input` (EZKL's `gen_witness`). Also returns the note for a
+/// float key, if any.
+pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, Option<String>)> {
+    let x = input
+        .xs
+        .first()
+        .ok_or_else(|| ProveError::Input("input.json holds no sample".into()))?;
+    let key = input
+        .keys
+        .first()
+        .ok_or_else(|| ProveError::Input("input.json holds no key".into()))?;
+    let trace = model.quantized.forward_int(x, 0)?;
+    let (kf, note) = key_field(key, &model.settings);
+    let s = &model.settings.scales;
+    let logit = trace.logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
+    let key_json = match key {
+        Key::Address(_) => serde_json::Value::String(crate::onnx::key_to_string(key)),
+        Key::Number(v) => serde_json::json!(v),
+    };
+    Ok((
+        Witness {
+            format_version: FORMAT_VERSION,
+            circuit_digest: model.digest(),
+            key: key_json,
+            key_field: fr_hex(&kf),
+            score_q: trace.score_q,
+            score: trace.score(s),
+            float_score: model.float.score(x),
+            logit,
+            inputs: trace.x,
+        },
+        note,
+    ))
+}
+
+fn trace_of(model: &Model, w: &Witness) -> crate::Result<Trace> {
+    if w.circuit_digest != model.digest() {
+        return Err(ProveError::WitnessMismatch {
+            expected: model.digest(),
+            got: w.circuit_digest.clone(),
+        }
+        .into());
+    }
+    let t = model.quantized.forward_q(w.inputs.clone(), 0)?;
+    if t.score_q != w.score_q {
+        return Err(ProveError::Input(format!(
+            "the witness says score_q {} but its inputs give {}: the witness file was edited",
+            w.score_q, t.score_q
+        ))
+        .into());
+    }
+    Ok(t)
+}
+
+/// The circuit for a witness.
+pub fn circuit(model: &Model, w: &Witness) -> crate::Result<JudgeCircuit> {
+    Ok(JudgeCircuit::new(
+        &model.quantized,
+        trace_of(model, w)?,
+        w.key_fr()?,
+    ))
+}
+
+/// Result of the mock prover.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MockReport {
+    pub k: u32,
+    pub rows: usize,
+    pub satisfied: bool,
+    /// Human-readable failures (constraint or lookup name and place).
+    pub failures: Vec<String>,
+    pub seconds: f64,
+}
+
+impl fmt::Display for MockReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.satisfied {
+            write!(
+                f,
+                "mock proof: all constraints satisfied (2^{} rows, {} used) in {:.2} s",
+                self.k, self.rows, self.seconds
+            )
+        } else {
+            writeln!(
+                f,
+                "mock proof: {} constraint failures:",
+                self.failures.len()
+            )?;
+            for x in self.failures.iter().take(10) {
+                writeln!(f, "  {x}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Run the mock prover on a circuit with its instances.
+pub fn mock_circuit(
+    c: &JudgeCircuit,
+    k: u32,
+    instances: Vec<Fr>,
+) -> Result<MockReport, ProveError> {
+    let t0 = Instant::now();
+    let p =
+        MockProver::run(k, c, vec![instances]).map_err(|e| ProveError::Proving(e.to_string()))?;
+    let failures: Vec<String> = match p.verify() {
+        Ok(()) => vec![],
+        Err(fs) => fs.iter().map(|f| f.to_string()).collect(),
+    };
+    Ok(MockReport {
+        k,
+        rows: c.shape.witness_rows(),
+        satisfied: failures.is_empty(),
+        failures,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// EZKL's `mock`: check every constraint without a real proof.
+pub fn mock(model: &Model, w: &Witness) -> crate::Result<MockReport> {
+    let c = circuit(model, w)?;
+    let inst = c.instances();
+    Ok(mock_circuit(&c, model.k(), inst)?)
+}
+
+/// Proving and verifying keys.
+pub struct Keys {
+    pub pk: ProvingKey<G1Affine>,
+    pub seconds: f64,
+}
+
+/// EZKL's `setup`: keys for the model's circuit.
+pub fn setup(model: &Model, srs: &Srs) -> crate::Result<Keys> {
+    let t0 = Instant::now();
+    let c = JudgeCircuit::keygen(&model.quantized);
+    let vk =
+        keygen_vk_custom(&srs.params, &c, true).map_err(|e| ProveError::Keygen(e.to_string()))?;
+    let pk = keygen_pk(&srs.params, vk, &c).map_err(|e| ProveError::Keygen(e.to_string()))?;
+    Ok(Keys {
+        pk,
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+fn write_key(
+    path: &Path,
+    digest: &str,
+    write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<(), ProveError> {
+    let mut w = BufWriter::new(std::fs::File::create(path).map_err(io(path))?);
+    w.write_all(KEY_MAGIC).map_err(io(path))?;
+    w.write_all(digest.as_bytes()).map_err(io(path))?;
+    write(&mut w).map_err(io(path))?;
+    w.flush().map_err(io(path))
+}
+
+fn open_key(path: &Path, model: &Model) -> Result<BufReader<std::fs::File>, ProveError> {
+    let p = path.display().to_string();
+    let mut r = BufReader::new(std::fs::File::open(path).map_err(io(path))?);
+    let mut magic = [0u8; 8];
+    let mut digest = [0u8; 64];
+    if r.read_exact(&mut magic).is_err()
+        || &magic != KEY_MAGIC
+        || r.read_exact(&mut digest).is_err()
+    {
+        return Err(ProveError::Parse {
+            path: p,
+            what: "cryptoidol key file",
+            reason: "missing header".into(),
+            fix: "Make keys with `idol setup`.",
+        });
+    }
+    let got = String::from_utf8_lossy(&digest).into_owned();
+    if got != model.digest() {
+        return Err(ProveError::WrongCircuit {
+            path: p,
+            expected: model.digest(),
+            got,
+        });
+    }
+    Ok(r)
+}
+
+pub fn save_pk(
+    pk: &ProvingKey<G1Affine>,
+    model: &Model,
+    path: impl AsRef<Path>,
+) -> Result<(), ProveError> {
+    write_key(path.as_ref(), &model.digest(), |w| {
+        pk.write(w, SerdeFormat::RawBytes)
+    })
+}
+
+pub fn save_vk(
+    vk: &VerifyingKey<G1Affine>,
+    model: &Model,
+    path: impl AsRef<Path>,
+) -> Result<(), ProveError> {
+    write_key(path.as_ref(), &model.digest(), |w| {
+        vk.write(w, SerdeFormat::RawBytes)
+    })
+}
+
+pub fn load_pk(path: impl AsRef<Path>, model: &Model) -> Result<ProvingKey<G1Affine>, ProveError> {
+    let path = path.as_ref();
+    let mut r = open_key(path, model)?;
+    ProvingKey::read::<_, JudgeCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(|e| {
+        ProveError::Parse {
+            path: path.display().to_string(),
+            what: "proving key",
+            reason: e.to_string(),
+            fix: "Make keys with `idol setup`.",
+        }
+    })
+}
+
+pub fn load_vk(
+    path: impl AsRef<Path>,
+    model: &Model,
+) -> Result<VerifyingKey<G1Affine>, ProveError> {
+    let path = path.as_ref();
+    let mut r = open_key(path, model)?;
+    VerifyingKey::read::<_, JudgeCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(
+        |e| ProveError::Parse {
+            path: path.display().to_string(),
+            what: "verifying key",
+            reason: e.to_string(),
+            fix: "Make keys with `idol setup`.",
+        },
+    )
+}
+
+/// `proof.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proof {
+    pub format_version: u32,
+    pub protocol: String,
+    pub transcript: String,
+    /// Public instances, 0x big-endian field elements: `[key, score]`.
+    pub instances: Vec<String>,
+    pub key: serde_json::Value,
+    pub score_q: i64,
+    pub score: f64,
+    /// The proof bytes, 0x hex.
+    pub proof: String,
+    pub seconds: f64,
+}
+
+impl Proof {
+    pub fn bytes(&self) -> Result<Vec<u8>, ProveError> {
+        let h = self.proof.strip_prefix("0x").unwrap_or(&self.proof);
+        if h.len() % 2 != 0 {
+            return Err(ProveError::Input("proof hex has an odd length".into()));
+        }
+        (0..h.len())
+            .step_by(2)
+            .map(|i| {
+                u8::from_str_radix(&h[i..i + 2], 16)
+                    .map_err(|_| ProveError::Input("proof is not hex".into()))
+            })
+            .collect()
+    }
+    pub fn instance_frs(&self) -> Result<Vec<Fr>, ProveError> {
+        self.instances
+            .iter()
+            .map(|s| {
+                fr_from_hex(s).ok_or_else(|| {
+                    ProveError::Input(format!("instance {s} is not a field element"))
+                })
+            })
+            .collect()
+    }
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ProveError> {
+        std::fs::write(
+            path.as_ref(),
+            serde_json::to_string_pretty(self).expect("proof serialises"),
+        )
+        .map_err(io(path.as_ref()))
+    }
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ProveError> {
+        load_json(path.as_ref(), "proof file", "Make one with `idol prove`.")
+    }
+}
+
+/// EZKL's `prove`.
+pub fn prove(
+    model: &Model,
+    w: &Witness,
+    pk: &ProvingKey<G1Affine>,
+    srs: &Srs,
+) -> crate::Result<Proof> {
+    let c = circuit(model, w)?;
+    prove_circuit(&c, w, pk, srs)
+}
+
+/// Prove a (possibly tampered) circuit.
+pub fn prove_circuit(
+    c: &JudgeCircuit,
+    w: &Witness,
+    pk: &ProvingKey<G1Affine>,
+    srs: &Srs,
+) -> crate::Result<Proof> {
+    let t0 = Instant::now();
+    let inst = c.instances();
+    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        create_proof::<
+            KZGCommitmentScheme<Bn256>,
+            ProverSHPLONK<'_, Bn256>,
+            Challenge255<G1Affine>,
+            _,
+            Blake2bWrite<Vec<u8>, G1Affine, Challenge255<G1Affine>>,
+            _,
+        >(
+            &srs.params,
+            pk,
+            std::slice::from_ref(c),
+            &[&[&inst]],
+            rand_chacha::ChaCha20Rng::from_entropy(),
+            &mut transcript,
+        )
+    }));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(ProveError::Proving(e.to_string()).into()),
+        Err(_) => {
+            return Err(ProveError::Proving(
+                "the prover panicked (a key from another circuit or a witness that does not fit?)"
+                    .into(),
+            )
+            .into())
+        }
+    }
+    let bytes = transcript.finalize();
+    Ok(Proof {
+        format_version: FORMAT_VERSION,
+        protocol: PROTOCOL.into(),
+        transcript: TRANSCRIPT.into(),
+        instances: inst.iter().map(fr_hex).collect(),
+        key: w.key.clone(),
+        score_q: w.score_q,
+        score: w.score,
+        proof: format!("0x{}", hex(&bytes)),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// Outcome of verification.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub valid: bool,
+    /// Why not, when not.
+    pub reason: Option<String>,
+    pub seconds: f64,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.reason {
+            None => write!(f, "proof verified ({:.3} s)", self.seconds),
+            Some(r) => write!(f, "proof REJECTED: {r}"),
+        }
+    }
+}
+
+/// EZKL's `verify`: check a proof against the verifying key and its own public instances.
+pub fn verify(
+    proof: &Proof,
+    vk: &VerifyingKey<G1Affine>,
+    srs: &Srs,
+) -> Result<Verdict, ProveError> {
+    let t0 = Instant::now();
+    if proof.protocol != PROTOCOL || proof.transcript != TRANSCRIPT {
+        return Ok(Verdict {
+            valid: false,
+            reason: Some(format!(
+                "protocol {}/{} is not {PROTOCOL}/{TRANSCRIPT}",
+                proof.protocol, proof.transcript
+            )),
+            seconds: 0.0,
+        });
+    }
+    let bytes = proof.bytes()?;
+    let inst = proof.instance_frs()?;
+    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&bytes[..]);
+    let r = verify_proof::<
+        KZGCommitmentScheme<Bn256>,
+        VerifierSHPLONK<'_, Bn256>,
+        Challenge255<G1Affine>,
+        Blake2bRead<&[u8], G1Affine, Challenge255<G1Affine>>,
+        SingleStrategy<'_, Bn256>,
+    >(
+        &srs.params,
+        vk,
+        SingleStrategy::new(&srs.params),
+        &[&[&inst]],
+        &mut transcript,
+    );
+    Ok(Verdict {
+        valid: r.is_ok(),
+        reason: r.err().map(|e| format!("{e:?}")),
+        seconds: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// A tampered copy of a witness's circuit (soundness tests and demos).
+pub fn tampered(model: &Model, w: &Witness, t: Tamper) -> crate::Result<JudgeCircuit> {
+    let mut c = circuit(model, w)?;
+    c.tamper = t;
+    Ok(c)
+}
+
+/// Paths of the default artifact files inside a workspace.
+pub fn default_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}

@@ -1,0 +1,462 @@
+//! ONNX model (+ calibration data) → [`Settings`] (`settings.json`): visibility, fixed-point
+//! scales, table ranges, rows and the circuit's shape, with EZKL's field names where they mean
+//! the same thing. [`gen_settings`] picks defaults; [`calibrate_settings`] picks scales and ranges
+//! from calibration inputs and reports the float-vs-proven error it measured.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::circuit::CircuitShape;
+use crate::onnx::{InputData, OnnxGraph};
+use crate::quantize::{FloatJudge, QuantizeError, QuantizedJudge, Scales};
+
+/// Version of `settings.json` this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Scale (bits) at which a float key from an EZKL-style input is carried.
+pub const FLOAT_KEY_SCALE: u32 = 16;
+
+/// Who sees a value (EZKL's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    Private,
+    Public,
+    Fixed,
+}
+
+/// EZKL's `run_args`, as far as they apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunArgs {
+    pub input_visibility: Visibility,
+    pub param_visibility: Visibility,
+    pub output_visibility: Visibility,
+    /// Input scale (bits), EZKL's `input_scale`.
+    pub input_scale: u32,
+    /// Conv weight scale (bits), EZKL's `param_scale`.
+    pub param_scale: u32,
+    pub logrows: u32,
+}
+
+/// Calibration targets.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum CalibrationTarget {
+    /// The smallest sigmoid table whose measured score error stays within `max_error`.
+    Resources { max_error: f64 },
+    /// The finest sigmoid table that fits the rows the input already needs.
+    Accuracy,
+}
+
+impl CalibrationTarget {
+    /// EZKL's names: `resources` (error bound 0.002) and `accuracy`.
+    pub fn parse(s: &str) -> Result<Self, SettingsError> {
+        match s {
+            "resources" => Ok(Self::Resources { max_error: 0.002 }),
+            "accuracy" => Ok(Self::Accuracy),
+            other => Err(SettingsError::Invalid {
+                reason: format!(
+                    "unknown calibration target '{other}'; use 'resources' or 'accuracy'"
+                ),
+            }),
+        }
+    }
+}
+
+/// What calibration measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationReport {
+    pub target: CalibrationTarget,
+    pub samples: usize,
+    pub max_abs_logit: f64,
+    pub max_abs_conv: f64,
+    /// max and mean |proven score − float score| over the calibration inputs.
+    pub max_error: f64,
+    pub mean_error: f64,
+    /// Bound from the sigmoid grid alone.
+    pub grid_error_bound: f64,
+}
+
+/// `settings.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub format_version: u32,
+    pub run_args: RunArgs,
+    pub scales: Scales,
+    /// SHA-256 of the ONNX file the settings were made for.
+    pub model_sha256: String,
+    pub model_input_shapes: Vec<Vec<usize>>,
+    pub model_output_shapes: Vec<Vec<usize>>,
+    /// Rows the witness uses, and rows the lookup table uses.
+    pub num_rows: usize,
+    pub table_rows: usize,
+    /// Range-check lookups cover [0, 2^limb); sigmoid indices cover this range.
+    pub lookup_range: (i64, i64),
+    pub advice_columns: usize,
+    pub lookup_arguments: usize,
+    pub instances: Vec<String>,
+    /// Scale (bits) of a float key (EZKL-style input); addresses are carried exactly.
+    pub float_key_scale: u32,
+    pub proof_system: String,
+    pub calibration: Option<CalibrationReport>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a settings file ({reason}). Make one with `idol gen-settings`.")]
+    Parse { path: String, reason: String },
+    #[error("{path} was written by settings format {got}, this build reads {expected}: rerun `idol gen-settings` and `idol calibrate-settings`.")]
+    Version {
+        path: String,
+        got: u32,
+        expected: u32,
+    },
+    #[error("{path} was made for another model (sha256 {expected}), not {model} (sha256 {got}). Rerun `idol gen-settings -M {model}`.")]
+    ModelMismatch {
+        path: String,
+        model: String,
+        expected: String,
+        got: String,
+    },
+    #[error("invalid settings: {reason}")]
+    Invalid { reason: String },
+    #[error(transparent)]
+    Quantize(#[from] QuantizeError),
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    Ok(hex(&Sha256::digest(std::fs::read(path)?)))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Default scales before calibration: precise everywhere (precision costs no rows here).
+pub fn default_scales() -> Scales {
+    with_linear_scale(Scales {
+        input: 8,
+        conv: 16,
+        linear: 16,
+        sigmoid_grid: 8,
+        sigmoid_range_log2: 3,
+        output: 16,
+        limb: 12,
+        conv_limbs: 3,
+    })
+}
+
+/// Set the linear scale (≥ 16) so that the sigmoid remainder is a whole number of limbs.
+fn with_linear_scale(mut s: Scales) -> Scales {
+    s.linear = 16;
+    while (s.input + s.conv + s.linear - s.sigmoid_grid) % s.limb != 0 {
+        s.linear += 1;
+    }
+    s
+}
+
+impl Settings {
+    /// The circuit this model has under these settings.
+    pub fn quantized(&self, graph: &OnnxGraph) -> Result<QuantizedJudge, SettingsError> {
+        Ok(QuantizedJudge::new(
+            &FloatJudge::from_graph(graph)?,
+            &self.scales,
+        ))
+    }
+
+    fn refresh(&mut self, q: &QuantizedJudge) {
+        let shape = CircuitShape::new(q);
+        self.num_rows = shape.witness_rows();
+        self.table_rows = shape.table_rows();
+        self.run_args.logrows = shape.min_k();
+        self.run_args.input_scale = self.scales.input;
+        self.run_args.param_scale = self.scales.conv;
+        let (lo, hi) = q.sigmoid_index_range();
+        self.lookup_range = (lo.min(0), hi.max(1 << self.scales.limb));
+        self.advice_columns = shape.columns().0;
+        self.lookup_arguments = shape.columns().2;
+    }
+
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), SettingsError> {
+        let path = path.as_ref();
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(self).expect("settings serialise"),
+        )
+        .map_err(|source| SettingsError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, SettingsError> {
+        let path = path.as_ref();
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| SettingsError::Parse {
+                path: p.clone(),
+                reason: e.to_string(),
+            })?;
+        let got = v
+            .get("format_version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| SettingsError::Parse {
+                path: p.clone(),
+                reason: "no format_version".into(),
+            })? as u32;
+        if got != FORMAT_VERSION {
+            return Err(SettingsError::Version {
+                path: p,
+                got,
+                expected: FORMAT_VERSION,
+            });
+        }
+        let s: Settings = serde_json::from_value(v).map_err(|e| SettingsError::Parse {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+        s.validate().map_err(|e| SettingsError::Parse {
+            path: p,
+            reason: e.to_string(),
+        })?;
+        Ok(s)
+    }
+
+    /// Refuse settings this circuit cannot build.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let bad = |reason: String| Err(SettingsError::Invalid { reason });
+        let r = &self.run_args;
+        if (r.input_visibility, r.param_visibility, r.output_visibility)
+            != (Visibility::Private, Visibility::Fixed, Visibility::Public)
+        {
+            return bad(format!(
+                "visibility input={:?} params={:?} output={:?} is not supported: the judge circuit proves private input, fixed params, public output",
+                r.input_visibility, r.param_visibility, r.output_visibility
+            ));
+        }
+        let s = &self.scales;
+        if s.limb == 0 || s.limb > 16 {
+            return bad(format!("limb bits {} must be 1..=16", s.limb));
+        }
+        if s.input + s.conv + s.linear <= s.sigmoid_grid
+            || (s.input + s.conv + s.linear - s.sigmoid_grid) % s.limb != 0
+        {
+            return bad("input + conv + linear − sigmoid_grid scales must be a positive multiple of the limb bits".into());
+        }
+        if s.input + s.conv > 40
+            || s.linear > 40
+            || s.output > 30
+            || s.sigmoid_range_log2 > 6
+            || s.sigmoid_grid > 14
+            || s.conv_limbs == 0
+            || s.conv_limbs > 5
+        {
+            return bad(format!("scales out of bounds: {s}"));
+        }
+        if !(1..=26).contains(&r.logrows) {
+            return bad(format!("logrows {} out of bounds (1..=26)", r.logrows));
+        }
+        Ok(())
+    }
+
+    /// Check these settings belong to the ONNX file at `path`.
+    pub fn check_model(
+        &self,
+        settings_path: &Path,
+        model_path: &Path,
+    ) -> Result<(), SettingsError> {
+        let got = sha256_file(model_path).map_err(|source| SettingsError::Io {
+            path: model_path.display().to_string(),
+            source,
+        })?;
+        if got != self.model_sha256 {
+            return Err(SettingsError::ModelMismatch {
+                path: settings_path.display().to_string(),
+                model: model_path.display().to_string(),
+                expected: self.model_sha256.clone(),
+                got,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Settings for a model with default scales (EZKL's `gen_settings`).
+pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph), crate::Error> {
+    let model_path = model_path.as_ref();
+    let graph = OnnxGraph::load(model_path)?;
+    let float = FloatJudge::from_graph(&graph).map_err(SettingsError::from)?;
+    let g = &float.geometry;
+    let mut s = Settings {
+        format_version: FORMAT_VERSION,
+        run_args: RunArgs {
+            input_visibility: Visibility::Private,
+            param_visibility: Visibility::Fixed,
+            output_visibility: Visibility::Public,
+            input_scale: 0,
+            param_scale: 0,
+            logrows: 0,
+        },
+        scales: default_scales(),
+        model_sha256: sha256_file(model_path).map_err(|source| SettingsError::Io {
+            path: model_path.display().to_string(),
+            source,
+        })?,
+        model_input_shapes: vec![vec![1, 1], vec![1, 1, g.in_h, g.in_w]],
+        model_output_shapes: vec![vec![1, 1], vec![1, 1]],
+        num_rows: 0,
+        table_rows: 0,
+        lookup_range: (0, 0),
+        advice_columns: 0,
+        lookup_arguments: 0,
+        instances: vec!["key".into(), "score".into()],
+        float_key_scale: FLOAT_KEY_SCALE,
+        proof_system: "halo2 (halo2-axiom), KZG on BN254, SHPLONK".into(),
+        calibration: None,
+    };
+    let q = QuantizedJudge::new(&float, &s.scales);
+    s.refresh(&q);
+    Ok((s, graph))
+}
+
+fn measure(
+    float: &FloatJudge,
+    scales: &Scales,
+    cal: &InputData,
+) -> Result<(f64, f64), QuantizeError> {
+    let q = QuantizedJudge::new(float, scales);
+    let (mut max, mut sum) = (0.0f64, 0.0);
+    for (i, x) in cal.xs.iter().enumerate() {
+        let t = q.forward_int(x, i)?;
+        let e = (t.score(scales) - float.score(x)).abs();
+        max = max.max(e);
+        sum += e;
+    }
+    Ok((max, sum / cal.xs.len().max(1) as f64))
+}
+
+/// Choose scales and table ranges from calibration inputs (EZKL's `calibrate_settings`).
+pub fn calibrate_settings(
+    cal: &InputData,
+    graph: &OnnxGraph,
+    settings: &Settings,
+    target: CalibrationTarget,
+) -> Result<(Settings, CalibrationReport), SettingsError> {
+    let float = FloatJudge::from_graph(graph)?;
+    if cal.xs.is_empty() {
+        return Err(SettingsError::Invalid {
+            reason: "no calibration samples".into(),
+        });
+    }
+    let (mut max_conv, mut max_logit) = (0.0f64, 0.0f64);
+    for x in &cal.xs {
+        if x.len() != float.geometry.in_h * float.geometry.in_w {
+            return Err(QuantizeError::InputShape {
+                sample: 0,
+                got: x.len(),
+                expected: float.geometry.in_h * float.geometry.in_w,
+                h: float.geometry.in_h,
+                w: float.geometry.in_w,
+            }
+            .into());
+        }
+        let (conv, logit) = float.logit(x);
+        max_conv = conv.iter().fold(max_conv, |m, c| m.max(c.abs()));
+        max_logit = max_logit.max(logit.abs());
+    }
+    let mut s = settings.scales.clone();
+    // Sigmoid range: a power of two with 25% headroom over the calibration logits (at least ±4).
+    s.sigmoid_range_log2 = ((max_logit * 1.25).max(4.0).log2().ceil() as u32).min(6);
+    // Conv limbs: |c| at scale 2^(sx+sw) with 2× headroom.
+    let conv_bits = ((max_conv * 2.0 + 1e-9).log2() + (s.input + s.conv) as f64)
+        .ceil()
+        .max(1.0) as u32;
+    s.conv_limbs = conv_bits.div_ceil(s.limb).max(1);
+    let base_shape = CircuitShape::new(&QuantizedJudge::new(
+        &float,
+        &with_linear_scale(Scales {
+            sigmoid_grid: 1,
+            ..s.clone()
+        }),
+    ));
+    let k = base_shape
+        .witness_rows()
+        .saturating_add(base_shape.reserved_rows())
+        .next_power_of_two()
+        .trailing_zeros();
+    let usable = (1usize << k) - base_shape.reserved_rows();
+    let fits = |g: u32| 1 + (1usize << s.limb) + (2usize << (s.sigmoid_range_log2 + g)) <= usable;
+    let chosen = match target {
+        CalibrationTarget::Accuracy => (1..=14).rev().find(|&g| fits(g)).unwrap_or(1),
+        CalibrationTarget::Resources { max_error } => {
+            let mut pick = None;
+            for g in 1..=14 {
+                let trial = with_linear_scale(Scales {
+                    sigmoid_grid: g,
+                    ..s.clone()
+                });
+                if measure(&float, &trial, cal)?.0 <= max_error {
+                    pick = Some(g);
+                    break;
+                }
+            }
+            pick.ok_or_else(|| SettingsError::Invalid {
+                reason: format!("no sigmoid grid reaches the error bound {max_error}"),
+            })?
+        }
+    };
+    s.sigmoid_grid = chosen;
+    let s = with_linear_scale(s);
+    let (max_error, mean_error) = measure(&float, &s, cal)?;
+    let report = CalibrationReport {
+        target,
+        samples: cal.xs.len(),
+        max_abs_logit: max_logit,
+        max_abs_conv: max_conv,
+        max_error,
+        mean_error,
+        grid_error_bound: s.grid_error(),
+    };
+    let mut out = settings.clone();
+    out.scales = s;
+    out.calibration = Some(report.clone());
+    out.refresh(&out.quantized(graph)?);
+    Ok((out, report))
+}
+
+impl fmt::Display for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "scales: {}", self.scales)?;
+        write!(
+            f,
+            "circuit: 2^{} rows ({} used by the witness, {} by the table), {} advice columns, {} lookup argument",
+            self.run_args.logrows, self.num_rows, self.table_rows, self.advice_columns, self.lookup_arguments
+        )?;
+        if let Some(c) = &self.calibration {
+            write!(f, "\n{c}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for CalibrationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "calibration ({:?}) on {} inputs: |logit| ≤ {:.2}, |conv| ≤ {:.1}; proven vs float score: max {:.2e}, mean {:.2e} (grid bound {:.2e})",
+            self.target, self.samples, self.max_abs_logit, self.max_abs_conv, self.max_error, self.mean_error, self.grid_error_bound
+        )
+    }
+}
