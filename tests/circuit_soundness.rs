@@ -20,8 +20,16 @@ fn case() -> Case {
     let fx = common::fixture(21);
     let (w, _) = gen_witness(&fx.model, &common::address_input(1)).unwrap();
     let t = fx.model.quantized.forward_q(w.inputs.clone(), 0).unwrap();
-    let pos = t.conv.iter().position(|&c| c > 0).expect("a positive conv output");
-    let neg = t.conv.iter().position(|&c| c < 0).expect("a negative conv output");
+    let pos = t
+        .conv
+        .iter()
+        .position(|&c| c > 0)
+        .expect("a positive conv output");
+    let neg = t
+        .conv
+        .iter()
+        .position(|&c| c < 0)
+        .expect("a negative conv output");
     Case { fx, w, pos, neg }
 }
 
@@ -37,7 +45,11 @@ fn run_with(c: &Case, circuit: &JudgeCircuit, inst: Vec<Fr>) -> MockReport {
 
 fn assert_fails(r: &MockReport, needle: &str) {
     assert!(!r.satisfied, "tampered witness was accepted");
-    assert!(r.failures.iter().any(|f| f.contains(needle)), "no failure mentions '{needle}': {:#?}", &r.failures[..r.failures.len().min(5)]);
+    assert!(
+        r.failures.iter().any(|f| f.contains(needle)),
+        "no failure mentions '{needle}': {:#?}",
+        &r.failures[..r.failures.len().min(5)]
+    );
 }
 
 #[test]
@@ -49,25 +61,87 @@ fn soundness_suite() {
 
     // Conv gate: an input cell changed under a window.
     let row = c.fx.model.shape().base(c.pos);
-    assert_fails(&run(&c, Tamper::Input { row, delta: 7 }), "conv: Σw·x + b − (1 − 2s)·|c| = 0");
+    assert_fails(
+        &run(&c, Tamper::Input { row, delta: 7 }),
+        "conv: Σw·x + b − (1 − 2s)·|c| = 0",
+    );
     // Wrong ReLU: flip the sign bit of a positive and of a negative output.
-    assert_fails(&run(&c, Tamper::Sign { window: c.pos }), "conv: Σw·x + b − (1 − 2s)·|c| = 0");
-    assert_fails(&run(&c, Tamper::Sign { window: c.neg }), "conv: Σw·x + b − (1 − 2s)·|c| = 0");
+    assert_fails(
+        &run(&c, Tamper::Sign { window: c.pos }),
+        "conv: Σw·x + b − (1 − 2s)·|c| = 0",
+    );
+    assert_fails(
+        &run(&c, Tamper::Sign { window: c.neg }),
+        "conv: Σw·x + b − (1 − 2s)·|c| = 0",
+    );
     // A sign "bit" of 2.
-    assert_fails(&run(&c, Tamper::SignNotBit { window: c.neg }), "sign: s·(1 − s) = 0");
+    assert_fails(
+        &run(&c, Tamper::SignNotBit { window: c.neg }),
+        "sign: s·(1 − s) = 0",
+    );
     // A magnitude limb changed.
-    assert_fails(&run(&c, Tamper::Limb { window: c.pos, limb: 0, delta: 1 }), "conv: Σw·x + b − (1 − 2s)·|c| = 0");
+    assert_fails(
+        &run(
+            &c,
+            Tamper::Limb {
+                window: c.pos,
+                limb: 0,
+                delta: 1,
+            },
+        ),
+        "conv: Σw·x + b − (1 − 2s)·|c| = 0",
+    );
     // Same |c|, but a limb outside 12 bits: only the range lookup can catch it.
-    let r = run(&c, Tamper::LimbOutOfRange { window: c.pos, value: 4096 + 5 });
+    let r = run(
+        &c,
+        Tamper::LimbOutOfRange {
+            window: c.pos,
+            value: 4096 + 5,
+        },
+    );
     assert_fails(&r, "range / sigmoid");
-    assert!(r.failures.iter().all(|f| !f.contains("conv:")), "the conv equation still holds: {:?}", &r.failures[..1]);
+    assert!(
+        r.failures.iter().all(|f| !f.contains("conv:")),
+        "the conv equation still holds: {:?}",
+        &r.failures[..1]
+    );
     // Wrong ReLU output carried into the linear layer.
-    assert_fails(&run(&c, Tamper::Acc { window: c.pos, delta: 1 }), "relu+linear: acc_out − acc_in − v·(1 − s)·|c| = 0");
+    assert_fails(
+        &run(
+            &c,
+            Tamper::Acc {
+                window: c.pos,
+                delta: 1,
+            },
+        ),
+        "relu+linear: acc_out − acc_in − v·(1 − s)·|c| = 0",
+    );
     // The accumulator copy between windows, and the first window's zero start.
-    assert_fails(&run(&c, Tamper::AccCopy { window: c.pos.max(1), delta: 3 }), "Equality constraint not satisfied");
-    assert_fails(&run(&c, Tamper::AccCopy { window: 0, delta: 3 }), "acc_in = 0");
+    assert_fails(
+        &run(
+            &c,
+            Tamper::AccCopy {
+                window: c.pos.max(1),
+                delta: 3,
+            },
+        ),
+        "Equality constraint not satisfied",
+    );
+    assert_fails(
+        &run(
+            &c,
+            Tamper::AccCopy {
+                window: 0,
+                delta: 3,
+            },
+        ),
+        "acc_in = 0",
+    );
     // Sigmoid split: a remainder limb, and an index moved with a compensating remainder.
-    assert_fails(&run(&c, Tamper::Remainder { limb: 1, delta: 1 }), "logit: acc + d − idx·2^R − rem = 0");
+    assert_fails(
+        &run(&c, Tamper::Remainder { limb: 1, delta: 1 }),
+        "logit: acc + d − idx·2^R − rem = 0",
+    );
     let r = run(&c, Tamper::Index { delta: 1 });
     assert_fails(&r, "range / sigmoid");
     // A score that is not the table's entry for the index, with a matching public instance:
@@ -76,7 +150,10 @@ fn soundness_suite() {
     let inst = vec![c.w.key_fr().unwrap(), fe((c.w.score_q + 1) as i128)];
     let r = run_with(&c, &circuit, inst);
     assert_fails(&r, "range / sigmoid");
-    assert!(r.failures.iter().all(|f| !f.contains("Equality")), "instances match the tampered cells");
+    assert!(
+        r.failures.iter().all(|f| !f.contains("Equality")),
+        "instances match the tampered cells"
+    );
 }
 
 #[test]
@@ -85,8 +162,15 @@ fn changed_public_instances_break_the_copy_to_the_instance_column() {
     let circuit = prove::circuit(&c.fx.model, &c.w).unwrap();
     let key = c.w.key_fr().unwrap();
     let score = fe(c.w.score_q as i128);
-    for inst in [vec![key + Fr::one(), score], vec![key, score + Fr::one()], vec![Fr::from(7), score]] {
-        assert_fails(&run_with(&c, &circuit, inst), "Equality constraint not satisfied");
+    for inst in [
+        vec![key + Fr::one(), score],
+        vec![key, score + Fr::one()],
+        vec![Fr::from(7), score],
+    ] {
+        assert_fails(
+            &run_with(&c, &circuit, inst),
+            "Equality constraint not satisfied",
+        );
     }
 }
 
@@ -96,14 +180,25 @@ fn padded_convolutions_force_padding_cells_to_zero() {
     use prost::Message;
     // A workshop variant: pads = 1 on every side, so the conv is 32 × 32 and the linear layer
     // takes 1024 inputs.
-    let mut model = ModelProto::decode(cryptoidol::onnx::export_bytes(&common::weights(5)).as_slice()).unwrap();
+    let mut model =
+        ModelProto::decode(cryptoidol::onnx::export_bytes(&common::weights(5)).as_slice()).unwrap();
     let g = model.graph.as_mut().unwrap();
     let conv = g.node.iter_mut().find(|n| n.op_type == "Conv").unwrap();
-    let pads: &mut AttributeProto = conv.attribute.iter_mut().find(|a| a.name == "pads").unwrap();
+    let pads: &mut AttributeProto = conv
+        .attribute
+        .iter_mut()
+        .find(|a| a.name == "pads")
+        .unwrap();
     pads.ints = vec![1, 1, 1, 1];
-    let lin = g.initializer.iter_mut().find(|t| t.name == "d1.weight").unwrap();
+    let lin = g
+        .initializer
+        .iter_mut()
+        .find(|t| t.name == "d1.weight")
+        .unwrap();
     lin.dims = vec![1, 1024];
-    lin.raw_data = (0..1024).flat_map(|i| (0.002 * ((i % 7) as f32 - 3.0)).to_le_bytes()).collect();
+    lin.raw_data = (0..1024)
+        .flat_map(|i| (0.002 * ((i % 7) as f32 - 3.0)).to_le_bytes())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("padded.onnx");
     std::fs::write(&path, model.encode_to_vec()).unwrap();
@@ -112,8 +207,16 @@ fn padded_convolutions_force_padding_cells_to_zero() {
     let (w, _) = gen_witness(&fx.model, &common::address_input(2)).unwrap();
     let honest = prove::mock(&fx.model, &w).unwrap();
     assert!(honest.satisfied, "{honest}");
-    assert!((w.score - w.float_score).abs() < 0.002, "{} vs {}", w.score, w.float_score);
+    assert!(
+        (w.score - w.float_score).abs() < 0.002,
+        "{} vs {}",
+        w.score,
+        w.float_score
+    );
     let circuit = prove::tampered(&fx.model, &w, Tamper::Padding { delta: 9 }).unwrap();
     let inst = circuit.instances();
-    assert_fails(&mock_circuit(&circuit, fx.model.k(), inst).unwrap(), "pad: x = 0");
+    assert_fails(
+        &mock_circuit(&circuit, fx.model.k(), inst).unwrap(),
+        "pad: x = 0",
+    );
 }

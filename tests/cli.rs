@@ -191,3 +191,120 @@ fn bad_input_exits_1_with_the_file_and_the_fix() {
         "{err}"
     );
 }
+
+/// The proving chain by CLI, EZKL-style, on a trained workspace (issue 7).
+#[test]
+fn proving_subcommands_run_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    small_corpus(tmp.path());
+    let ws = tmp.path().join("ws");
+    let w = ws.to_str().unwrap();
+    ok(&idol(&[
+        "train",
+        "--data",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        w,
+        "--epochs",
+        "1",
+    ]));
+    assert!(ok(&idol(&["gen-settings", "--dir", w])).contains("advice columns"));
+    let out = ok(&idol(&[
+        "calibrate-settings",
+        "--dir",
+        w,
+        "--target",
+        "accuracy",
+    ]));
+    assert!(out.contains("proven vs float score"), "{out}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join("settings.json")).unwrap()).unwrap();
+    let k = settings["run_args"]["logrows"].as_u64().unwrap();
+    assert!(settings["calibration"]["max_error"].as_f64().unwrap() < 0.002);
+    let srs = ws.join(format!("kzg{k}.srs"));
+    assert!(ok(&idol(&[
+        "gen-srs",
+        "--srs-path",
+        srs.to_str().unwrap(),
+        "--logrows",
+        &k.to_string()
+    ]))
+    .contains("INSECURE"));
+    assert!(ok(&idol(&[
+        "setup",
+        "--dir",
+        w,
+        "--srs-path",
+        srs.to_str().unwrap()
+    ]))
+    .contains("pk.key"));
+    let out = ok(&idol(&[
+        "gen-witness",
+        "--dir",
+        w,
+        "-D",
+        ws.join("input.json").to_str().unwrap(),
+    ]));
+    assert!(
+        out.contains("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"),
+        "{out}"
+    );
+    assert!(ok(&idol(&["mock", "--dir", w])).contains("all constraints satisfied"));
+    assert!(ok(&idol(&[
+        "prove",
+        "--dir",
+        w,
+        "--srs-path",
+        srs.to_str().unwrap()
+    ]))
+    .contains("proved score"));
+    assert!(ok(&idol(&[
+        "verify",
+        "--dir",
+        w,
+        "--srs-path",
+        srs.to_str().unwrap()
+    ]))
+    .contains("verified"));
+    // A tampered proof fails with exit code 1.
+    let p = ws.join("proof.json");
+    let mut proof: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    proof["instances"][1] = serde_json::json!(format!("0x{:064x}", 1));
+    std::fs::write(&p, proof.to_string()).unwrap();
+    let err = fails(&idol(&[
+        "verify",
+        "--dir",
+        w,
+        "--srs-path",
+        srs.to_str().unwrap(),
+    ]));
+    assert!(err.contains("verification failed"), "{err}");
+    // Missing keys name the fix.
+    std::fs::remove_file(ws.join("pk.key")).unwrap();
+    let err = fails(&idol(&[
+        "prove",
+        "--dir",
+        w,
+        "--srs-path",
+        srs.to_str().unwrap(),
+    ]));
+    assert!(err.contains("pk.key"), "{err}");
+    // An SRS too small.
+    let small = ws.join("kzg8.srs");
+    ok(&idol(&[
+        "gen-srs",
+        "--srs-path",
+        small.to_str().unwrap(),
+        "--logrows",
+        "8",
+    ]));
+    let err = fails(&idol(&[
+        "setup",
+        "--dir",
+        w,
+        "--srs-path",
+        small.to_str().unwrap(),
+    ]));
+    assert!(err.contains("--logrows"), "{err}");
+}

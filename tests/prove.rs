@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use cryptoidol::onnx::{InputData, Key};
 use cryptoidol::prove::{self, gen_witness, Proof, ProveError, Witness};
-use cryptoidol::settings::{SettingsError, Settings};
+use cryptoidol::settings::{Settings, SettingsError};
 use cryptoidol::srs::{self, Srs, SrsError};
 
 fn srs14() -> &'static (tempfile::TempDir, Srs) {
@@ -45,9 +45,20 @@ fn proof_verifies_and_any_change_is_rejected() {
     let vk = p.keys.pk.get_vk();
     assert!(prove::verify(&p.proof, vk, srs).unwrap().valid);
     assert_eq!(p.proof.protocol, prove::PROTOCOL);
-    assert!((p.w.score - p.w.float_score).abs() < 0.002, "{} vs {}", p.w.score, p.w.float_score);
+    assert!(
+        (p.w.score - p.w.float_score).abs() < 0.002,
+        "{} vs {}",
+        p.w.score,
+        p.w.float_score
+    );
     // The key instance is the address, exactly.
-    assert_eq!(p.proof.instances[0], format!("0x{:0>64}", &cryptoidol::onnx::DEFAULT_KEY[2..].to_lowercase()));
+    assert_eq!(
+        p.proof.instances[0],
+        format!(
+            "0x{:0>64}",
+            &cryptoidol::onnx::DEFAULT_KEY[2..].to_lowercase()
+        )
+    );
 
     // Changed score, changed key.
     for i in 0..2 {
@@ -55,7 +66,10 @@ fn proof_verifies_and_any_change_is_rejected() {
         let mut v = prove::fr_from_hex(&bad.instances[i]).unwrap();
         v += halo2_proofs::halo2curves::bn256::Fr::one();
         bad.instances[i] = prove::fr_hex(&v);
-        assert!(!prove::verify(&bad, vk, srs).unwrap().valid, "instance {i} changed but accepted");
+        assert!(
+            !prove::verify(&bad, vk, srs).unwrap().valid,
+            "instance {i} changed but accepted"
+        );
     }
     // Flipped proof bytes, in several places.
     let bytes = p.proof.bytes().unwrap();
@@ -64,7 +78,10 @@ fn proof_verifies_and_any_change_is_rejected() {
         b[pos] ^= 0x01;
         let mut bad = p.proof.clone();
         bad.proof = format!("0x{}", cryptoidol::settings::hex(&b));
-        assert!(!prove::verify(&bad, vk, srs).unwrap().valid, "byte {pos} flipped but accepted");
+        assert!(
+            !prove::verify(&bad, vk, srs).unwrap().valid,
+            "byte {pos} flipped but accepted"
+        );
     }
     // Round trip through files, and a key file for this model loads.
     let dir = &p.fx.dir;
@@ -75,7 +92,15 @@ fn proof_verifies_and_any_change_is_rejected() {
     let proof2 = Proof::load(dir.path().join("proof.json")).unwrap();
     assert!(prove::verify(&proof2, &vk2, srs).unwrap().valid);
     let pk2 = prove::load_pk(dir.path().join("pk.key"), &p.fx.model).unwrap();
-    assert!(prove::verify(&prove::prove(&p.fx.model, &p.w, &pk2, srs).unwrap(), &vk2, srs).unwrap().valid);
+    assert!(
+        prove::verify(
+            &prove::prove(&p.fx.model, &p.w, &pk2, srs).unwrap(),
+            &vk2,
+            srs
+        )
+        .unwrap()
+        .valid
+    );
 }
 
 #[test]
@@ -84,7 +109,12 @@ fn keys_of_another_model_are_refused() {
     let b = common::fixture(3);
     let srs = &srs14().1;
     // Another model's vk file is refused by its header...
-    prove::save_vk(a.keys.pk.get_vk(), &a.fx.model, a.fx.dir.path().join("vk.key")).unwrap();
+    prove::save_vk(
+        a.keys.pk.get_vk(),
+        &a.fx.model,
+        a.fx.dir.path().join("vk.key"),
+    )
+    .unwrap();
     let e = prove::load_vk(a.fx.dir.path().join("vk.key"), &b.model).unwrap_err();
     assert!(matches!(e, ProveError::WrongCircuit { .. }), "{e}");
     assert!(e.to_string().contains("idol setup"), "{e}");
@@ -97,7 +127,12 @@ fn keys_of_another_model_are_refused() {
 fn pytorch_style_onnx_proves_too() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("torch.onnx");
-    std::fs::copy(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx/pytorch_style_judge.onnx"), &path).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/onnx/pytorch_style_judge.onnx"),
+        &path,
+    )
+    .unwrap();
     let fx = common::model_from(dir, path);
     let srs = &srs14().1;
     let (w, _) = gen_witness(&fx.model, &common::address_input(4)).unwrap();
@@ -110,12 +145,18 @@ fn pytorch_style_onnx_proves_too() {
 #[test]
 fn ezkl_float_keys_are_carried_at_a_fixed_scale_with_a_note() {
     let fx = common::fixture(4);
-    let input = InputData { keys: vec![Key::Number(0.42)], xs: vec![common::spectrogram(5)] };
+    let input = InputData {
+        keys: vec![Key::Number(0.42)],
+        xs: vec![common::spectrogram(5)],
+    };
     let (w, note) = gen_witness(&fx.model, &input).unwrap();
     let note = note.expect("a float key gets a note");
     assert!(note.contains("cannot name an Ethereum address"), "{note}");
     let expected = (0.42f64 * 65536.0).round() as i128;
-    assert_eq!(w.key_field, prove::fr_hex(&cryptoidol::circuit::fe(expected)));
+    assert_eq!(
+        w.key_field,
+        prove::fr_hex(&cryptoidol::circuit::fe(expected))
+    );
     assert!(prove::mock(&fx.model, &w).unwrap().satisfied);
 }
 
@@ -124,11 +165,27 @@ fn inputs_outside_the_calibrated_range_are_refused_clearly() {
     let fx = common::fixture(5);
     let mut x = common::spectrogram(1);
     x.iter_mut().for_each(|v| *v = -2.0e6);
-    let e = gen_witness(&fx.model, &InputData { keys: vec![Key::Number(0.0)], xs: vec![x] }).unwrap_err();
+    let e = gen_witness(
+        &fx.model,
+        &InputData {
+            keys: vec![Key::Number(0.0)],
+            xs: vec![x],
+        },
+    )
+    .unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("outside the calibrated range") && msg.contains("calibrate-settings"), "{msg}");
-    let wrong = InputData { keys: vec![Key::Number(0.0)], xs: vec![vec![0.0; 100]] };
-    assert!(gen_witness(&fx.model, &wrong).unwrap_err().to_string().contains("100 values"));
+    assert!(
+        msg.contains("outside the calibrated range") && msg.contains("calibrate-settings"),
+        "{msg}"
+    );
+    let wrong = InputData {
+        keys: vec![Key::Number(0.0)],
+        xs: vec![vec![0.0; 100]],
+    };
+    assert!(gen_witness(&fx.model, &wrong)
+        .unwrap_err()
+        .to_string()
+        .contains("100 values"));
 }
 
 #[test]
@@ -148,34 +205,63 @@ fn bad_settings_witness_and_proof_files_are_refused() {
     let fx = common::fixture(8);
     let d = fx.dir.path();
     std::fs::write(d.join("s.json"), "{ not json").unwrap();
-    assert!(matches!(Settings::load(d.join("s.json")).unwrap_err(), SettingsError::Parse { .. }));
+    assert!(matches!(
+        Settings::load(d.join("s.json")).unwrap_err(),
+        SettingsError::Parse { .. }
+    ));
     let mut s = fx.model.settings.clone();
     s.format_version = 99;
     s.save(d.join("s.json")).unwrap();
     let e = Settings::load(d.join("s.json")).unwrap_err();
-    assert!(matches!(e, SettingsError::Version { .. }) && e.to_string().contains("gen-settings"), "{e}");
+    assert!(
+        matches!(e, SettingsError::Version { .. }) && e.to_string().contains("gen-settings"),
+        "{e}"
+    );
     let mut s = fx.model.settings.clone();
     s.run_args.input_visibility = cryptoidol::settings::Visibility::Public;
     s.save(d.join("s.json")).unwrap();
-    assert!(Settings::load(d.join("s.json")).unwrap_err().to_string().contains("not supported"));
+    assert!(Settings::load(d.join("s.json"))
+        .unwrap_err()
+        .to_string()
+        .contains("not supported"));
     // Settings made for another model.
     fx.model.settings.save(d.join("s.json")).unwrap();
     let other = common::fixture(9);
-    let e = fx.model.settings.check_model(&d.join("s.json"), &other.onnx).unwrap_err();
+    let e = fx
+        .model
+        .settings
+        .check_model(&d.join("s.json"), &other.onnx)
+        .unwrap_err();
     assert!(matches!(e, SettingsError::ModelMismatch { .. }), "{e}");
     // Witness and proof files.
     std::fs::write(d.join("w.json"), "[]").unwrap();
-    assert!(Witness::load(d.join("w.json")).unwrap_err().to_string().contains("w.json"));
+    assert!(Witness::load(d.join("w.json"))
+        .unwrap_err()
+        .to_string()
+        .contains("w.json"));
     std::fs::write(d.join("p.json"), "{\"format_version\": 1}").unwrap();
     let e = Proof::load(d.join("p.json")).unwrap_err();
-    assert!(e.to_string().contains("p.json") && e.to_string().contains("idol prove"), "{e}");
+    assert!(
+        e.to_string().contains("p.json") && e.to_string().contains("idol prove"),
+        "{e}"
+    );
 }
 
 #[test]
 fn srs_too_small_or_corrupt_is_refused() {
     let (dir, _) = srs14();
     let e = srs::load_srs(dir.path().join("kzg14.srs"), 15).unwrap_err();
-    assert!(matches!(e, SrsError::TooSmall { got: 14, need: 15, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            SrsError::TooSmall {
+                got: 14,
+                need: 15,
+                ..
+            }
+        ),
+        "{e}"
+    );
     assert!(e.to_string().contains("--logrows 15"));
     let small = srs::load_srs(dir.path().join("kzg14.srs"), 12).unwrap();
     assert_eq!(halo2_proofs::poly::commitment::Params::k(&small.params), 12);
@@ -184,9 +270,15 @@ fn srs_too_small_or_corrupt_is_refused() {
     let mut bytes = std::fs::read(dir.path().join("kzg14.srs")).unwrap();
     bytes.truncate(bytes.len() - 10);
     std::fs::write(&bad, &bytes).unwrap();
-    assert!(matches!(srs::load_srs(&bad, 14).unwrap_err(), SrsError::Corrupt { .. }));
+    assert!(matches!(
+        srs::load_srs(&bad, 14).unwrap_err(),
+        SrsError::Corrupt { .. }
+    ));
     std::fs::write(&bad, b"hello").unwrap();
-    assert!(matches!(srs::load_srs(&bad, 14).unwrap_err(), SrsError::Corrupt { .. }));
+    assert!(matches!(
+        srs::load_srs(&bad, 14).unwrap_err(),
+        SrsError::Corrupt { .. }
+    ));
 }
 
 /// A one-file HTTP server on 127.0.0.1 for get_srs (the ceremony host cannot be reached from
@@ -202,10 +294,17 @@ fn serve(body: Vec<u8>, k: u32, requests: usize) -> String {
             let req = String::from_utf8_lossy(&buf[..n]);
             let path = req.split_whitespace().nth(1).unwrap_or("").to_string();
             if path.ends_with(&format!("-{k}")) {
-                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = s.write_all(&body);
             } else {
-                let _ = write!(s, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
             }
         }
     });
@@ -237,10 +336,16 @@ fn get_srs_downloads_checks_the_hash_and_caches() {
     assert!(!cache2.join("kzg5.srs").exists());
     // Not found.
     let url = serve(body.clone(), 5, 1);
-    assert!(matches!(srs::get_srs(&url, 6, None, &cache2).unwrap_err(), SrsError::Download { .. }));
+    assert!(matches!(
+        srs::get_srs(&url, 6, None, &cache2).unwrap_err(),
+        SrsError::Download { .. }
+    ));
     // Garbage served without a hash to check: caught by parsing.
     let url = serve(b"<html>not an srs</html>".to_vec(), 5, 1);
-    assert!(matches!(srs::get_srs(&url, 5, None, &cache2).unwrap_err(), SrsError::Corrupt { .. }));
+    assert!(matches!(
+        srs::get_srs(&url, 5, None, &cache2).unwrap_err(),
+        SrsError::Corrupt { .. }
+    ));
     // Nothing listening.
     let e = srs::get_srs("http://127.0.0.1:9/kzg-{k}", 5, None, &cache2).unwrap_err();
     assert!(e.to_string().contains("127.0.0.1:9"), "{e}");

@@ -13,7 +13,9 @@ pub fn spectrogram(seed: usize) -> Vec<f32> {
     (0..128 * 130)
         .map(|i| {
             let (r, c) = ((i / 130) as f32, (i % 130) as f32);
-            let v = -40.0 + 25.0 * ((0.11 + 0.01 * seed as f32) * r + 0.07 * c + seed as f32).sin() + 10.0 * (0.5 * r).cos();
+            let v = -40.0
+                + 25.0 * ((0.11 + 0.01 * seed as f32) * r + 0.07 * c + seed as f32).sin()
+                + 10.0 * (0.5 * r).cos();
             v.clamp(-80.0, 0.0)
         })
         .collect()
@@ -32,7 +34,9 @@ pub fn weights(seed: u64) -> JudgeWeights {
     JudgeWeights {
         conv_w: (0..25).map(|i| 0.15 * (i as f32 * 1.7 + s).sin()).collect(),
         conv_b: 0.2 + 0.05 * s.cos(),
-        lin_w: (0..992).map(|i| 0.01 * (i as f32 * 0.37 + s).cos()).collect(),
+        lin_w: (0..992)
+            .map(|i| 0.01 * (i as f32 * 0.37 + s).cos())
+            .collect(),
         lin_b: 0.1,
     }
 }
@@ -47,12 +51,28 @@ pub fn fixture(seed: u64) -> Fixture {
 
 pub fn model_from(dir: tempfile::TempDir, onnx_path: PathBuf) -> Fixture {
     let (s, graph) = settings::gen_settings(&onnx_path).unwrap();
-    let cal = InputData { keys: vec![Key::Number(0.0); 4], xs: (0..4).map(spectrogram).collect() };
-    let (s, _) = settings::calibrate_settings(&cal, &graph, &s, CalibrationTarget::Resources { max_error: 0.002 }).unwrap();
+    let cal = InputData {
+        keys: vec![Key::Number(0.0); 4],
+        xs: (0..4).map(spectrogram).collect(),
+    };
+    let (s, _) = settings::calibrate_settings(
+        &cal,
+        &graph,
+        &s,
+        CalibrationTarget::Resources { max_error: 0.002 },
+    )
+    .unwrap();
     let model = Model::new(s, graph).unwrap();
-    Fixture { dir, onnx: onnx_path, model }
+    Fixture {
+        dir,
+        onnx: onnx_path,
+        model,
+    }
 }
 
 pub fn address_input(seed: usize) -> InputData {
-    InputData { keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()], xs: vec![spectrogram(seed)] }
+    InputData {
+        keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()],
+        xs: vec![spectrogram(seed)],
+    }
 }
