@@ -1,6 +1,7 @@
 //! The crate's error: one variant per stage, each displayed with its stage's name first so that
 //! a log line (or a notebook's stderr) says where the pipeline stopped.
 
+use crate::evm::EvmError;
 use crate::{
     audio::AudioError, dataset::DatasetError, mel::MelError, model::ModelError, onnx::OnnxError,
     plot::PlotError, prove::ProveError, quantize::QuantizeError, settings::SettingsError,
@@ -37,6 +38,8 @@ pub enum Error {
     Srs(#[from] SrsError),
     #[error("idol prove: {0}")]
     Prove(#[from] ProveError),
+    #[error("idol evm: {0}")]
+    Evm(#[from] EvmError),
     #[error("idol train: {0}")]
     Train(#[from] TrainError),
 }

@@ -11,6 +11,7 @@
 //!    [`settings`] ONNX + cal.json → [`settings::Settings`] (settings.json): scales, ranges, rows
 //! 8. [`circuit`]  QuantizedJudge + trace + key → [`circuit::JudgeCircuit`] (Halo2, 3 advice columns, 1 lookup)
 //! 9. [`srs`], [`prove`]  → kzg<k>.srs, pk.key, vk.key, witness.json, mock report, proof.json, verdict
+//! 10. [`evm`]     vk → Verifier.sol → bytecode (npm solc) → on-chain verdict and gas (revm)
 //!
 //! Every stage's errors name the file or value at fault and the fix; [`Error`] wraps them.
 
@@ -26,6 +27,7 @@ pub mod settings;
 pub mod circuit;
 pub mod srs;
 pub mod prove;
+pub mod evm;
 
 pub mod plot;
 pub mod steps;

@@ -18,9 +18,13 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
 use halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_proofs::transcript::{
-    Blake2bRead, Blake2bWrite, Challenge255, TranscriptReadBuffer, TranscriptWriterBuffer,
-};
+use halo2_proofs::transcript::{TranscriptReadBuffer, TranscriptWriterBuffer};
+use snark_verifier::loader::native::NativeLoader;
+use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
+
+/// The proof transcript: Keccak-256, as the EVM verifier reads it.
+type WriteTranscript = EvmTranscript<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>;
+type ReadTranscript<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u8>>;
 use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
@@ -36,7 +40,8 @@ use crate::srs::Srs;
 pub const FORMAT_VERSION: u32 = 1;
 /// The protocol string written into proofs.
 pub const PROTOCOL: &str = "halo2-axiom/kzg-bn256/shplonk";
-pub const TRANSCRIPT: &str = "blake2b";
+/// Keccak-256 transcript, as the EVM verifier reads it: one proof verifies natively and on chain.
+pub const TRANSCRIPT: &str = "evm-keccak256";
 const KEY_MAGIC: &[u8; 8] = b"IDOLKEY1";
 
 #[derive(Debug, thiserror::Error)]
@@ -567,14 +572,14 @@ pub fn prove_circuit(
 ) -> crate::Result<Proof> {
     let t0 = Instant::now();
     let inst = c.instances();
-    let mut transcript = Blake2bWrite::<_, G1Affine, Challenge255<_>>::init(vec![]);
+    let mut transcript = WriteTranscript::init(Vec::new());
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         create_proof::<
             KZGCommitmentScheme<Bn256>,
             ProverSHPLONK<'_, Bn256>,
-            Challenge255<G1Affine>,
+            ChallengeEvm<G1Affine>,
             _,
-            Blake2bWrite<Vec<u8>, G1Affine, Challenge255<G1Affine>>,
+            WriteTranscript,
             _,
         >(
             &srs.params,
@@ -647,12 +652,12 @@ pub fn verify(
     }
     let bytes = proof.bytes()?;
     let inst = proof.instance_frs()?;
-    let mut transcript = Blake2bRead::<_, G1Affine, Challenge255<_>>::init(&bytes[..]);
+    let mut transcript = ReadTranscript::init(&bytes[..]);
     let r = verify_proof::<
         KZGCommitmentScheme<Bn256>,
         VerifierSHPLONK<'_, Bn256>,
-        Challenge255<G1Affine>,
-        Blake2bRead<&[u8], G1Affine, Challenge255<G1Affine>>,
+        ChallengeEvm<G1Affine>,
+        ReadTranscript<'_>,
         SingleStrategy<'_, Bn256>,
     >(
         &srs.params,

@@ -176,3 +176,52 @@ pub fn verify(ws: &Workspace) -> Result<Verdict> {
     let vk = prove::load_vk(ws.vk(), &model)?;
     Ok(prove::verify(&Proof::load(ws.proof())?, &vk, &srs)?)
 }
+
+// ---------------------------------------------------------------------------------------------
+// EVM
+
+/// What [`evm_verify_local`] measured.
+#[derive(Debug, Clone)]
+pub struct EvmReport {
+    pub runtime_bytes: usize,
+    pub deploy_gas: u64,
+    pub verify: crate::evm::revm::CallResult,
+    pub calldata_bytes: usize,
+}
+
+/// Generate and compile the verifier for the workspace's vk → Verifier.sol, verifier_abi.json,
+/// Verifier.bin.
+pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContract> {
+    let model = model(ws)?;
+    let srs = srs(ws, &model)?;
+    let vk = prove::load_vk(ws.vk(), &model)?;
+    let c = crate::evm::create_evm_verifier(&srs.params, &vk, 2)?;
+    crate::evm::write(&ws.verifier_sol(), &c.solidity)?;
+    crate::evm::write(&ws.verifier_abi(), crate::evm::VERIFIER_ABI)?;
+    crate::evm::write(&ws.verifier_bin(), settings::hex(&c.deployment_code))?;
+    crate::evm::write(&ws.verifier_runtime_bin(), settings::hex(&c.runtime_code))?;
+    Ok(c)
+}
+
+/// Deploy Verifier.bin in an in-process EVM and verify proof.json there.
+pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
+    let hexcode =
+        std::fs::read_to_string(ws.verifier_bin()).map_err(|e| io(ws.verifier_bin(), e))?;
+    let code: Vec<u8> = (0..hexcode.trim().len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hexcode.trim()[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    let proof = Proof::load(ws.proof())?;
+    let data = crate::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
+    let mut evm = crate::evm::revm::Evm::new();
+    let (addr, deploy_gas) = evm.deploy(code)?;
+    let verify = evm.call(addr, data.clone(), crate::evm::revm::VERIFY_GAS_LIMIT)?;
+    let runtime_bytes = std::fs::read_to_string(ws.verifier_runtime_bin())
+        .map(|h| h.trim().len() / 2)
+        .unwrap_or(0);
+    Ok(EvmReport {
+        runtime_bytes,
+        deploy_gas,
+        verify,
+        calldata_bytes: data.len(),
+    })
+}

@@ -70,4 +70,19 @@ impl Workspace {
     pub fn proof(&self) -> PathBuf {
         self.file("proof.json")
     }
+    /// The generated Solidity verifier.
+    pub fn verifier_sol(&self) -> PathBuf {
+        self.file("Verifier.sol")
+    }
+    pub fn verifier_abi(&self) -> PathBuf {
+        self.file("verifier_abi.json")
+    }
+    /// Compiled deployment bytecode (hex).
+    pub fn verifier_bin(&self) -> PathBuf {
+        self.file("Verifier.bin")
+    }
+    /// Compiled runtime bytecode (hex), for its size.
+    pub fn verifier_runtime_bin(&self) -> PathBuf {
+        self.file("Verifier.runtime.bin")
+    }
 }

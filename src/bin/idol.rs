@@ -180,6 +180,19 @@ enum Command {
         #[arg(long = "srs-path")]
         srs_path: Option<PathBuf>,
     },
+    /// Generate and compile the Solidity verifier for the vk (EZKL: create-evm-verifier).
+    CreateEvmVerifier {
+        #[command(flatten)]
+        ws: Ws,
+    },
+    /// Verify proof.json with the compiled verifier in an in-process EVM (revm), printing the gas.
+    VerifyEvm {
+        #[command(flatten)]
+        ws: Ws,
+        /// Run the verifier in an in-process EVM instead of a node.
+        #[arg(long)]
+        in_process: bool,
+    },
     /// Run the whole tutorial on the embedded default data, writing every artifact to --dir.
     Demo {
         /// Workspace folder for data and artifacts.
@@ -570,6 +583,36 @@ fn run(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("verification failed");
             }
         }
+        Command::CreateEvmVerifier { ws } => {
+            let ws = workspace(&ws.dir)?;
+            let c = steps::create_evm_verifier(&ws)?;
+            println!(
+                "wrote {} ({} bytes of Solidity), {} and {} (runtime {} bytes, EIP-170 limit 24576)",
+                ws.verifier_sol().display(),
+                c.solidity.len(),
+                ws.verifier_abi().display(),
+                ws.verifier_bin().display(),
+                c.runtime_code.len()
+            );
+        }
+        Command::VerifyEvm { ws, in_process } => {
+            let ws = workspace(&ws.dir)?;
+            if !in_process {
+                anyhow::bail!("verify-evm against a node is not available yet: pass --in-process to use the in-process EVM");
+            }
+            let r = steps::evm_verify_local(&ws)?;
+            println!(
+                "in-process EVM: proof {} with {} gas (calldata {} bytes; verifier runtime {} bytes, deployed with {} gas)",
+                if r.verify.success { "ACCEPTED" } else { "REJECTED" },
+                r.verify.gas_used,
+                r.calldata_bytes,
+                r.runtime_bytes,
+                r.deploy_gas
+            );
+            if !r.verify.success {
+                anyhow::bail!("the verifier rejected the proof");
+            }
+        }
         Command::Demo { dir } => demo(&dir)?,
     }
     Ok(())
@@ -620,6 +663,27 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
     println!("   {verdict}");
     if !verdict.valid {
         anyhow::bail!("the demo's proof did not verify");
+    }
+    println!("== 7. EVM verifier (in-process EVM)");
+    let c = steps::create_evm_verifier(&ws)?;
+    println!(
+        "   Verifier.sol: {} bytes of Solidity, runtime {} bytes",
+        c.solidity.len(),
+        c.runtime_code.len()
+    );
+    let r = steps::evm_verify_local(&ws)?;
+    println!(
+        "   on-chain verdict: {} with {} gas (calldata {} bytes)",
+        if r.verify.success {
+            "ACCEPTED"
+        } else {
+            "REJECTED"
+        },
+        r.verify.gas_used,
+        r.calldata_bytes
+    );
+    if !r.verify.success {
+        anyhow::bail!("the EVM verifier rejected the demo's proof");
     }
     println!(
         "== done in {:.1} s; artifacts in {}",

@@ -1,0 +1,109 @@
+//! Verifying key → Solidity verifier (snark-verifier's EVM loader) → bytecode (npm `solc`) →
+//! an on-chain verdict with its gas ([`revm`] in process).
+//!
+//! Proofs are made with the EVM transcript (Keccak-256) from the start, so the same
+//! `proof.json` verifies natively and on chain. Calldata is `instances (32 bytes each) ‖ proof`.
+
+pub mod revm;
+pub mod solc;
+
+use std::path::Path;
+use std::rc::Rc;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine};
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::poly::commitment::{Params, ParamsProver};
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use snark_verifier::loader::evm::EvmLoader;
+use snark_verifier::pcs::kzg::{Bdfg21, KzgAs};
+use snark_verifier::system::halo2::{compile, transcript::evm::EvmTranscript, Config};
+use snark_verifier::verifier::{self, SnarkVerifier};
+
+/// The on-chain verifier: SHPLONK (BDFG21) KZG accumulation over BN254.
+type PlonkVerifier = verifier::plonk::PlonkVerifier<KzgAs<Bn256, Bdfg21>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvmError {
+    #[error("cannot generate the verifier: {0}")]
+    Generate(String),
+    #[error("{0}")]
+    Solc(String),
+    #[error("{0}")]
+    Evm(String),
+    #[error("cannot read or write {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Solidity source of a verifier for this vk, taking `num_instances` public values.
+pub fn verifier_solidity(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+) -> Result<String, EvmError> {
+    let protocol = compile(
+        params,
+        vk,
+        Config::kzg().with_num_instance(vec![num_instances]),
+    );
+    let svk = (params.get_g()[0], params.g2(), params.s_g2()).into();
+    let loader = EvmLoader::new::<Fq, Fr>();
+    let protocol = protocol.loaded(&loader);
+    let mut transcript = EvmTranscript::<_, Rc<EvmLoader>, _, _>::new(&loader);
+    let instances = transcript.load_instances(vec![num_instances]);
+    let proof = PlonkVerifier::read_proof(&svk, &protocol, &instances, &mut transcript)
+        .map_err(|e| EvmError::Generate(format!("{e:?}")))?;
+    PlonkVerifier::verify(&svk, &protocol, &instances, &proof)
+        .map_err(|e| EvmError::Generate(format!("{e:?}")))?;
+    // The generator pins an old compiler exactly; any 0.8.x from 0.8.19 on compiles it.
+    Ok(loader
+        .solidity_code()
+        .replace("pragma solidity 0.8.19;", "pragma solidity ^0.8.19;"))
+}
+
+/// ABI of the generated verifier: a fallback taking raw calldata (`instances ‖ proof`).
+pub const VERIFIER_ABI: &str = r#"[{"stateMutability":"nonpayable","type":"fallback"}]"#;
+
+/// Calldata for the verifier: each instance as a 32-byte big-endian word, then the proof bytes.
+pub fn calldata(instances: &[Fr], proof: &[u8]) -> Vec<u8> {
+    snark_verifier::loader::evm::encode_calldata(&[instances.to_vec()], proof)
+}
+
+/// A generated, compiled verifier.
+#[derive(Debug, Clone)]
+pub struct VerifierContract {
+    pub solidity: String,
+    pub deployment_code: Vec<u8>,
+    pub runtime_code: Vec<u8>,
+}
+
+/// Generate and compile the verifier for a vk.
+pub fn create_evm_verifier(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+) -> Result<VerifierContract, EvmError> {
+    let solidity = verifier_solidity(params, vk, num_instances)?;
+    let out = solc::compile(&[("Verifier.sol", solidity.as_str())], "Verifier.sol", None)?;
+    Ok(VerifierContract {
+        solidity,
+        deployment_code: out.deployment,
+        runtime_code: out.runtime,
+    })
+}
+
+/// Write `path` creating nothing else.
+pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), EvmError> {
+    std::fs::write(path, bytes).map_err(|source| EvmError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The SRS's `k` (for messages).
+pub fn srs_k(params: &ParamsKZG<Bn256>) -> u32 {
+    params.k()
+}
