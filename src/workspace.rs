@@ -81,6 +81,10 @@ impl Workspace {
     pub fn verifier_bin(&self) -> PathBuf {
         self.file("Verifier.bin")
     }
+    /// Address of the deployed verifier.
+    pub fn contract_address(&self) -> PathBuf {
+        self.file("contract.address")
+    }
     /// Compiled runtime bytecode (hex), for its size.
     pub fn verifier_runtime_bin(&self) -> PathBuf {
         self.file("Verifier.runtime.bin")

@@ -70,3 +70,112 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
         assert!(!r.success, "byte {pos} flipped but accepted");
     }
 }
+
+/// On a real anvil node: deploy the verifier and the rewards contract, verify on chain, and show
+/// that a copied proof still credits the original key (the MEV story), while a proof for key A
+/// submitted with key B's instance fails (issue 4).
+#[test]
+fn anvil_rewards_credit_the_proven_key_not_the_sender() {
+    use cryptoidol::evm::anvil::Anvil;
+    use cryptoidol::evm::chain::{self, Chain};
+    let port = {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let node = Anvil::connect_or_start(&url).unwrap();
+    assert!(node.started_here());
+
+    let fx = common::fixture(12);
+    let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
+    let (w, _) = gen_witness(&fx.model, &common::address_input(6)).unwrap();
+    let keys = prove::setup(&fx.model, &srs).unwrap();
+    let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
+    let contract = evm::create_evm_verifier(&srs.params, keys.pk.get_vk(), 2).unwrap();
+
+    let owner = Chain::connect(&url, 0, Some(31337)).unwrap();
+    let bot = Chain::connect(&url, 1, Some(31337)).unwrap();
+    assert_eq!(
+        format!("{:?}", owner.address()),
+        cryptoidol::onnx::DEFAULT_KEY.to_lowercase(),
+        "the proof's key is account 0"
+    );
+    let (verifier, _) = owner.deploy(contract.deployment_code.clone()).unwrap();
+    let inst = proof.instance_frs().unwrap();
+    let bytes = proof.bytes().unwrap();
+    let v = owner
+        .transact(
+            verifier,
+            evm::calldata(&inst, &bytes),
+            evm::revm::VERIFY_GAS_LIMIT,
+        )
+        .unwrap();
+    assert!(v.accepted, "valid proof rejected on anvil");
+    let mut bad = inst.clone();
+    bad[1] += Fr::one();
+    assert!(
+        !owner
+            .transact(
+                verifier,
+                evm::calldata(&bad, &bytes),
+                evm::revm::VERIFY_GAS_LIMIT
+            )
+            .unwrap()
+            .accepted
+    );
+
+    let rewards_code = evm::compile_rewards().unwrap();
+    let mut code = rewards_code.deployment.clone();
+    code.extend(chain::rewards_constructor(verifier));
+    let (rewards, _) = owner.deploy(code).unwrap();
+    let words = evm::instance_words(&inst);
+    let credit = |who| {
+        let out = owner
+            .call(rewards, chain::credit_calldata(who))
+            .unwrap()
+            .unwrap();
+        ethers::types::U256::from_big_endian(&out)
+    };
+    // Key A's proof with key B's address as the key instance: rejected, nothing credited.
+    let mut stolen = words.clone();
+    stolen[0] = [0u8; 32];
+    stolen[0][12..].copy_from_slice(bot.address().as_bytes());
+    assert!(
+        !bot.transact(rewards, chain::submit_calldata(&bytes, &stolen), 2_000_000)
+            .unwrap()
+            .accepted
+    );
+    assert_eq!(credit(bot.address()), ethers::types::U256::zero());
+    // The bot copies the proof from the mempool and submits it first.
+    let r = bot
+        .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)
+        .unwrap();
+    assert!(r.accepted, "the copied proof is valid");
+    let score = ethers::types::U256::from_big_endian(&words[1]);
+    assert_eq!(
+        credit(owner.address()),
+        score,
+        "the credit went to the proven key"
+    );
+    assert_eq!(
+        credit(bot.address()),
+        ethers::types::U256::zero(),
+        "the sender got nothing"
+    );
+    // The original submission now finds the proof used; the credit stays with the key.
+    assert!(
+        !owner
+            .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)
+            .unwrap()
+            .accepted
+    );
+    assert_eq!(credit(owner.address()), score);
+    drop(node);
+    assert!(
+        Anvil::connect(&url).is_err(),
+        "the node we started is stopped"
+    );
+}

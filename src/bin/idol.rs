@@ -185,11 +185,28 @@ enum Command {
         #[command(flatten)]
         ws: Ws,
     },
-    /// Verify proof.json with the compiled verifier in an in-process EVM (revm), printing the gas.
+    /// Deploy the compiled verifier to a node (EZKL: deploy-evm); writes its address.
+    DeployEvm {
+        #[command(flatten)]
+        ws: Ws,
+        #[arg(long = "rpc-url", default_value = cryptoidol::evm::anvil::DEFAULT_RPC_URL)]
+        rpc_url: String,
+        /// Where to write the address (default WORKSPACE/contract.address).
+        #[arg(long = "addr-path")]
+        addr_path: Option<PathBuf>,
+    },
+    /// Verify proof.json on chain (EZKL: verify-evm), printing the verdict and the gas.
     VerifyEvm {
         #[command(flatten)]
         ws: Ws,
-        /// Run the verifier in an in-process EVM instead of a node.
+        #[arg(long = "rpc-url", default_value = cryptoidol::evm::anvil::DEFAULT_RPC_URL)]
+        rpc_url: String,
+        /// Verifier address (default: read from WORKSPACE/contract.address).
+        #[arg(long = "addr-verifier")]
+        addr_verifier: Option<String>,
+        #[arg(long = "proof-path")]
+        proof_path: Option<PathBuf>,
+        /// Run the verifier in an in-process EVM (revm) instead of a node.
         #[arg(long)]
         in_process: bool,
     },
@@ -268,6 +285,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn read_hex(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).map_err(|_| {
+        anyhow::anyhow!(
+            "cannot read {}: run `idol create-evm-verifier` first",
+            path.display()
+        )
+    })?;
+    let t = text.trim().trim_start_matches("0x");
+    (0..t.len() / 2)
+        .map(|i| {
+            u8::from_str_radix(&t[2 * i..2 * i + 2], 16)
+                .map_err(|_| anyhow::anyhow!("{} is not hex", path.display()))
+        })
+        .collect()
 }
 
 fn workspace(dir: &Path) -> anyhow::Result<Workspace> {
@@ -595,22 +628,87 @@ fn run(command: Command) -> anyhow::Result<()> {
                 c.runtime_code.len()
             );
         }
-        Command::VerifyEvm { ws, in_process } => {
+        Command::DeployEvm {
+            ws,
+            rpc_url,
+            addr_path,
+        } => {
             let ws = workspace(&ws.dir)?;
-            if !in_process {
-                anyhow::bail!("verify-evm against a node is not available yet: pass --in-process to use the in-process EVM");
-            }
-            let r = steps::evm_verify_local(&ws)?;
+            let code = read_hex(&ws.verifier_bin())?;
+            let chain =
+                cryptoidol::evm::chain::Chain::connect(&rpc_url, 0, None).map_err(Error::from)?;
+            let (addr, gas) = chain.deploy(code).map_err(Error::from)?;
+            let out = addr_path.unwrap_or_else(|| ws.contract_address());
+            std::fs::write(&out, format!("{addr:?}")).map_err(|source| Error::Io {
+                path: out.clone(),
+                source,
+            })?;
             println!(
-                "in-process EVM: proof {} with {} gas (calldata {} bytes; verifier runtime {} bytes, deployed with {} gas)",
-                if r.verify.success { "ACCEPTED" } else { "REJECTED" },
-                r.verify.gas_used,
-                r.calldata_bytes,
-                r.runtime_bytes,
-                r.deploy_gas
+                "verifier deployed at {addr:?} on chain {} ({} gas); wrote {}",
+                chain.chain_id,
+                gas,
+                out.display()
             );
-            if !r.verify.success {
-                anyhow::bail!("the verifier rejected the proof");
+        }
+        Command::VerifyEvm {
+            ws,
+            rpc_url,
+            addr_verifier,
+            proof_path,
+            in_process,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            if in_process {
+                let r = steps::evm_verify_local(&ws)?;
+                println!(
+                    "in-process EVM: proof {} with {} gas (calldata {} bytes; verifier runtime {} bytes, deployed with {} gas)",
+                    if r.verify.success { "ACCEPTED" } else { "REJECTED" },
+                    r.verify.gas_used,
+                    r.calldata_bytes,
+                    r.runtime_bytes,
+                    r.deploy_gas
+                );
+                if !r.verify.success {
+                    anyhow::bail!("the verifier rejected the proof");
+                }
+                return Ok(());
+            }
+            let addr_text = match addr_verifier {
+                Some(a) => a,
+                None => std::fs::read_to_string(ws.contract_address()).map_err(|_| {
+                    anyhow::anyhow!(
+                        "no --addr-verifier and no {}: run `idol deploy-evm` first",
+                        ws.contract_address().display()
+                    )
+                })?,
+            };
+            let addr: ethers::types::Address = addr_text.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "'{}' is not a contract address (0x + 40 hex digits)",
+                    addr_text.trim()
+                )
+            })?;
+            let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
+                .map_err(Error::from)?;
+            let data = cryptoidol::evm::calldata(
+                &proof.instance_frs().map_err(Error::from)?,
+                &proof.bytes().map_err(Error::from)?,
+            );
+            let chain =
+                cryptoidol::evm::chain::Chain::connect(&rpc_url, 0, None).map_err(Error::from)?;
+            if chain.code_size(addr).map_err(Error::from)? == 0 {
+                anyhow::bail!("no contract at {addr:?} on {rpc_url}: deploy the verifier with `idol deploy-evm`");
+            }
+            let v = chain
+                .transact(addr, data, cryptoidol::evm::revm::VERIFY_GAS_LIMIT)
+                .map_err(Error::from)?;
+            println!(
+                "on-chain verifier at {addr:?}: proof {} ({} gas)",
+                if v.accepted { "ACCEPTED" } else { "REJECTED" },
+                v.gas_used
+            );
+            if !v.accepted {
+                anyhow::bail!("the on-chain verifier rejected the proof");
             }
         }
         Command::Demo { dir } => demo(&dir)?,

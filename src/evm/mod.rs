@@ -4,6 +4,8 @@
 //! Proofs are made with the EVM transcript (Keccak-256) from the start, so the same
 //! `proof.json` verifies natively and on chain. Calldata is `instances (32 bytes each) ‖ proof`.
 
+pub mod anvil;
+pub mod chain;
 pub mod revm;
 pub mod solc;
 
@@ -93,6 +95,31 @@ pub fn create_evm_verifier(
         deployment_code: out.deployment,
         runtime_code: out.runtime,
     })
+}
+
+/// Source of the rewards contract (in the repository, compiled like the verifier).
+pub const REWARDS_SOL: &str = include_str!("../../contracts/JudgeRewards.sol");
+
+/// Compile the rewards contract.
+pub fn compile_rewards() -> Result<solc::Compiled, EvmError> {
+    solc::compile(
+        &[("JudgeRewards.sol", REWARDS_SOL)],
+        "JudgeRewards.sol",
+        Some("JudgeRewards"),
+    )
+}
+
+/// Instances as 32-byte big-endian words.
+pub fn instance_words(instances: &[Fr]) -> Vec<[u8; 32]> {
+    use halo2_proofs::halo2curves::ff::PrimeField;
+    instances
+        .iter()
+        .map(|f| {
+            let mut b: [u8; 32] = f.to_repr();
+            b.reverse();
+            b
+        })
+        .collect()
 }
 
 /// Write `path` creating nothing else.
