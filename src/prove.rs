@@ -518,17 +518,8 @@ pub struct Proof {
 
 impl Proof {
     pub fn bytes(&self) -> Result<Vec<u8>, ProveError> {
-        let h = self.proof.strip_prefix("0x").unwrap_or(&self.proof);
-        if h.len() % 2 != 0 {
-            return Err(ProveError::Input("proof hex has an odd length".into()));
-        }
-        (0..h.len())
-            .step_by(2)
-            .map(|i| {
-                u8::from_str_radix(&h[i..i + 2], 16)
-                    .map_err(|_| ProveError::Input("proof is not hex".into()))
-            })
-            .collect()
+        crate::settings::unhex(&self.proof)
+            .ok_or_else(|| ProveError::Input("the proof field is not hex".into()))
     }
     pub fn instance_frs(&self) -> Result<Vec<Fr>, ProveError> {
         self.instances

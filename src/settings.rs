@@ -140,6 +140,18 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Bytes of a hex string (optional `0x`, surrounding whitespace ignored); `None` if not hex.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    let t = s.trim();
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    if t.len() % 2 != 0 {
+        return None;
+    }
+    (0..t.len() / 2)
+        .map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
 /// Default scales before calibration: precise everywhere (precision costs no rows here).
 pub fn default_scales() -> Scales {
     with_linear_scale(Scales {

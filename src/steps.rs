@@ -207,16 +207,21 @@ pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContrac
 pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
     let hexcode =
         std::fs::read_to_string(ws.verifier_bin()).map_err(|e| io(ws.verifier_bin(), e))?;
-    let code: Vec<u8> = (0..hexcode.trim().len() / 2)
-        .filter_map(|i| u8::from_str_radix(&hexcode.trim()[2 * i..2 * i + 2], 16).ok())
-        .collect();
+    let code = settings::unhex(&hexcode).ok_or_else(|| {
+        crate::evm::EvmError::Solc(format!(
+            "{} is not hex: rerun `idol create-evm-verifier`",
+            ws.verifier_bin().display()
+        ))
+    })?;
     let proof = Proof::load(ws.proof())?;
     let data = crate::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
     let mut evm = crate::evm::revm::Evm::new();
     let (addr, deploy_gas) = evm.deploy(code)?;
     let verify = evm.call(addr, data.clone(), crate::evm::revm::VERIFY_GAS_LIMIT)?;
     let runtime_bytes = std::fs::read_to_string(ws.verifier_runtime_bin())
-        .map(|h| h.trim().len() / 2)
+        .ok()
+        .and_then(|h| settings::unhex(&h))
+        .map(|b| b.len())
         .unwrap_or(0);
     Ok(EvmReport {
         runtime_bytes,

@@ -266,6 +266,38 @@ fn proving_subcommands_run_end_to_end() {
         srs.to_str().unwrap()
     ]))
     .contains("verified"));
+    // The EVM verifier, in process; and a node that is not there.
+    let sol = ws.join("MyVerifier.sol");
+    let out = ok(&idol(&[
+        "create-evm-verifier",
+        "--dir",
+        w,
+        "--srs-path",
+        srs.to_str().unwrap(),
+        "--sol-code-path",
+        sol.to_str().unwrap(),
+    ]));
+    assert!(out.contains("runtime") && sol.is_file(), "{out}");
+    assert!(ok(&idol(&["verify-evm", "--dir", w, "--in-process"])).contains("ACCEPTED"));
+    let err = fails(&idol(&[
+        "deploy-evm",
+        "--dir",
+        w,
+        "--rpc-url",
+        "http://127.0.0.1:9",
+    ]));
+    assert!(
+        err.contains("127.0.0.1:9") && err.contains("anvil"),
+        "{err}"
+    );
+    let err = fails(&idol(&[
+        "verify-evm",
+        "--dir",
+        w,
+        "--addr-verifier",
+        "0x1234",
+    ]));
+    assert!(err.contains("not a contract address"), "{err}");
     // A tampered proof fails with exit code 1.
     let p = ws.join("proof.json");
     let mut proof: serde_json::Value =

@@ -184,6 +184,18 @@ enum Command {
     CreateEvmVerifier {
         #[command(flatten)]
         ws: Ws,
+        #[command(flatten)]
+        m: ModelArgs,
+        #[arg(long = "vk-path")]
+        vk_path: Option<PathBuf>,
+        #[arg(long = "srs-path")]
+        srs_path: Option<PathBuf>,
+        /// Where to write the Solidity source (default WORKSPACE/Verifier.sol).
+        #[arg(long = "sol-code-path")]
+        sol_code_path: Option<PathBuf>,
+        /// Where to write the ABI (default WORKSPACE/verifier_abi.json).
+        #[arg(long = "abi-path")]
+        abi_path: Option<PathBuf>,
     },
     /// Deploy the compiled verifier to a node (EZKL: deploy-evm); writes its address.
     DeployEvm {
@@ -294,13 +306,12 @@ fn read_hex(path: &Path) -> anyhow::Result<Vec<u8>> {
             path.display()
         )
     })?;
-    let t = text.trim().trim_start_matches("0x");
-    (0..t.len() / 2)
-        .map(|i| {
-            u8::from_str_radix(&t[2 * i..2 * i + 2], 16)
-                .map_err(|_| anyhow::anyhow!("{} is not hex", path.display()))
-        })
-        .collect()
+    cryptoidol::settings::unhex(&text).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{} is not hex bytecode: rerun `idol create-evm-verifier`",
+            path.display()
+        )
+    })
 }
 
 fn workspace(dir: &Path) -> anyhow::Result<Workspace> {
@@ -616,14 +627,46 @@ fn run(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("verification failed");
             }
         }
-        Command::CreateEvmVerifier { ws } => {
+        Command::CreateEvmVerifier {
+            ws,
+            m,
+            vk_path,
+            srs_path,
+            sol_code_path,
+            abi_path,
+        } => {
             let ws = workspace(&ws.dir)?;
-            let c = steps::create_evm_verifier(&ws)?;
+            let model = m.load(&ws)?;
+            let srs = srs_for(srs_path, &ws, &model)?;
+            let vk = cryptoidol::prove::load_vk(vk_path.unwrap_or_else(|| ws.vk()), &model)
+                .map_err(Error::from)?;
+            let c =
+                cryptoidol::evm::create_evm_verifier(&srs.params, &vk, 2).map_err(Error::from)?;
+            let (sol, abi) = (
+                sol_code_path.unwrap_or_else(|| ws.verifier_sol()),
+                abi_path.unwrap_or_else(|| ws.verifier_abi()),
+            );
+            let write = |p: &Path, b: &[u8]| {
+                std::fs::write(p, b).map_err(|source| Error::Io {
+                    path: p.to_owned(),
+                    source,
+                })
+            };
+            write(&sol, c.solidity.as_bytes())?;
+            write(&abi, cryptoidol::evm::VERIFIER_ABI.as_bytes())?;
+            write(
+                &ws.verifier_bin(),
+                cryptoidol::settings::hex(&c.deployment_code).as_bytes(),
+            )?;
+            write(
+                &ws.verifier_runtime_bin(),
+                cryptoidol::settings::hex(&c.runtime_code).as_bytes(),
+            )?;
             println!(
                 "wrote {} ({} bytes of Solidity), {} and {} (runtime {} bytes, EIP-170 limit 24576)",
-                ws.verifier_sol().display(),
+                sol.display(),
                 c.solidity.len(),
-                ws.verifier_abi().display(),
+                abi.display(),
                 ws.verifier_bin().display(),
                 c.runtime_code.len()
             );

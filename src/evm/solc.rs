@@ -31,9 +31,7 @@ process.stdin.on('end', () => { process.stdout.write(solc.compile(input)); });
 "#;
 
 fn from_hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok())
-        .collect()
+    crate::settings::unhex(s).unwrap_or_default()
 }
 
 /// Compile `sources` (file name, code) and return contract `main`'s first contract. Optimizer on
