@@ -179,3 +179,48 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
         "the node we started is stopped"
     );
 }
+
+/// Deployment failures on a real node give clear errors: no node, wrong chain, code over
+/// EIP-170's limit, out of gas (issue 4).
+#[test]
+fn anvil_deploy_failures_are_clear() {
+    use cryptoidol::evm::anvil::Anvil;
+    use cryptoidol::evm::chain::Chain;
+    let port = {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let e = Chain::connect(&url, 0, None).err().expect("no node yet");
+    assert!(
+        e.to_string().contains(&url) && e.to_string().contains("anvil -p 3030"),
+        "{e}"
+    );
+    let e = Anvil::connect(&url).err().expect("no node yet");
+    assert!(e.to_string().contains("no Ethereum node listens"), "{e}");
+
+    let _node = Anvil::connect_or_start(&url).unwrap();
+    let e = Chain::connect(&url, 0, Some(1))
+        .err()
+        .expect("anvil is chain 31337");
+    assert!(
+        e.to_string().contains("runs chain 31337, expected 1"),
+        "{e}"
+    );
+    let chain = Chain::connect(&url, 0, Some(31337)).unwrap();
+    // Init code returning 25 000 bytes of runtime code: over the 24 576-byte limit.
+    let too_large = vec![0x61, 0x61, 0xa8, 0x60, 0x00, 0xf3];
+    let e = chain.deploy(too_large).unwrap_err();
+    assert!(
+        e.to_string().contains("code too large") || e.to_string().contains("EIP-170"),
+        "{e}"
+    );
+    // A small contract (returns 32 bytes of code) with too little gas.
+    let small = vec![0x60, 0x20, 0x60, 0x00, 0xf3];
+    let e = chain.deploy_with_gas(small.clone(), 53_100).unwrap_err();
+    assert!(e.to_string().to_lowercase().contains("gas"), "{e}");
+    assert!(chain.deploy(small).is_ok());
+}

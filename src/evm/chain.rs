@@ -118,9 +118,14 @@ impl Chain {
 
     /// Deploy `code` (with constructor arguments appended); returns the address and gas.
     pub fn deploy(&self, code: Vec<u8>) -> Result<(Address, u64), EvmError> {
+        self.deploy_with_gas(code, 30_000_000)
+    }
+
+    /// Deploy with an explicit gas limit.
+    pub fn deploy_with_gas(&self, code: Vec<u8>, gas: u64) -> Result<(Address, u64), EvmError> {
         let tx = TransactionRequest::new()
             .data(Bytes::from(code))
-            .gas(U256::from(30_000_000u64));
+            .gas(U256::from(gas));
         let (addr, v) = self.send(tx, "deployment")?;
         match (addr, v.accepted) {
             (Some(a), true) => Ok((a, v.gas_used)),
