@@ -216,6 +216,14 @@ impl FloatJudge {
             }
         }
         let (geometry, conv_w, conv_b) = conv.ok_or_else(|| bad("no Conv node".into()))?;
+        // Each window keeps its sign bit and accumulator in the `stride` rows before the next
+        // window along the frame axis: the layout needs a stride of at least 3 there.
+        if geometry.out_w() > 1 && geometry.stride[1] < MIN_STRIDE {
+            return Err(bad(format!(
+                "conv stride {} along the frame axis is below {MIN_STRIDE}, the smallest this circuit layout supports",
+                geometry.stride[1]
+            )));
+        }
         let lin_w = lin_w.ok_or_else(|| bad("no linear layer (Gemm or MatMul)".into()))?;
         if !sigmoid {
             return Err(bad("no Sigmoid at the output".into()));
@@ -275,6 +283,10 @@ fn padded_at(g: &ConvGeometry, x: &[f32], r: usize, c: usize) -> Option<f32> {
     let (r, c) = (r.checked_sub(g.pads[0])?, c.checked_sub(g.pads[1])?);
     (r < g.in_h && c < g.in_w).then(|| x[r * g.in_w + c])
 }
+
+/// Smallest conv stride along the frame axis the circuit layout supports (a window's sign bit and
+/// two accumulator cells occupy that many rows).
+pub const MIN_STRIDE: usize = 3;
 
 pub fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())

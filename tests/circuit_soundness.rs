@@ -220,3 +220,26 @@ fn padded_convolutions_force_padding_cells_to_zero() {
         "pad: x = 0",
     );
 }
+
+#[test]
+fn conv_strides_the_layout_cannot_hold_are_refused_by_name() {
+    use cryptoidol::onnx::proto::ModelProto;
+    use prost::Message;
+    let mut model =
+        ModelProto::decode(cryptoidol::onnx::export_bytes(&common::weights(1)).as_slice()).unwrap();
+    let g = model.graph.as_mut().unwrap();
+    let conv = g.node.iter_mut().find(|n| n.op_type == "Conv").unwrap();
+    conv.attribute
+        .iter_mut()
+        .find(|a| a.name == "strides")
+        .unwrap()
+        .ints = vec![4, 2];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stride2.onnx");
+    std::fs::write(&path, model.encode_to_vec()).unwrap();
+    let e = cryptoidol::settings::gen_settings(&path).unwrap_err();
+    assert!(
+        e.to_string().contains("stride 2") && e.to_string().contains("stride2.onnx"),
+        "{e}"
+    );
+}
