@@ -45,6 +45,8 @@ pub const TAG_SIGMOID: u64 = 2;
 /// Row of the key and of the score in the instance column.
 pub const KEY_ROW: usize = 0;
 pub const SCORE_ROW: usize = 1;
+/// Public instances: the key and the score.
+pub const NUM_INSTANCES: usize = 2;
 
 /// Everything `configure` needs: the shape and the constants baked into the gates.
 #[derive(Debug, Clone, Default, PartialEq)]

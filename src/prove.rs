@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use halo2_proofs::dev::MockProver;
@@ -96,6 +96,8 @@ pub struct Model {
     pub graph: OnnxGraph,
     pub float: FloatJudge,
     pub quantized: QuantizedJudge,
+    /// The circuit's shape (built once: it holds the sigmoid table).
+    shape: CircuitShape,
 }
 
 impl Model {
@@ -109,21 +111,23 @@ impl Model {
 
     pub fn new(settings: Settings, graph: OnnxGraph) -> crate::Result<Self> {
         let float = FloatJudge::from_graph(&graph)?;
-        let quantized = settings.quantized(&graph)?;
+        let quantized = QuantizedJudge::new(&float, &settings.scales);
+        let shape = CircuitShape::new(&quantized);
         Ok(Self {
             settings,
             graph,
             float,
             quantized,
+            shape,
         })
     }
 
     pub fn shape(&self) -> CircuitShape {
-        CircuitShape::new(&self.quantized)
+        self.shape.clone()
     }
 
     pub fn k(&self) -> u32 {
-        self.settings.run_args.logrows.max(self.shape().min_k())
+        self.settings.run_args.logrows.max(self.shape.min_k())
     }
 
     /// Digest binding keys and witnesses to this model + settings.
@@ -669,9 +673,4 @@ pub fn tampered(model: &Model, w: &Witness, t: Tamper) -> crate::Result<JudgeCir
     let mut c = circuit(model, w)?;
     c.tamper = t;
     Ok(c)
-}
-
-/// Paths of the default artifact files inside a workspace.
-pub fn default_path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(name)
 }

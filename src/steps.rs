@@ -189,17 +189,33 @@ pub struct EvmReport {
     pub calldata_bytes: usize,
 }
 
+impl std::fmt::Display for EvmReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "in-process EVM: proof {} with {} gas (calldata {} bytes; verifier runtime {} bytes, deployed with {} gas)",
+            if self.verify.success { "ACCEPTED" } else { "REJECTED" },
+            self.verify.gas_used,
+            self.calldata_bytes,
+            self.runtime_bytes,
+            self.deploy_gas
+        )
+    }
+}
+
 /// Generate and compile the verifier for the workspace's vk → Verifier.sol, verifier_abi.json,
 /// Verifier.bin.
 pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContract> {
     let model = model(ws)?;
     let srs = srs(ws, &model)?;
     let vk = prove::load_vk(ws.vk(), &model)?;
-    let c = crate::evm::create_evm_verifier(&srs.params, &vk, 2)?;
-    crate::evm::write(&ws.verifier_sol(), &c.solidity)?;
-    crate::evm::write(&ws.verifier_abi(), crate::evm::VERIFIER_ABI)?;
-    crate::evm::write(&ws.verifier_bin(), settings::hex(&c.deployment_code))?;
-    crate::evm::write(&ws.verifier_runtime_bin(), settings::hex(&c.runtime_code))?;
+    let c = crate::evm::create_evm_verifier(&srs.params, &vk, crate::circuit::NUM_INSTANCES)?;
+    c.save(
+        &ws.verifier_sol(),
+        &ws.verifier_abi(),
+        &ws.verifier_bin(),
+        &ws.verifier_runtime_bin(),
+    )?;
     Ok(c)
 }
 

@@ -7,14 +7,36 @@ use cryptoidol::evm::{self, revm::Evm};
 use cryptoidol::prove::{self, gen_witness};
 use halo2_proofs::halo2curves::bn256::Fr;
 
-#[test]
-fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
-    let fx = common::fixture(11);
+/// A proof (key = the default address, from input `input_seed`) of judge `seed`, and its
+/// compiled verifier.
+fn proved_verifier(seed: u64, input_seed: usize) -> (prove::Proof, evm::VerifierContract) {
+    let fx = common::fixture(seed);
     let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
-    let (w, _) = gen_witness(&fx.model, &common::address_input(2)).unwrap();
+    let (w, _) = gen_witness(&fx.model, &common::address_input(input_seed)).unwrap();
     let keys = prove::setup(&fx.model, &srs).unwrap();
     let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
-    let contract = evm::create_evm_verifier(&srs.params, keys.pk.get_vk(), 2).unwrap();
+    let contract = evm::create_evm_verifier(
+        &srs.params,
+        keys.pk.get_vk(),
+        cryptoidol::circuit::NUM_INSTANCES,
+    )
+    .unwrap();
+    (proof, contract)
+}
+
+/// An http URL on 127.0.0.1 at a port nothing listens on.
+fn free_local_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+#[test]
+fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
+    let (proof, contract) = proved_verifier(11, 2);
     assert!(contract.solidity.contains("pragma solidity ^0.8.19;"));
     assert!(
         contract.runtime_code.len() <= 24_576,
@@ -78,23 +100,11 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
 fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     use cryptoidol::evm::anvil::Anvil;
     use cryptoidol::evm::chain::{self, Chain};
-    let port = {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let url = format!("http://127.0.0.1:{port}");
+    let url = free_local_url();
     let node = Anvil::connect_or_start(&url).unwrap();
     assert!(node.started_here());
 
-    let fx = common::fixture(12);
-    let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
-    let (w, _) = gen_witness(&fx.model, &common::address_input(6)).unwrap();
-    let keys = prove::setup(&fx.model, &srs).unwrap();
-    let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
-    let contract = evm::create_evm_verifier(&srs.params, keys.pk.get_vk(), 2).unwrap();
+    let (proof, contract) = proved_verifier(12, 6);
 
     let owner = Chain::connect(&url, 0, Some(31337)).unwrap();
     let bot = Chain::connect(&url, 1, Some(31337)).unwrap();
@@ -186,14 +196,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
 fn anvil_deploy_failures_are_clear() {
     use cryptoidol::evm::anvil::Anvil;
     use cryptoidol::evm::chain::Chain;
-    let port = {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let url = format!("http://127.0.0.1:{port}");
+    let url = free_local_url();
     let e = Chain::connect(&url, 0, None).err().expect("no node yet");
     assert!(
         e.to_string().contains(&url) && e.to_string().contains("anvil -p 3030"),

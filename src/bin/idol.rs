@@ -248,21 +248,25 @@ struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The model and the SRS for its size: `--srs-path` if given, else the workspace's own
+    /// (generated locally the first time).
+    fn with_srs(
+        &self,
+        ws: &Workspace,
+        srs_path: Option<PathBuf>,
+    ) -> anyhow::Result<(cryptoidol::prove::Model, cryptoidol::srs::Srs)> {
+        let model = self.load(ws)?;
+        let srs = match srs_path {
+            Some(p) => cryptoidol::srs::load_srs(p, model.k()).map_err(Error::from)?,
+            None => steps::srs(ws, &model)?,
+        };
+        Ok((model, srs))
+    }
+
     fn load(&self, ws: &Workspace) -> anyhow::Result<cryptoidol::prove::Model> {
         let onnx = self.model.clone().unwrap_or_else(|| ws.onnx());
         let settings = self.settings_path.clone().unwrap_or_else(|| ws.settings());
         Ok(cryptoidol::prove::Model::load(onnx, settings)?)
-    }
-}
-
-fn srs_for(
-    path: Option<PathBuf>,
-    ws: &Workspace,
-    model: &cryptoidol::prove::Model,
-) -> anyhow::Result<cryptoidol::srs::Srs> {
-    match path {
-        Some(p) => Ok(cryptoidol::srs::load_srs(p, model.k()).map_err(Error::from)?),
-        None => Ok(steps::srs(ws, model)?),
     }
 }
 
@@ -521,8 +525,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             vk_path,
         } => {
             let ws = workspace(&ws.dir)?;
-            let model = m.load(&ws)?;
-            let srs = srs_for(srs_path, &ws, &model)?;
+            let (model, srs) = m.with_srs(&ws, srs_path)?;
             eprintln!("[setup] generating keys for 2^{} rows ...", model.k());
             let keys = cryptoidol::prove::setup(&model, &srs)?;
             let (pk, vk) = (
@@ -587,8 +590,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             srs_path,
         } => {
             let ws = workspace(&ws.dir)?;
-            let model = m.load(&ws)?;
-            let srs = srs_for(srs_path, &ws, &model)?;
+            let (model, srs) = m.with_srs(&ws, srs_path)?;
             let pk = cryptoidol::prove::load_pk(pk_path.unwrap_or_else(|| ws.pk()), &model)
                 .map_err(Error::from)?;
             let w = cryptoidol::prove::Witness::load(witness.unwrap_or_else(|| ws.witness()))
@@ -615,8 +617,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             srs_path,
         } => {
             let ws = workspace(&ws.dir)?;
-            let model = m.load(&ws)?;
-            let srs = srs_for(srs_path, &ws, &model)?;
+            let (model, srs) = m.with_srs(&ws, srs_path)?;
             let vk = cryptoidol::prove::load_vk(vk_path.unwrap_or_else(|| ws.vk()), &model)
                 .map_err(Error::from)?;
             let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
@@ -636,32 +637,21 @@ fn run(command: Command) -> anyhow::Result<()> {
             abi_path,
         } => {
             let ws = workspace(&ws.dir)?;
-            let model = m.load(&ws)?;
-            let srs = srs_for(srs_path, &ws, &model)?;
+            let (model, srs) = m.with_srs(&ws, srs_path)?;
             let vk = cryptoidol::prove::load_vk(vk_path.unwrap_or_else(|| ws.vk()), &model)
                 .map_err(Error::from)?;
-            let c =
-                cryptoidol::evm::create_evm_verifier(&srs.params, &vk, 2).map_err(Error::from)?;
+            let c = cryptoidol::evm::create_evm_verifier(
+                &srs.params,
+                &vk,
+                cryptoidol::circuit::NUM_INSTANCES,
+            )
+            .map_err(Error::from)?;
             let (sol, abi) = (
                 sol_code_path.unwrap_or_else(|| ws.verifier_sol()),
                 abi_path.unwrap_or_else(|| ws.verifier_abi()),
             );
-            let write = |p: &Path, b: &[u8]| {
-                std::fs::write(p, b).map_err(|source| Error::Io {
-                    path: p.to_owned(),
-                    source,
-                })
-            };
-            write(&sol, c.solidity.as_bytes())?;
-            write(&abi, cryptoidol::evm::VERIFIER_ABI.as_bytes())?;
-            write(
-                &ws.verifier_bin(),
-                cryptoidol::settings::hex(&c.deployment_code).as_bytes(),
-            )?;
-            write(
-                &ws.verifier_runtime_bin(),
-                cryptoidol::settings::hex(&c.runtime_code).as_bytes(),
-            )?;
+            c.save(&sol, &abi, &ws.verifier_bin(), &ws.verifier_runtime_bin())
+                .map_err(Error::from)?;
             println!(
                 "wrote {} ({} bytes of Solidity), {} and {} (runtime {} bytes, EIP-170 limit 24576)",
                 sol.display(),
@@ -703,14 +693,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let ws = workspace(&ws.dir)?;
             if in_process {
                 let r = steps::evm_verify_local(&ws)?;
-                println!(
-                    "in-process EVM: proof {} with {} gas (calldata {} bytes; verifier runtime {} bytes, deployed with {} gas)",
-                    if r.verify.success { "ACCEPTED" } else { "REJECTED" },
-                    r.verify.gas_used,
-                    r.calldata_bytes,
-                    r.runtime_bytes,
-                    r.deploy_gas
-                );
+                println!("{r}");
                 if !r.verify.success {
                     anyhow::bail!("the verifier rejected the proof");
                 }

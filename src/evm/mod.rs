@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine};
 use halo2_proofs::plonk::VerifyingKey;
-use halo2_proofs::poly::commitment::{Params, ParamsProver};
+use halo2_proofs::poly::commitment::ParamsProver;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use snark_verifier::loader::evm::EvmLoader;
 use snark_verifier::pcs::kzg::{Bdfg21, KzgAs};
@@ -82,6 +82,22 @@ pub struct VerifierContract {
     pub runtime_code: Vec<u8>,
 }
 
+impl VerifierContract {
+    /// Write the Solidity source, the ABI, and the deployment and runtime bytecode (hex).
+    pub fn save(
+        &self,
+        sol: &Path,
+        abi: &Path,
+        bin: &Path,
+        runtime_bin: &Path,
+    ) -> Result<(), EvmError> {
+        write(sol, &self.solidity)?;
+        write(abi, VERIFIER_ABI)?;
+        write(bin, crate::settings::hex(&self.deployment_code))?;
+        write(runtime_bin, crate::settings::hex(&self.runtime_code))
+    }
+}
+
 /// Generate and compile the verifier for a vk.
 pub fn create_evm_verifier(
     params: &ParamsKZG<Bn256>,
@@ -128,9 +144,4 @@ pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), EvmError
         path: path.display().to_string(),
         source,
     })
-}
-
-/// The SRS's `k` (for messages).
-pub fn srs_k(params: &ParamsKZG<Bn256>) -> u32 {
-    params.k()
 }
