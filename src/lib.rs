@@ -29,6 +29,7 @@ pub mod srs;
 pub mod prove;
 pub mod evm;
 
+pub mod html;
 pub mod plot;
 pub mod steps;
 pub mod workspace;
@@ -42,9 +43,11 @@ pub use error::{Error, Result};
 pub mod prelude {
     pub use crate::audio::{load_clip, Clip, ClipSpec};
     pub use crate::dataset::{scan, Corpus, Dataset, Emotion, ScanReport, Split};
+    pub use crate::evm::anvil::{Anvil, DEFAULT_RPC_URL};
     pub use crate::mel::{mel_db, MelSpec, Spectrogram};
     pub use crate::onnx::{InputData, Key, OnnxGraph};
-    pub use crate::plot::Figure;
+    pub use crate::plot::{self, Figure};
+    pub use crate::settings::{CalibrationTarget, Settings};
     pub use crate::synthetic::{write_corpus, SyntheticConfig};
     pub use crate::train::{TrainConfig, TrainReport};
     pub use crate::workspace::Workspace;

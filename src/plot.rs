@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Once;
 
+use image::ImageEncoder;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
@@ -111,12 +112,38 @@ impl Figure {
         res.map_err(|reason| PlotError::Draw { path: p, reason })
     }
 
-    /// Inline display in an evcxr notebook cell.
-    pub fn evcxr_display(&self) {
-        println!(
-            "EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT",
-            self.svg()
+    /// The figure as PNG bytes.
+    pub fn png(&self) -> Result<Vec<u8>, PlotError> {
+        register_font();
+        let (w, h) = (self.width, self.height);
+        let mut rgb = vec![0u8; (w * h * 3) as usize];
+        let drawn = draw(
+            &self.chart,
+            BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area(),
         );
+        let failed = |reason: String| PlotError::Draw {
+            path: "<in-memory PNG>".into(),
+            reason,
+        };
+        drawn.map_err(failed)?;
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(&rgb, w, h, image::ColorType::Rgb8)
+            .map_err(|e| failed(e.to_string()))?;
+        Ok(png)
+    }
+
+    /// Inline display in an evcxr notebook cell: heat maps as PNG (an SVG of 16 000 cells
+    /// would weigh megabytes), line and bar charts as SVG.
+    pub fn evcxr_display(&self) {
+        match (&self.chart, self.png()) {
+            (Chart::Spectrogram { .. }, Ok(png)) => {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+                crate::html::show("image/png", &b64);
+            }
+            _ => crate::html::show("image/svg+xml", &self.svg()),
+        }
     }
 }
 
@@ -287,6 +314,44 @@ pub fn spectrogram(spec: &crate::mel::Spectrogram, title: impl Into<String>) -> 
         db: spec.db.clone(),
         n_mels: spec.n_mels,
         frames: spec.frames,
+    })
+}
+
+/// Labelled bars, e.g. an error per calibration target.
+pub fn bars(
+    title: impl Into<String>,
+    y_label: impl Into<String>,
+    bars: impl IntoIterator<Item = (String, f64)>,
+) -> Figure {
+    Figure::new(Chart::Bars {
+        title: title.into(),
+        x_label: String::new(),
+        y_label: y_label.into(),
+        bars: bars.into_iter().collect(),
+    })
+}
+
+/// Samples of a clip over time.
+pub fn waveform(clip: &crate::audio::Clip, title: impl Into<String>) -> Figure {
+    let rate = clip.sample_rate.max(1) as f64;
+    // At most ~2000 points: the min and max of each bucket keep the envelope.
+    let bucket = (clip.samples.len() / 1000).max(1);
+    let mut points = Vec::with_capacity(2 * clip.samples.len() / bucket + 2);
+    for (i, chunk) in clip.samples.chunks(bucket).enumerate() {
+        let t = (i * bucket) as f64 / rate;
+        let (lo, hi) = chunk
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        points.push((t, lo as f64));
+        points.push((t, hi as f64));
+    }
+    Figure::new(Chart::Lines {
+        title: title.into(),
+        x_label: "seconds".into(),
+        y_label: "amplitude".into(),
+        series: vec![("samples".into(), points)],
     })
 }
 

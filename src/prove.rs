@@ -535,6 +535,17 @@ impl Proof {
             })
             .collect()
     }
+    /// The same proof bytes claiming another quantized score (public instance 1): what a cheater
+    /// would submit. For demonstrations and tests; [`verify`] rejects it.
+    pub fn claiming_score(&self, score_q: i64) -> Proof {
+        let mut forged = self.clone();
+        if let Some(slot) = forged.instances.get_mut(1) {
+            *slot = fr_hex(&crate::circuit::fe(score_q as i128));
+        }
+        forged.score = self.score * score_q as f64 / (self.score_q.max(1) as f64);
+        forged.score_q = score_q;
+        forged
+    }
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ProveError> {
         std::fs::write(
             path.as_ref(),

@@ -1,7 +1,7 @@
 //! The tutorial's steps as one call each, reading and writing a [`Workspace`]'s artifacts:
 //! what a notebook cell or an `idol` subcommand runs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::audio::ClipSpec;
 use crate::dataset::{self, Dataset, ScanReport};
@@ -25,6 +25,81 @@ pub struct TrainOutcome {
     pub unusable: Vec<dataset::Skipped>,
     /// Largest |candle − ONNX| score over the exported samples (a round-trip check).
     pub onnx_max_diff: f64,
+}
+
+/// Where the notebooks' voice data comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSource {
+    /// The data root the loaders scan.
+    pub root: PathBuf,
+    /// True for the embedded synthetic corpus (no `VOICE_DATA_DIR`).
+    pub synthetic: bool,
+    /// Clips written now (None when an existing folder was reused).
+    pub generated: Option<usize>,
+}
+
+impl std::fmt::Display for DataSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.synthetic {
+            write!(
+                f,
+                "No VOICE_DATA_DIR: using the embedded default, a SYNTHETIC corpus (voice-like tones, not real voices) in the five corpora's layouts at {}{}. For the real corpora run `sh voice_data.sh DIR` and set VOICE_DATA_DIR=DIR.",
+                self.root.display(),
+                match self.generated {
+                    Some(n) => format!(" ({n} clips generated now)"),
+                    None => " (generated earlier, reused)".to_string(),
+                }
+            )
+        } else {
+            write!(
+                f,
+                "VOICE_DATA_DIR: using the corpora under {}",
+                self.root.display()
+            )
+        }
+    }
+}
+
+impl DataSource {
+    pub fn to_html(&self) -> String {
+        format!("<p>{}</p>", crate::html::escape(&self.to_string()))
+    }
+}
+
+/// The notebooks' data: `$VOICE_DATA_DIR` if set (what `voice_data.sh` downloaded), else the
+/// embedded synthetic corpus in the workspace (generated on first use).
+pub fn voice_data(ws: &Workspace) -> Result<DataSource> {
+    voice_data_from(ws, std::env::var_os("VOICE_DATA_DIR").map(PathBuf::from))
+}
+
+/// [`voice_data`] with the folder given explicitly (`None` = the embedded default).
+pub fn voice_data_from(ws: &Workspace, dir: Option<PathBuf>) -> Result<DataSource> {
+    if let Some(dir) = dir {
+        let root = dataset::resolve_root(&dir);
+        if !root.is_dir() {
+            return Err(dataset::DatasetError::NoRoot { root }.into());
+        }
+        return Ok(DataSource {
+            root,
+            synthetic: false,
+            generated: None,
+        });
+    }
+    let root = ws.data_root();
+    let generated = if root.is_dir() {
+        None
+    } else {
+        let r = crate::synthetic::write_corpus(
+            &ws.dir,
+            &crate::synthetic::SyntheticConfig::tutorial(),
+        )?;
+        Some(r.clips)
+    };
+    Ok(DataSource {
+        root,
+        synthetic: true,
+        generated,
+    })
 }
 
 /// Scan and featurise a data folder (all cores, with progress).
@@ -146,7 +221,7 @@ pub fn witness(ws: &Workspace) -> Result<Witness> {
     let model = model(ws)?;
     let (w, note) = prove::gen_witness(&model, &InputData::load(ws.input())?)?;
     if let Some(n) = note {
-        eprintln!("{n}");
+        eprintln!("[note] {n}");
     }
     w.save(ws.witness())?;
     Ok(w)
@@ -171,10 +246,15 @@ pub fn prove(ws: &Workspace) -> Result<Proof> {
 
 /// Verify proof.json with vk.key.
 pub fn verify(ws: &Workspace) -> Result<Verdict> {
+    verify_proof(ws, &Proof::load(ws.proof())?)
+}
+
+/// Verify a proof (e.g. one edited in a notebook) with the workspace's vk.key.
+pub fn verify_proof(ws: &Workspace, proof: &Proof) -> Result<Verdict> {
     let model = model(ws)?;
     let srs = srs(ws, &model)?;
     let vk = prove::load_vk(ws.vk(), &model)?;
-    Ok(prove::verify(&Proof::load(ws.proof())?, &vk, &srs)?)
+    Ok(prove::verify(proof, &vk, &srs)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,14 +301,7 @@ pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContrac
 
 /// Deploy Verifier.bin in an in-process EVM and verify proof.json there.
 pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
-    let hexcode =
-        std::fs::read_to_string(ws.verifier_bin()).map_err(|e| io(ws.verifier_bin(), e))?;
-    let code = settings::unhex(&hexcode).ok_or_else(|| {
-        crate::evm::EvmError::Solc(format!(
-            "{} is not hex: rerun `idol create-evm-verifier`",
-            ws.verifier_bin().display()
-        ))
-    })?;
+    let code = read_hex_file(&ws.verifier_bin(), "idol create-evm-verifier")?;
     let proof = Proof::load(ws.proof())?;
     let data = crate::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
     let mut evm = crate::evm::revm::Evm::new();
@@ -244,5 +317,281 @@ pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
         deploy_gas,
         verify,
         calldata_bytes: data.len(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// EVM on a node (anvil or any RPC URL)
+
+use crate::evm::chain::{self, Chain, EvmVerdict};
+use ethers::types::{Address, U256};
+
+/// A verifier deployed on a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployment {
+    pub address: Address,
+    pub gas_used: u64,
+    pub chain_id: u64,
+    pub rpc_url: String,
+}
+
+impl std::fmt::Display for Deployment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "verifier deployed at {:?} on chain {} via {} ({} gas)",
+            self.address, self.chain_id, self.rpc_url, self.gas_used
+        )
+    }
+}
+
+impl Deployment {
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(true, &self.to_string())
+    }
+}
+
+/// EZKL's `deploy-evm`: deploy Verifier.bin from development account 0 → contract.address.
+pub fn deploy_evm(ws: &Workspace, rpc_url: &str) -> Result<Deployment> {
+    let code = read_hex_file(&ws.verifier_bin(), "idol create-evm-verifier")?;
+    let node = Chain::connect(rpc_url, 0, None)?;
+    let (address, gas_used) = node.deploy(code)?;
+    let out = ws.contract_address();
+    std::fs::write(&out, format!("{address:?}")).map_err(|e| io(out.clone(), e))?;
+    Ok(Deployment {
+        address,
+        gas_used,
+        chain_id: node.chain_id,
+        rpc_url: rpc_url.to_string(),
+    })
+}
+
+/// The verifier address in contract.address (written by [`deploy_evm`]).
+pub fn deployed_verifier(ws: &Workspace) -> Result<Address> {
+    let path = ws.contract_address();
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        crate::evm::EvmError::Evm(format!(
+            "no {}: deploy the verifier first (`idol deploy-evm`)",
+            path.display()
+        ))
+    })?;
+    parse_address(text.trim(), &path.display().to_string())
+}
+
+/// Parse `0x` + 40 hex digits, naming where the text came from.
+pub fn parse_address(text: &str, origin: &str) -> Result<Address> {
+    text.parse().map_err(|_| {
+        crate::evm::EvmError::Evm(format!(
+            "{origin}: '{text}' is not a contract address (0x + 40 hex digits)"
+        ))
+        .into()
+    })
+}
+
+/// An on-chain verification: the verdict and gas of a real transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnChainVerdict {
+    pub verifier: Address,
+    pub rpc_url: String,
+    pub verdict: EvmVerdict,
+}
+
+impl std::fmt::Display for OnChainVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "on-chain verifier at {:?}: proof {} ({} gas)",
+            self.verifier,
+            if self.verdict.accepted {
+                "ACCEPTED"
+            } else {
+                "REJECTED"
+            },
+            self.verdict.gas_used
+        )
+    }
+}
+
+impl OnChainVerdict {
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(self.verdict.accepted, &self.to_string())
+    }
+}
+
+/// EZKL's `verify-evm`: send `proof` to the verifier at `verifier` in a transaction.
+pub fn verify_evm(rpc_url: &str, verifier: Address, proof: &Proof) -> Result<OnChainVerdict> {
+    let data = crate::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
+    let node = Chain::connect(rpc_url, 0, None)?;
+    if node.code_size(verifier)? == 0 {
+        return Err(crate::evm::EvmError::Evm(format!(
+            "no contract at {verifier:?} on {rpc_url}: deploy the verifier with `idol deploy-evm`"
+        ))
+        .into());
+    }
+    let verdict = node.transact(verifier, data, crate::evm::revm::VERIFY_GAS_LIMIT)?;
+    Ok(OnChainVerdict {
+        verifier,
+        rpc_url: rpc_url.to_string(),
+        verdict,
+    })
+}
+
+/// What [`mev_demo`] showed on the node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MevReport {
+    pub rewards: Address,
+    /// The proven key (the submitter, development account 0).
+    pub key: Address,
+    /// A front-running bot (development account 1).
+    pub bot: Address,
+    pub score: U256,
+    /// The bot's attempt to claim the proof for its own address by editing the key instance.
+    pub stolen_key_accepted: bool,
+    /// The bot submits the copied proof first.
+    pub replay_accepted: bool,
+    pub replay_gas: u64,
+    pub key_credit: U256,
+    pub bot_credit: U256,
+    /// The owner's own submission, after the bot's, of the same proof.
+    pub resubmission_accepted: bool,
+}
+
+impl std::fmt::Display for MevReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "JudgeRewards at {:?}", self.rewards)?;
+        writeln!(
+            f,
+            "  bot {:?} edits the key instance to itself: {}",
+            self.bot,
+            if self.stolen_key_accepted {
+                "ACCEPTED (bad)"
+            } else {
+                "rejected by the verifier"
+            }
+        )?;
+        writeln!(
+            f,
+            "  bot replays the copied proof first: {} ({} gas)",
+            if self.replay_accepted {
+                "accepted"
+            } else {
+                "rejected"
+            },
+            self.replay_gas
+        )?;
+        writeln!(
+            f,
+            "  credit: key {:?} = {}, bot = {}",
+            self.key, self.key_credit, self.bot_credit
+        )?;
+        write!(
+            f,
+            "  the owner's later submission of the same proof: {}",
+            if self.resubmission_accepted {
+                "accepted"
+            } else {
+                "refused (already used); the credit is already the owner's"
+            }
+        )
+    }
+}
+
+impl MevReport {
+    /// True when the key, not the sender, got the reward and nothing could be stolen.
+    pub fn key_is_paid(&self) -> bool {
+        !self.stolen_key_accepted && self.key_credit == self.score && self.bot_credit.is_zero()
+    }
+
+    pub fn to_html(&self) -> String {
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        let mut h = crate::html::verdict(
+            self.key_is_paid(),
+            if self.key_is_paid() {
+                "the copied proof paid the proven key, not the bot"
+            } else {
+                "the reward did not go to the proven key"
+            },
+        );
+        h.push_str(
+            &crate::html::Table::new(format!("JudgeRewards at {:?}", self.rewards))
+                .header(["step", "result"])
+                .row([
+                    "bot edits the key instance to its own address".to_string(),
+                    format!("accepted: {}", yes_no(self.stolen_key_accepted)),
+                ])
+                .row([
+                    "bot front-runs with the copied proof".to_string(),
+                    format!(
+                        "accepted: {} ({} gas)",
+                        yes_no(self.replay_accepted),
+                        self.replay_gas
+                    ),
+                ])
+                .row([
+                    format!("credit of the key {:?}", self.key),
+                    self.key_credit.to_string(),
+                ])
+                .row([
+                    format!("credit of the bot {:?}", self.bot),
+                    self.bot_credit.to_string(),
+                ])
+                .row([
+                    "owner submits the same proof afterwards".to_string(),
+                    format!("accepted: {}", yes_no(self.resubmission_accepted)),
+                ])
+                .to_html(),
+        );
+        h
+    }
+}
+
+/// The front-running story on a node: deploy `JudgeRewards` over the deployed verifier, let a
+/// bot (account 1) try to steal the proof in proof.json (made for account 0's key) by editing
+/// the key instance and by replaying it first, and read who was credited.
+pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
+    let verifier = deployed_verifier(ws)?;
+    let proof = Proof::load(ws.proof())?;
+    let owner = Chain::connect(rpc_url, 0, None)?;
+    let bot = Chain::connect(rpc_url, 1, None)?;
+    let mut code = crate::evm::compile_rewards()?.deployment;
+    code.extend(chain::rewards_constructor(verifier));
+    let (rewards, _) = owner.deploy(code)?;
+    let words = crate::evm::instance_words(&proof.instance_frs()?);
+    let bytes = proof.bytes()?;
+    let key = Address::from_slice(&words[0][12..]);
+    let credit = |who: Address| -> Result<U256> {
+        let out = owner.call(rewards, chain::credit_calldata(who))?;
+        Ok(out.map(|o| U256::from_big_endian(&o)).unwrap_or_default())
+    };
+    let mut stolen = words.clone();
+    stolen[0] = [0u8; 32];
+    stolen[0][12..].copy_from_slice(bot.address().as_bytes());
+    let stolen_key_accepted = bot
+        .transact(rewards, chain::submit_calldata(&bytes, &stolen), 2_000_000)?
+        .accepted;
+    let replay = bot.transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)?;
+    let resubmission_accepted = owner
+        .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)?
+        .accepted;
+    Ok(MevReport {
+        rewards,
+        key,
+        bot: bot.address(),
+        score: U256::from_big_endian(&words[1]),
+        stolen_key_accepted,
+        replay_accepted: replay.accepted,
+        replay_gas: replay.gas_used,
+        key_credit: credit(key)?,
+        bot_credit: credit(bot.address())?,
+        resubmission_accepted,
+    })
+}
+
+fn read_hex_file(path: &Path, fix: &str) -> Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).map_err(|_| {
+        crate::evm::EvmError::Evm(format!("no {}: run `{fix}` first", path.display()))
+    })?;
+    settings::unhex(text.trim()).ok_or_else(|| {
+        crate::evm::EvmError::Evm(format!("{} is not hex: rerun `{fix}`", path.display())).into()
     })
 }

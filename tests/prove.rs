@@ -71,6 +71,11 @@ fn proof_verifies_and_any_change_is_rejected() {
             "instance {i} changed but accepted"
         );
     }
+    // The notebook's forgery helper: same bytes, a higher claimed score.
+    let forged = p.proof.claiming_score(p.proof.score_q + 1000);
+    assert_ne!(forged.instances[1], p.proof.instances[1]);
+    assert!(forged.score > p.proof.score);
+    assert!(!prove::verify(&forged, vk, srs).unwrap().valid);
     // Flipped proof bytes, in several places.
     let bytes = p.proof.bytes().unwrap();
     for pos in [0, 100, bytes.len() / 2, bytes.len() - 1] {

@@ -303,21 +303,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_hex(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let text = std::fs::read_to_string(path).map_err(|_| {
-        anyhow::anyhow!(
-            "cannot read {}: run `idol create-evm-verifier` first",
-            path.display()
-        )
-    })?;
-    cryptoidol::settings::unhex(&text).ok_or_else(|| {
-        anyhow::anyhow!(
-            "{} is not hex bytecode: rerun `idol create-evm-verifier`",
-            path.display()
-        )
-    })
-}
-
 fn workspace(dir: &Path) -> anyhow::Result<Workspace> {
     Workspace::new(dir).map_err(|source| {
         Error::Io {
@@ -667,21 +652,16 @@ fn run(command: Command) -> anyhow::Result<()> {
             addr_path,
         } => {
             let ws = workspace(&ws.dir)?;
-            let code = read_hex(&ws.verifier_bin())?;
-            let chain =
-                cryptoidol::evm::chain::Chain::connect(&rpc_url, 0, None).map_err(Error::from)?;
-            let (addr, gas) = chain.deploy(code).map_err(Error::from)?;
-            let out = addr_path.unwrap_or_else(|| ws.contract_address());
-            std::fs::write(&out, format!("{addr:?}")).map_err(|source| Error::Io {
-                path: out.clone(),
-                source,
-            })?;
-            println!(
-                "verifier deployed at {addr:?} on chain {} ({} gas); wrote {}",
-                chain.chain_id,
-                gas,
-                out.display()
-            );
+            let d = steps::deploy_evm(&ws, &rpc_url)?;
+            let mut written = ws.contract_address();
+            if let Some(out) = addr_path {
+                std::fs::write(&out, format!("{:?}", d.address)).map_err(|source| Error::Io {
+                    path: out.clone(),
+                    source,
+                })?;
+                written = out;
+            }
+            println!("{d}; wrote {}", written.display());
         }
         Command::VerifyEvm {
             ws,
@@ -699,41 +679,15 @@ fn run(command: Command) -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
-            let addr_text = match addr_verifier {
-                Some(a) => a,
-                None => std::fs::read_to_string(ws.contract_address()).map_err(|_| {
-                    anyhow::anyhow!(
-                        "no --addr-verifier and no {}: run `idol deploy-evm` first",
-                        ws.contract_address().display()
-                    )
-                })?,
+            let addr = match addr_verifier {
+                Some(a) => steps::parse_address(a.trim(), "--addr-verifier")?,
+                None => steps::deployed_verifier(&ws)?,
             };
-            let addr: ethers::types::Address = addr_text.trim().parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "'{}' is not a contract address (0x + 40 hex digits)",
-                    addr_text.trim()
-                )
-            })?;
             let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
                 .map_err(Error::from)?;
-            let data = cryptoidol::evm::calldata(
-                &proof.instance_frs().map_err(Error::from)?,
-                &proof.bytes().map_err(Error::from)?,
-            );
-            let chain =
-                cryptoidol::evm::chain::Chain::connect(&rpc_url, 0, None).map_err(Error::from)?;
-            if chain.code_size(addr).map_err(Error::from)? == 0 {
-                anyhow::bail!("no contract at {addr:?} on {rpc_url}: deploy the verifier with `idol deploy-evm`");
-            }
-            let v = chain
-                .transact(addr, data, cryptoidol::evm::revm::VERIFY_GAS_LIMIT)
-                .map_err(Error::from)?;
-            println!(
-                "on-chain verifier at {addr:?}: proof {} ({} gas)",
-                if v.accepted { "ACCEPTED" } else { "REJECTED" },
-                v.gas_used
-            );
-            if !v.accepted {
+            let v = steps::verify_evm(&rpc_url, addr, &proof)?;
+            println!("{v}");
+            if !v.verdict.accepted {
                 anyhow::bail!("the on-chain verifier rejected the proof");
             }
         }

@@ -58,8 +58,10 @@ impl Chain {
             .enable_all()
             .build()
             .map_err(|e| EvmError::Evm(format!("tokio: {e}")))?;
+        // Poll for receipts every 100 ms (ethers' default, 7 s, suits mainnet, not a local node).
         let provider = Provider::<Http>::try_from(url)
-            .map_err(|e| EvmError::Evm(format!("bad RPC URL {url}: {e}")))?;
+            .map_err(|e| EvmError::Evm(format!("bad RPC URL {url}: {e}")))?
+            .interval(std::time::Duration::from_millis(100));
         let chain_id = rt
             .block_on(provider.get_chainid())
             .map_err(|e| err("reading the chain id", url, e))?
