@@ -91,6 +91,12 @@ pub enum AudioError {
         min_len: f64,
         end: f64,
     },
+    #[error("{path} is silent from {offset:.1} s to {end:.1} s (every sample is 0), so there is nothing to judge. Record the clip again, or check the input level.")]
+    Silent {
+        path: PathBuf,
+        offset: f64,
+        end: f64,
+    },
     #[error("{path} has a non-finite sample ({value}) at frame {frame}. The file is corrupt: re-export it.")]
     NonFinite {
         path: PathBuf,
@@ -378,6 +384,13 @@ fn cut_and_resample(
     }
     let end = (start + want).min(total);
     let window = &decoded.mono[start - first_frame..end - first_frame];
+    if window.iter().all(|&v| v == 0.0) {
+        return Err(AudioError::Silent {
+            path: path.to_owned(),
+            offset: spec.offset_s,
+            end: spec.offset_s + spec.duration_s,
+        });
+    }
     let samples = resample(window, decoded.sample_rate, spec.sample_rate).map_err(|reason| {
         AudioError::Resample {
             path: path.to_owned(),

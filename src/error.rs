@@ -40,6 +40,8 @@ pub enum Error {
     Prove(#[from] ProveError),
     #[error("idol evm: {0}")]
     Evm(#[from] EvmError),
+    #[error("idol judge: {0}")]
+    Judge(#[from] crate::judge::JudgeError),
     #[error("idol train: {0}")]
     Train(#[from] TrainError),
 }

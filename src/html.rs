@@ -137,6 +137,7 @@ notebook_display!(
     Deployment,
     OnChainVerdict,
     MevReport,
+    crate::judge::Judgement,
 );
 
 impl ScanReport {

@@ -12,6 +12,7 @@
 //! 8. [`circuit`]  QuantizedJudge + trace + key → [`circuit::JudgeCircuit`] (Halo2, 3 advice columns, 1 lookup)
 //! 9. [`srs`], [`prove`]  → kzg<k>.srs, pk.key, vk.key, witness.json, mock report, proof.json, verdict
 //! 10. [`evm`]     vk → Verifier.sol → bytecode (npm solc) → on-chain verdict and gas (revm)
+//! 11. [`judge`]   one recording + an address → [`judge::Judgement`]: the whole journey at once
 //!
 //! Every stage's errors name the file or value at fault and the fix; [`Error`] wraps them.
 
@@ -28,6 +29,7 @@ pub mod circuit;
 pub mod srs;
 pub mod prove;
 pub mod evm;
+pub mod judge;
 
 pub mod html;
 pub mod plot;
@@ -44,6 +46,7 @@ pub mod prelude {
     pub use crate::audio::{load_clip, Clip, ClipSpec};
     pub use crate::dataset::{scan, Corpus, Dataset, Emotion, ScanReport, Split};
     pub use crate::evm::anvil::{Anvil, DEFAULT_RPC_URL};
+    pub use crate::judge::{judge, ChainMode, JudgeOptions, Judgement};
     pub use crate::mel::{mel_db, MelSpec, Spectrogram};
     pub use crate::onnx::{InputData, Key, OnnxGraph};
     pub use crate::plot::{self, Figure};

@@ -553,9 +553,7 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let proof = Proof::load(ws.proof())?;
     let owner = Chain::connect(rpc_url, 0, None)?;
     let bot = Chain::connect(rpc_url, 1, None)?;
-    let mut code = crate::evm::compile_rewards()?.deployment;
-    code.extend(chain::rewards_constructor(verifier));
-    let (rewards, _) = owner.deploy(code)?;
+    let rewards = deploy_rewards(ws, rpc_url, verifier)?;
     let words = crate::evm::instance_words(&proof.instance_frs()?);
     let bytes = proof.bytes()?;
     let key = Address::from_slice(&words[0][12..]);
@@ -585,6 +583,17 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
         bot_credit: credit(bot.address())?,
         resubmission_accepted,
     })
+}
+
+/// Deploy `JudgeRewards` (contracts/) over the verifier at `verifier` → rewards.address.
+pub fn deploy_rewards(ws: &Workspace, rpc_url: &str, verifier: Address) -> Result<Address> {
+    let owner = Chain::connect(rpc_url, 0, None)?;
+    let mut code = crate::evm::compile_rewards()?.deployment;
+    code.extend(chain::rewards_constructor(verifier));
+    let (rewards, _) = owner.deploy(code)?;
+    let out = ws.rewards_address();
+    std::fs::write(&out, format!("{rewards:?}")).map_err(|e| io(out.clone(), e))?;
+    Ok(rewards)
 }
 
 fn read_hex_file(path: &Path, fix: &str) -> Result<Vec<u8>> {

@@ -85,6 +85,20 @@ impl Workspace {
     pub fn contract_address(&self) -> PathBuf {
         self.file("contract.address")
     }
+    /// Address of the deployed `JudgeRewards` contract.
+    pub fn rewards_address(&self) -> PathBuf {
+        self.file("rewards.address")
+    }
+    /// `idol judge`: the input it built from the clip, its proof, and the record of the run.
+    pub fn judge_input(&self) -> PathBuf {
+        self.file("judge_input.json")
+    }
+    pub fn judge_proof(&self) -> PathBuf {
+        self.file("judge_proof.json")
+    }
+    pub fn judgement(&self) -> PathBuf {
+        self.file("judgement.json")
+    }
     /// Compiled runtime bytecode (hex), for its size.
     pub fn verifier_runtime_bin(&self) -> PathBuf {
         self.file("Verifier.runtime.bin")

@@ -160,3 +160,66 @@ fn tutorial_notebooks_use_the_project_kernel_and_crate() {
         assert!(readme.contains(&name), "notebooks/README.md omits {name}");
     }
 }
+
+/// Handouts: executed notebooks → standalone HTML with the figures inside (issue 8).
+#[test]
+fn handouts_embed_the_figures() {
+    let Some(python) = kernel_python() else {
+        return;
+    };
+    let executed = tempfile::tempdir().unwrap();
+    let build_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(&python)
+        .current_dir(root())
+        .arg("kernel/run_notebooks.py")
+        .arg("--out")
+        .arg(executed.path())
+        .arg("--build-dir")
+        .arg(build_dir.path())
+        .arg("tests/fixtures/notebooks/figures.ipynb")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let handouts = tempfile::tempdir().unwrap();
+    let out = Command::new(&python)
+        .current_dir(root())
+        .arg("kernel/handouts.py")
+        .arg(executed.path())
+        .arg("--out")
+        .arg(handouts.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let html = std::fs::read_to_string(handouts.path().join("figures.html")).unwrap();
+    use base64::Engine;
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle id="handout-marker" cx="5" cy="5" r="4"/></svg>"#;
+    let svg_uri = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    );
+    assert!(html.contains(&svg_uri), "the SVG figure is embedded");
+    assert!(
+        html.contains("data:image/png;base64,iVBORw0KGgo"),
+        "the PNG figure is embedded"
+    );
+    let index = std::fs::read_to_string(handouts.path().join("index.html")).unwrap();
+    assert!(index.contains("figures.html"));
+
+    // A notebook that was never executed is refused, not rendered empty.
+    let unexecuted = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/notebooks/figures.ipynb"),
+        unexecuted.path().join("figures.ipynb"),
+    )
+    .unwrap();
+    let out = Command::new(&python)
+        .current_dir(root())
+        .arg("kernel/handouts.py")
+        .arg(unexecuted.path())
+        .arg("--out")
+        .arg(handouts.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not executed"));
+}

@@ -222,6 +222,26 @@ enum Command {
         #[arg(long)]
         in_process: bool,
     },
+    /// Judge a recording for an address: score, proof, native and on-chain verdicts, reward.
+    /// Writes WORKSPACE/judgement.json. Missing artifacts are made from the defaults.
+    Judge {
+        /// The recording (WAV).
+        clip: PathBuf,
+        /// The singer's Ethereum address (0x + 40 hex digits): the proof's public key.
+        #[arg(long)]
+        key: String,
+        #[command(flatten)]
+        ws: Ws,
+        /// Node to verify on (default: 127.0.0.1:3030 if a node listens there).
+        #[arg(long = "rpc-url")]
+        rpc_url: Option<String>,
+        /// Verify natively only.
+        #[arg(long = "no-chain", conflicts_with = "rpc_url")]
+        no_chain: bool,
+        /// Refuse, instead of making, missing artifacts (judge, settings, keys, contracts).
+        #[arg(long = "no-setup")]
+        no_setup: bool,
+    },
     /// Run the whole tutorial on the embedded default data, writing every artifact to --dir.
     Demo {
         /// Workspace folder for data and artifacts.
@@ -689,6 +709,30 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("{v}");
             if !v.verdict.accepted {
                 anyhow::bail!("the on-chain verifier rejected the proof");
+            }
+        }
+        Command::Judge {
+            clip,
+            key,
+            ws,
+            rpc_url,
+            no_chain,
+            no_setup,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let opts = cryptoidol::judge::JudgeOptions {
+                chain: match (rpc_url, no_chain) {
+                    (_, true) => cryptoidol::judge::ChainMode::Off,
+                    (Some(url), _) => cryptoidol::judge::ChainMode::At(url),
+                    (None, _) => cryptoidol::judge::ChainMode::Auto,
+                },
+                setup: !no_setup,
+            };
+            let j = cryptoidol::judge::judge(&ws, &clip, &key, &opts)?;
+            println!("{j}");
+            println!("wrote {}", ws.judgement().display());
+            if !j.all_verified() {
+                anyhow::bail!("the proof was not accepted");
             }
         }
         Command::Demo { dir } => demo(&dir)?,

@@ -1,0 +1,465 @@
+//! One recording + the singer's address → [`Judgement`]: the clip's features, the judge's
+//! score, a proof for that address, the native verdict and, with a node, the on-chain verdict
+//! and the reward credited to the address. `idol judge` and the "judge your voice" notebook.
+//!
+//! It composes the tutorial's steps over a [`Workspace`]; missing artifacts (trained judge,
+//! settings, SRS and keys, verifier and rewards contract) are made from the workspace's
+//! defaults with a note saying so, unless [`JudgeOptions::setup`] is off.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use ethers::types::{Address, U256};
+use serde::Serialize;
+
+use crate::audio::{load_clip, ClipSpec};
+use crate::evm::anvil::{Anvil, DEFAULT_RPC_URL};
+use crate::evm::chain::{self, Chain};
+use crate::mel::{mel_db, MelSpec, Spectrogram};
+use crate::onnx::{InputData, Key};
+use crate::prove::{self, Proof};
+use crate::settings::CalibrationTarget;
+use crate::steps;
+use crate::train::TrainConfig;
+use crate::workspace::Workspace;
+use crate::{Error, Result};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("{reason}. Pass your address as --key 0x followed by 40 hex digits, e.g. 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266.")]
+    Key { reason: String },
+    #[error("{what} is missing from {dir}, and --no-setup forbids making it: run `{fix}` first.")]
+    Missing {
+        what: &'static str,
+        dir: PathBuf,
+        fix: &'static str,
+    },
+    #[error("no Ethereum node listens at {url}: start one (`anvil -p PORT`, or the EVM notebook), or leave out --rpc-url to judge without a chain.")]
+    NoNode { url: String },
+}
+
+/// Where to verify on chain.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChainMode {
+    /// Use the tutorial's node at 127.0.0.1:3030 if one is listening; skip the chain otherwise.
+    Auto,
+    /// Use the node at this URL (an error if none listens).
+    At(String),
+    /// Native verification only.
+    Off,
+}
+
+/// How [`judge`] runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgeOptions {
+    pub chain: ChainMode,
+    /// Make missing artifacts (train, calibrate, set up, deploy) instead of refusing.
+    pub setup: bool,
+}
+
+impl Default for JudgeOptions {
+    fn default() -> Self {
+        Self {
+            chain: ChainMode::Auto,
+            setup: true,
+        }
+    }
+}
+
+/// The on-chain part of a judgement.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct OnChain {
+    pub rpc_url: String,
+    pub verifier: String,
+    pub accepted: bool,
+    pub gas_used: u64,
+}
+
+/// The reward part: `JudgeRewards.submit`, and the key's credit afterwards.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Reward {
+    pub contract: String,
+    pub accepted: bool,
+    pub gas_used: u64,
+    /// The key's total credit (sum of its proven scores, at scale 2^16).
+    pub credit: String,
+}
+
+/// What [`judge`] did (judgement.json).
+#[derive(Debug, Clone, Serialize)]
+pub struct Judgement {
+    pub clip: PathBuf,
+    pub key: String,
+    pub float_score: f64,
+    pub proven_score: f64,
+    pub score_q: i64,
+    pub proof_bytes: usize,
+    pub prove_seconds: f64,
+    pub verified: bool,
+    pub verify_seconds: f64,
+    pub onchain: Option<OnChain>,
+    pub reward: Option<Reward>,
+    /// Artifacts made on the way, and why the chain was skipped if it was.
+    pub notes: Vec<String>,
+    pub seconds: f64,
+    #[serde(skip)]
+    pub spectrogram: Option<Spectrogram>,
+}
+
+/// Judge `clip` for the address `key`. See the module docs.
+pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Result<Judgement> {
+    let t0 = Instant::now();
+    let key_value = Key::parse_address(key.trim()).map_err(|reason| JudgeError::Key { reason })?;
+    // The clip first: a bad recording is refused before any slow setup.
+    let audio = load_clip(clip, &ClipSpec::tutorial())?;
+    let spectrogram = mel_db(&audio, &MelSpec::librosa_default())?;
+
+    let mut notes = Vec::new();
+    let keys_made = ensure_proving_artifacts(ws, opts.setup, &mut notes)?;
+
+    let model = steps::model(ws)?;
+    let input = InputData {
+        keys: vec![key_value],
+        xs: vec![spectrogram.db.clone()],
+    };
+    input.save(ws.judge_input())?;
+    let (witness, _) = prove::gen_witness(&model, &input)?;
+    let srs = steps::srs(ws, &model)?;
+    let pk = prove::load_pk(ws.pk(), &model)?;
+    eprintln!("[judge] proving the score for {} ...", key.trim());
+    let proof = prove::prove(&model, &witness, &pk, &srs)?;
+    proof.save(ws.judge_proof())?;
+    let vk = prove::load_vk(ws.vk(), &model)?;
+    let verdict = prove::verify(&proof, &vk, &srs)?;
+
+    let url = match &opts.chain {
+        ChainMode::Off => None,
+        ChainMode::At(url) => {
+            Anvil::connect(url).map_err(|_| JudgeError::NoNode { url: url.clone() })?;
+            Some(url.clone())
+        }
+        ChainMode::Auto => {
+            if Anvil::connect(DEFAULT_RPC_URL).is_ok() {
+                Some(DEFAULT_RPC_URL.to_string())
+            } else {
+                notes.push(format!("no node at {DEFAULT_RPC_URL}: on-chain verification skipped (start anvil there, or pass --rpc-url)"));
+                None
+            }
+        }
+    };
+    let (onchain, reward) = match url {
+        Some(url) if verdict.valid => {
+            on_chain(ws, &url, &proof, keys_made, opts.setup, &mut notes)?
+        }
+        _ => (None, None),
+    };
+    let judgement = Judgement {
+        clip: clip.to_owned(),
+        key: crate::onnx::key_to_string(&input.keys[0]),
+        float_score: witness.float_score,
+        proven_score: witness.score,
+        score_q: witness.score_q,
+        proof_bytes: proof.bytes()?.len(),
+        prove_seconds: proof.seconds,
+        verified: verdict.valid,
+        verify_seconds: verdict.seconds,
+        onchain,
+        reward,
+        notes,
+        seconds: t0.elapsed().as_secs_f64(),
+        spectrogram: Some(spectrogram),
+    };
+    let json = serde_json::to_string_pretty(&judgement).expect("judgement serialises");
+    std::fs::write(ws.judgement(), json).map_err(|source| Error::Io {
+        path: ws.judgement(),
+        source,
+    })?;
+    Ok(judgement)
+}
+
+fn missing(ws: &Workspace, what: &'static str, fix: &'static str) -> Error {
+    JudgeError::Missing {
+        what,
+        dir: ws.dir.clone(),
+        fix,
+    }
+    .into()
+}
+
+/// Make (or, without `setup`, demand) the judge, settings, SRS and keys. True if keys were made.
+fn ensure_proving_artifacts(ws: &Workspace, setup: bool, notes: &mut Vec<String>) -> Result<bool> {
+    let mut made_model = false;
+    if !ws.onnx().is_file() {
+        if !setup {
+            return Err(missing(
+                ws,
+                "a trained judge (network.onnx)",
+                "idol train --data DIR --out WORKSPACE",
+            ));
+        }
+        let data = steps::voice_data(ws)?;
+        notes.push(format!(
+            "no trained judge in {}: trained one on {} ({})",
+            ws.dir.display(),
+            data.root.display(),
+            if data.synthetic {
+                "the embedded synthetic corpus"
+            } else {
+                "VOICE_DATA_DIR"
+            }
+        ));
+        eprintln!("[judge] {}", notes.last().expect("just pushed"));
+        steps::train(&data.root, ws, &TrainConfig::tutorial())?;
+        made_model = true;
+    }
+    if made_model || !ws.settings().is_file() {
+        if !setup {
+            return Err(missing(
+                ws,
+                "settings.json",
+                "idol gen-settings && idol calibrate-settings",
+            ));
+        }
+        steps::settings(ws, CalibrationTarget::Resources { max_error: 0.002 })?;
+        notes.push("calibrated settings.json (target resources)".into());
+    }
+    let model = steps::model(ws)?;
+    if !ws.srs(model.k()).is_file() && !setup {
+        return Err(missing(
+            ws,
+            "the SRS",
+            "idol get-srs (or idol gen-srs for a local, insecure one)",
+        ));
+    }
+    if made_model || !ws.pk().is_file() || !ws.vk().is_file() {
+        if !setup {
+            return Err(missing(ws, "the proving and verifying keys", "idol setup"));
+        }
+        steps::setup(ws)?;
+        notes.push("made pk.key and vk.key (setup)".into());
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// `a` exists and is at least as new as `b`.
+fn fresh(a: &Path, b: &Path) -> bool {
+    match (modified(a), modified(b)) {
+        (Some(a), Some(b)) => a >= b,
+        _ => false,
+    }
+}
+
+/// The contract recorded in `file`, if it is newer than `after` and has code on the node.
+fn live_contract(node: &Chain, file: &Path, after: &Path) -> Result<Option<Address>> {
+    if !fresh(file, after) {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let addr = steps::parse_address(text.trim(), &file.display().to_string())?;
+    Ok((node.code_size(addr)? > 0).then_some(addr))
+}
+
+fn on_chain(
+    ws: &Workspace,
+    url: &str,
+    proof: &Proof,
+    keys_made: bool,
+    setup: bool,
+    notes: &mut Vec<String>,
+) -> Result<(Option<OnChain>, Option<Reward>)> {
+    let node = Chain::connect(url, 0, None)?;
+    // The verifier must come from the current vk, and the deployed one from that verifier.
+    if keys_made || !fresh(&ws.verifier_bin(), &ws.vk()) {
+        if !setup {
+            return Err(missing(
+                ws,
+                "a verifier for vk.key",
+                "idol create-evm-verifier",
+            ));
+        }
+        steps::create_evm_verifier(ws)?;
+        notes.push("generated and compiled Verifier.sol".into());
+    }
+    let verifier = match live_contract(&node, &ws.contract_address(), &ws.verifier_bin())? {
+        Some(a) => a,
+        None => {
+            if !setup {
+                return Err(missing(ws, "a deployed verifier", "idol deploy-evm"));
+            }
+            let d = steps::deploy_evm(ws, url)?;
+            notes.push(format!("deployed the verifier at {:?}", d.address));
+            d.address
+        }
+    };
+    let v = steps::verify_evm(url, verifier, proof)?;
+    let onchain = OnChain {
+        rpc_url: url.to_string(),
+        verifier: format!("{verifier:?}"),
+        accepted: v.verdict.accepted,
+        gas_used: v.verdict.gas_used,
+    };
+    if !v.verdict.accepted {
+        return Ok((Some(onchain), None));
+    }
+    let rewards = match live_contract(&node, &ws.rewards_address(), &ws.contract_address())? {
+        Some(a) => a,
+        None if setup => {
+            let a = steps::deploy_rewards(ws, url, verifier)?;
+            notes.push(format!("deployed JudgeRewards at {a:?}"));
+            a
+        }
+        None => {
+            notes.push("no JudgeRewards deployed for this verifier: no reward submitted".into());
+            return Ok((Some(onchain), None));
+        }
+    };
+    let words = crate::evm::instance_words(&proof.instance_frs()?);
+    let r = node.transact(
+        rewards,
+        chain::submit_calldata(&proof.bytes()?, &words),
+        2_000_000,
+    )?;
+    let key = Address::from_slice(&words[0][12..]);
+    let credit = node
+        .call(rewards, chain::credit_calldata(key))?
+        .map(|o| U256::from_big_endian(&o))
+        .unwrap_or_default();
+    Ok((
+        Some(onchain),
+        Some(Reward {
+            contract: format!("{rewards:?}"),
+            accepted: r.accepted,
+            gas_used: r.gas_used,
+            credit: credit.to_string(),
+        }),
+    ))
+}
+
+impl std::fmt::Display for Judgement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        writeln!(f, "clip:          {}", self.clip.display())?;
+        writeln!(f, "key:           {}", self.key)?;
+        writeln!(
+            f,
+            "score:         {:.4} (float model {:.4}, |Δ| {:.1e})",
+            self.proven_score,
+            self.float_score,
+            (self.proven_score - self.float_score).abs()
+        )?;
+        writeln!(
+            f,
+            "proof:         {} bytes in {:.2} s",
+            self.proof_bytes, self.prove_seconds
+        )?;
+        writeln!(
+            f,
+            "native verify: {} ({:.3} s)",
+            if self.verified { "VALID" } else { "INVALID" },
+            self.verify_seconds
+        )?;
+        match &self.onchain {
+            Some(o) => writeln!(
+                f,
+                "on-chain:      {} by the verifier at {} ({} gas, {})",
+                if o.accepted { "ACCEPTED" } else { "REJECTED" },
+                o.verifier,
+                o.gas_used,
+                o.rpc_url
+            )?,
+            None => writeln!(f, "on-chain:      skipped")?,
+        }
+        if let Some(r) = &self.reward {
+            writeln!(
+                f,
+                "reward:        submission {} ({} gas); credit of {} is now {}",
+                if r.accepted { "accepted" } else { "refused" },
+                r.gas_used,
+                self.key,
+                r.credit
+            )?;
+        }
+        write!(f, "done in {:.1} s", self.seconds)
+    }
+}
+
+impl Judgement {
+    /// True when the proof verified natively and, where tried, on chain.
+    pub fn all_verified(&self) -> bool {
+        self.verified && self.onchain.as_ref().is_none_or(|o| o.accepted)
+    }
+
+    /// The score as a bar against the scale 0..1.
+    pub fn score_figure(&self) -> crate::plot::Figure {
+        crate::plot::bars(
+            format!("the judge's score for {}", self.key),
+            "score (0 = disliked, 1 = loved)",
+            [
+                ("float model".to_string(), self.float_score),
+                ("proven".to_string(), self.proven_score),
+                ("maximum".to_string(), 1.0),
+            ],
+        )
+    }
+
+    pub fn to_html(&self) -> String {
+        let mut t = crate::html::Table::new(format!("judgement of {}", self.clip.display()))
+            .header(["step", "result"])
+            .row(["key".to_string(), self.key.clone()])
+            .row([
+                "score".to_string(),
+                format!(
+                    "{:.4} proven (float model {:.4})",
+                    self.proven_score, self.float_score
+                ),
+            ])
+            .row([
+                "proof".to_string(),
+                format!("{} bytes in {:.2} s", self.proof_bytes, self.prove_seconds),
+            ])
+            .row([
+                "native verification".to_string(),
+                if self.verified { "valid" } else { "INVALID" }.to_string(),
+            ]);
+        t = match &self.onchain {
+            Some(o) => t.row([
+                "on-chain verification".to_string(),
+                format!(
+                    "{} ({} gas)",
+                    if o.accepted { "accepted" } else { "REJECTED" },
+                    o.gas_used
+                ),
+            ]),
+            None => t.row(["on-chain verification", "skipped"]),
+        };
+        if let Some(r) = &self.reward {
+            t = t.row([
+                "reward".to_string(),
+                format!(
+                    "submission {} ({} gas); the key's credit is {}",
+                    if r.accepted { "accepted" } else { "refused" },
+                    r.gas_used,
+                    r.credit
+                ),
+            ]);
+        }
+        for n in &self.notes {
+            t = t.note(format!("note: {n}"));
+        }
+        crate::html::verdict(
+            self.all_verified(),
+            if self.all_verified() {
+                "judged and proven"
+            } else {
+                "the proof was not accepted"
+            },
+        ) + &t.to_html()
+    }
+}

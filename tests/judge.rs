@@ -1,0 +1,205 @@
+//! `idol judge` / `judge::judge`: one recording and an address to a proven, verified and
+//! rewarded score (issue 8). Uses a clip of the embedded synthetic corpus and a real anvil.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cryptoidol::evm::anvil::Anvil;
+use cryptoidol::judge::{judge, ChainMode, JudgeOptions};
+use cryptoidol::prelude::*;
+
+const SINGER: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+fn free_local_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
+fn write_wav(path: &Path, rate: u32, channels: u16, seconds: f32, amplitude: f32) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    let n = (rate as f32 * seconds) as usize;
+    for i in 0..n {
+        let t = i as f32 / rate as f32;
+        let v = amplitude * (2.0 * std::f32::consts::PI * 220.0 * t).sin();
+        for _ in 0..channels {
+            w.write_sample((v * i16::MAX as f32) as i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+}
+
+/// Any clip of the embedded corpus.
+fn corpus_clip(ws: &Workspace) -> PathBuf {
+    let source = steps::voice_data_from(ws, None).unwrap();
+    scan(&source.root).unwrap().clips[3].path.clone()
+}
+
+#[test]
+fn judge_proves_verifies_on_chain_and_credits_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new(dir.path()).unwrap();
+    let clip = corpus_clip(&ws);
+
+    // Nothing is set up yet: --no-setup refuses, naming the command that makes it.
+    let refused = judge(
+        &ws,
+        &clip,
+        SINGER,
+        &JudgeOptions {
+            chain: ChainMode::Off,
+            setup: false,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("idol train"), "{refused}");
+
+    // Native only: trains, calibrates and sets up on the way, saying so.
+    let j = judge(
+        &ws,
+        &clip,
+        SINGER,
+        &JudgeOptions {
+            chain: ChainMode::Off,
+            setup: true,
+        },
+    )
+    .unwrap();
+    assert!(j.verified, "{j}");
+    assert!(j.onchain.is_none());
+    assert!(
+        j.notes.iter().any(|n| n.contains("trained")),
+        "{:?}",
+        j.notes
+    );
+    let settings = cryptoidol::settings::Settings::load(ws.settings()).unwrap();
+    let calibrated = settings.calibration.unwrap().max_error;
+    assert!(
+        (j.proven_score - j.float_score).abs() <= calibrated.max(0.002),
+        "proven {} vs float {} (calibrated error {calibrated})",
+        j.proven_score,
+        j.float_score
+    );
+    assert_eq!(j.key, SINGER.to_lowercase());
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.judgement()).unwrap()).unwrap();
+    assert_eq!(written["score_q"], j.score_q);
+    assert_eq!(written["verified"], true);
+
+    // With a node: the verifier and the rewards contract are deployed, the proof is accepted
+    // on chain, and the credit lands on the singer's key (the sender is another account).
+    let url = free_local_url();
+    let node = Anvil::connect_or_start(&url).unwrap();
+    let j = judge(
+        &ws,
+        &clip,
+        SINGER,
+        &JudgeOptions {
+            chain: ChainMode::At(url.clone()),
+            setup: true,
+        },
+    )
+    .unwrap();
+    assert!(j.notes.iter().all(|n| !n.contains("trained")), "reused");
+    let on = j.onchain.as_ref().expect("verified on chain");
+    assert!(on.accepted, "{j}");
+    assert!(on.gas_used > 100_000);
+    let reward = j.reward.as_ref().expect("submitted to JudgeRewards");
+    assert!(reward.accepted, "{j}");
+    assert_eq!(reward.credit, j.score_q.to_string(), "credited to the key");
+
+    // A second recording by the same singer: contracts are reused and the credit adds up.
+    let j2 = judge(
+        &ws,
+        &clip,
+        SINGER,
+        &JudgeOptions {
+            chain: ChainMode::At(url.clone()),
+            setup: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        j2.reward.as_ref().unwrap().credit,
+        (2 * j.score_q).to_string()
+    );
+    drop(node);
+
+    // The CLI: the same run through `idol judge`, and its output.
+    let out = Command::new(env!("CARGO_BIN_EXE_idol"))
+        .args(["judge"])
+        .arg(&clip)
+        .args(["--key", SINGER, "--no-chain", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("native verify: VALID") && text.contains("judgement.json"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_clips_and_keys_are_refused_before_any_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new(dir.path().join("ws")).unwrap();
+    let opts = JudgeOptions {
+        chain: ChainMode::Off,
+        setup: false,
+    };
+    let short = dir.path().join("short.wav");
+    write_wav(&short, 22_050, 1, 0.3, 0.5);
+    let silent = dir.path().join("silent.wav");
+    write_wav(&silent, 16_000, 1, 4.0, 0.0);
+    let text = dir.path().join("notes.wav");
+    std::fs::write(&text, "not audio").unwrap();
+    for (clip, expected) in [
+        (&short, "shorter than the 0.5 s offset"),
+        (&silent, "is silent"),
+        (&text, "is not a readable WAV"),
+    ] {
+        let err = judge(&ws, clip, SINGER, &opts).unwrap_err().to_string();
+        assert!(
+            err.contains(expected) && err.contains(&clip.display().to_string()),
+            "{}: {err}",
+            clip.display()
+        );
+        // The same error the data pipeline gives for that file.
+        let pipeline = load_clip(clip, &ClipSpec::tutorial())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&pipeline), "{err} vs {pipeline}");
+    }
+    // Stereo at 48 kHz is what the corpora hold: accepted by the pipeline, so the judge gets as
+    // far as the missing judge (setup is off here).
+    let stereo = dir.path().join("stereo48k.wav");
+    write_wav(&stereo, 48_000, 2, 4.0, 0.3);
+    let err = judge(&ws, &stereo, SINGER, &opts).unwrap_err().to_string();
+    assert!(err.contains("idol train"), "{err}");
+
+    for key in [
+        "0x1234",
+        "f39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        "0xZZ9Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        "1.5",
+    ] {
+        let err = judge(&ws, &stereo, key, &opts).unwrap_err().to_string();
+        assert!(err.contains("40 hex digits"), "{key}: {err}");
+    }
+}
