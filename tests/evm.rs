@@ -25,15 +25,6 @@ fn proved_verifier(seed: u64, input_seed: usize) -> (prove::Proof, evm::Verifier
 }
 
 /// An http URL on 127.0.0.1 at a port nothing listens on.
-fn free_local_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
-}
-
 #[test]
 fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
     let (proof, contract) = proved_verifier(11, 2);
@@ -100,7 +91,7 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
 fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     use cryptoidol::evm::anvil::Anvil;
     use cryptoidol::evm::chain::{self, Chain};
-    let url = free_local_url();
+    let url = common::free_local_url();
     let node = Anvil::connect_or_start(&url).unwrap();
     assert!(node.started_here());
 
@@ -196,7 +187,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
 fn anvil_deploy_failures_are_clear() {
     use cryptoidol::evm::anvil::Anvil;
     use cryptoidol::evm::chain::Chain;
-    let url = free_local_url();
+    let url = common::free_local_url();
     let e = Chain::connect(&url, 0, None).err().expect("no node yet");
     assert!(
         e.to_string().contains(&url) && e.to_string().contains("anvil -p 3030"),

@@ -1,6 +1,8 @@
 //! `idol judge` / `judge::judge`: one recording and an address to a proven, verified and
 //! rewarded score (issue 8). Uses a clip of the embedded synthetic corpus and a real anvil.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -9,15 +11,6 @@ use cryptoidol::judge::{judge, ChainMode, JudgeOptions};
 use cryptoidol::prelude::*;
 
 const SINGER: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-
-fn free_local_url() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("http://127.0.0.1:{port}")
-}
 
 fn write_wav(path: &Path, rate: u32, channels: u16, seconds: f32, amplitude: f32) {
     let spec = hound::WavSpec {
@@ -98,7 +91,7 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
 
     // With a node: the verifier and the rewards contract are deployed, the proof is accepted
     // on chain, and the credit lands on the singer's key (the sender is another account).
-    let url = free_local_url();
+    let url = common::free_local_url();
     let node = Anvil::connect_or_start(&url).unwrap();
     let j = judge(
         &ws,

@@ -76,3 +76,13 @@ pub fn address_input(seed: usize) -> InputData {
         xs: vec![spectrogram(seed)],
     }
 }
+
+/// An RPC URL on a free local port (for a test's own anvil).
+pub fn free_local_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
