@@ -2,27 +2,35 @@
 //! "this judge, with these fixed weights, gave this score for some private spectrogram, and the
 //! key passed through unchanged".
 //!
-//! # Layout: tall and narrow (3 advice columns, 1 fixed column, 1 lookup argument)
+//! # Layout: tall and narrow (3 advice columns, 1 fixed column, 1 lookup argument, no permutation)
 //!
 //! ```text
-//! row          A (input x)        B (limbs)              C (equality)          F (fixed)
-//! base(n)+0    x[r][c] ...        |c_n| limb 0  [range]  s_n (sign of c_n)     v_n (linear weight)
-//! base(n)+1    ...                |c_n| limb 1  [range]  acc_in  = acc_out(n−1)
-//! base(n)+2    ...                |c_n| limb 2  [range]  acc_out
-//! f+0..f+L−1                      rem limbs     [range]  acc_out(last) (copy)
-//! f+L                             idx           [sigmoid: (idx, σ)] σ → instance[1]
-//! f+L+1                                                  key → instance[0]
+//! row            A (input x)     B (limbs)                  C (state)               F (lin_w)
+//! 0                              free (final gate)          key  = instance[0]
+//! 1                              idx   [sigmoid: (idx, σ)]  σ    = instance[1]
+//! 2..2+L−1                       remainder limbs [range]    acc (chain top: Σ all)
+//! o+base(n)+0    x[r][c] ...     |c_n| limb 0    [range]    acc                     v_n
+//! o+base(n)+1    ...             |c_n| limb 1    [range]    acc
+//! o+base(n)+2    ...             |c_n| limb 2    [range]    acc
+//! o+base(n)+3    ...             s_n (sign bit)             acc
+//! end                            free (final gate)          0    = instance[end] (zero)
 //! ```
 //!
-//! - **A** holds the used part of the (padded) spectrogram in row-major order, one cell per row.
-//!   Window `n = (i, j)` starts at row `base(n) = (stride·i)·W + stride·j` and the conv gate reads
-//!   its `kh × kw` inputs by rotation `ky·W + kx`: no input is copied, so the input costs no
-//!   permutation and windows overlap for free. The kernel weights are constants of the gate.
+//! - **A** holds the used part of the (padded) spectrogram in row-major order, one cell per row,
+//!   from row `o = 2 + L`. Window `n = (i, j)` sits at row `o + (stride·i)·W + stride·j`; its
+//!   conv gate reads the `kh × kw` inputs by rotation `ky·W + kx`: no input is copied, and
+//!   windows overlap for free. The kernel weights are constants of the gate, which is scaled by
+//!   the window's linear weight `v_n` (zero on every other row) instead of a selector column.
 //! - **B** holds 12-bit limbs, each looked up in the range table, so `|c|` and the sigmoid
-//!   remainder are range-checked exactly, without rescaling anything.
-//! - **C** carries the sign bit and the linear accumulator; `acc_in` of each window is a copy of
-//!   the previous window's `acc_out`, so C has equality enabled (with the instance column: one
-//!   permutation chunk).
+//!   remainder are range-checked exactly, without rescaling anything; the sign bit of window
+//!   `n` sits in the row after its limbs.
+//! - **C** is a running sum from the bottom up: `acc(r) = acc(r+1) + v(r)·(1 − s)·|c|` on every
+//!   row of the chain (ReLU and the linear layer at once; `v` is zero between windows), zero at
+//!   `end`, the logit's integer part at row 2. Rows 0 and 1 hold the key and the score.
+//! - One **final gate** on rows 0, 1 and `end` binds C to the instance column (key, score, and
+//!   the zero the chain starts from: the instance column is zero below row 1) and checks the
+//!   sigmoid split `acc(2) + d = idx·2^R + rem` on row 1 (on rows 0 and `end` a free limb cell
+//!   absorbs it). So there are no copy constraints and no permutation argument at all.
 //! - One lookup argument over a tagged table `(tag, a, b)`: `(1, v, 0)` for `v < 2^12` (range) and
 //!   `(2, idx, σ_q[idx])` (sigmoid); `(0, 0, 0)` for rows that look nothing up.
 //!
@@ -33,7 +41,7 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{
     Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance,
-    Selector, TableColumn,
+    Selector, TableColumn, VirtualCells,
 };
 use halo2_proofs::poly::Rotation;
 
@@ -112,21 +120,30 @@ impl CircuitShape {
         }
     }
 
-    /// First row of window `n`.
+    /// Row of input cell 0: the final stage (key, score, sigmoid split) sits above the input.
+    pub fn input_row(&self) -> usize {
+        2 + self.rem_limbs
+    }
+    /// Input index of window `n`'s first cell.
     pub fn base(&self, n: usize) -> usize {
         let (i, j) = (n / self.out_w, n % self.out_w);
         i * self.stride[0] * self.width + j * self.stride[1]
     }
+    /// Row of window `n`: its conv gate, limbs, sign and linear weight.
+    pub fn window_row(&self, n: usize) -> usize {
+        self.input_row() + self.base(n)
+    }
     pub fn windows(&self) -> usize {
         self.out_h * self.out_w
     }
-    /// First row of the final (sigmoid) stage.
-    pub fn final_row(&self) -> usize {
-        self.base(self.windows() - 1) + self.conv_limbs.max(3)
+    /// Row where the accumulator chain ends (its value there is zero): after the last window's
+    /// limbs and sign, so that its own limb cell is free for the final gate.
+    pub fn chain_end(&self) -> usize {
+        self.window_row(self.windows() - 1) + self.conv_limbs + 1
     }
     /// Rows the witness occupies.
     pub fn witness_rows(&self) -> usize {
-        (self.width * self.height).max(self.final_row() + self.rem_limbs + 2)
+        (self.input_row() + self.width * self.height).max(self.chain_end() + self.rem_limbs + 2)
     }
     /// Rows the lookup table occupies.
     pub fn table_rows(&self) -> usize {
@@ -164,10 +181,10 @@ pub struct JudgeConfig {
     pub state: Column<Advice>,
     pub lin_w: Column<Fixed>,
     pub instance: Column<Instance>,
-    pub q_window: Selector,
-    pub q_first: Selector,
-    pub q_final: Selector,
-    pub q_pad: Selector,
+    pub q_chain: Selector,
+    pub q_public: Selector,
+    /// Only for models whose conv pads its input (a selector column costs verifier gas).
+    pub q_pad: Option<Selector>,
     pub q_range: Selector,
     pub q_sigmoid: Selector,
     pub t_tag: TableColumn,
@@ -203,14 +220,14 @@ pub enum Tamper {
         window: usize,
         value: i64,
     },
-    /// Add `delta` to window `n`'s accumulator output.
+    /// Add `delta` to the accumulator at window `n`'s row.
     Acc {
         window: usize,
         delta: i64,
     },
-    /// Break the copy of the accumulator between windows `n−1` and `n`.
-    AccCopy {
-        window: usize,
+    /// Shift the whole accumulator chain by `delta` (every difference still holds; only its
+    /// zero end can catch it).
+    AccEnd {
         delta: i64,
     },
     /// Add `delta` to sigmoid remainder limb `limb`.
@@ -301,12 +318,8 @@ impl Circuit<Fr> for JudgeCircuit {
         let state = meta.advice_column();
         let lin_w = meta.fixed_column();
         let instance = meta.instance_column();
-        meta.enable_equality(state);
-        meta.enable_equality(instance);
-        let q_window = meta.selector();
-        let q_first = meta.selector();
-        let q_final = meta.selector();
-        let q_pad = meta.selector();
+        let q_chain = meta.selector();
+        let q_public = meta.selector();
         let q_range = meta.complex_selector();
         let q_sigmoid = meta.complex_selector();
         let (t_tag, t_a, t_b) = (
@@ -315,11 +328,24 @@ impl Circuit<Fr> for JudgeCircuit {
             meta.lookup_table_column(),
         );
         let limb_base = pow2(shape.limb_bits);
+        // |c| from the limbs at rotations 0..L, and the sign bit in the limb row after them.
+        let magnitude = |m: &mut VirtualCells<Fr>| {
+            let mut mag = Expression::Constant(Fr::zero());
+            let mut scale = Fr::one();
+            for i in 0..shape.conv_limbs {
+                mag = mag + m.query_advice(limbs, Rotation(i as i32)) * scale;
+                scale *= limb_base;
+            }
+            let s = m.query_advice(limbs, Rotation(shape.conv_limbs as i32));
+            (mag, s)
+        };
 
-        // Window n at row base: c = Σ w·x(base + ky·W + kx) + b must equal (1 − 2s)·|c| with |c|
-        // given by the limbs below, s a bit; and acc_out = acc_in + v_n·(1 − s)·|c| (the ReLU).
+        // Window n at its row: c = Σ w·x(row + ky·W + kx) + b must equal (1 − 2s)·|c| with |c|
+        // given by the limbs, s a bit. The gate is scaled by the window's linear weight v (a
+        // fixed cell: zero on every other row), so it needs no selector column; a window whose
+        // weight is 0 contributes nothing to the score and is left unconstrained.
         meta.create_gate("window", |m| {
-            let q = m.query_selector(q_window);
+            let v = m.query_fixed(lin_w, Rotation(0));
             let mut conv = Expression::Constant(fe(shape.conv_b));
             for ky in 0..shape.kernel[0] {
                 for kx in 0..shape.kernel[1] {
@@ -329,60 +355,78 @@ impl Circuit<Fr> for JudgeCircuit {
                             * fe(shape.conv_w[ky * shape.kernel[1] + kx] as i128);
                 }
             }
-            let mut mag = Expression::Constant(Fr::zero());
+            let (mag, s) = magnitude(m);
+            let one = Expression::Constant(Fr::one());
+            Constraints::with_selector(
+                v,
+                [
+                    (
+                        "conv: v·(Σw·x + b − (1 − 2s)·|c|) = 0",
+                        conv - (one.clone() - s.clone() * Fr::from(2)) * mag,
+                    ),
+                    ("sign: v·s·(1 − s) = 0", s.clone() * (one - s)),
+                ],
+            )
+        });
+        // The linear layer as a running sum up the state column: acc(r) = acc(r + 1) +
+        // v(r)·(1 − s)·|c| on every row of the chain; v is zero except on window rows, so
+        // rows in between carry the sum unchanged. No copies, hence no permutation argument.
+        meta.create_gate("chain", |m| {
+            let q = m.query_selector(q_chain);
+            let acc = m.query_advice(state, Rotation(0));
+            let below = m.query_advice(state, Rotation(1));
+            let v = m.query_fixed(lin_w, Rotation(0));
+            let (mag, s) = magnitude(m);
+            let one = Expression::Constant(Fr::one());
+            Constraints::with_selector(
+                q,
+                [(
+                    "relu+linear: acc − acc_below − v·(1 − s)·|c| = 0",
+                    acc - below - v * (one - s) * mag,
+                )],
+            )
+        });
+        // Padding cells of the input are zero (only models whose conv pads have them).
+        let q_pad = (!shape.padding_rows.is_empty()).then(|| {
+            let q_pad = meta.selector();
+            meta.create_gate("padding", |m| {
+                let q = m.query_selector(q_pad);
+                Constraints::with_selector(q, [("pad: x = 0", m.query_advice(x, Rotation(0)))])
+            });
+            q_pad
+        });
+        // The final gate, on rows 0, 1 and the chain's end row:
+        // - the state cell equals the instance cell: the key (row 0), the score (row 1), and
+        //   zero at the chain's end (the instance column is zero there), where the sum starts;
+        // - the sigmoid split: on row 1, acc(2) + d = idx·2^R + Σ rem_i·2^(12i) with idx in
+        //   limbs(1) (looked up with its σ = state(1)) and the remainder limbs in limbs(2..).
+        //   On rows 0 and end the equation holds through a free limb cell (limbs(0), limbs(end))
+        //   that nothing else reads, so it constrains nothing there.
+        meta.create_gate("final", |m| {
+            let q = m.query_selector(q_public);
+            let acc = m.query_advice(state, Rotation(1));
+            let mut rem = Expression::Constant(Fr::zero());
             let mut scale = Fr::one();
-            for i in 0..shape.conv_limbs {
-                mag = mag + m.query_advice(limbs, Rotation(i as i32)) * scale;
+            for i in 0..shape.rem_limbs {
+                rem = rem + m.query_advice(limbs, Rotation(1 + i as i32)) * scale;
                 scale *= limb_base;
             }
-            let s = m.query_advice(state, Rotation(0));
-            let acc_in = m.query_advice(state, Rotation(1));
-            let acc_out = m.query_advice(state, Rotation(2));
-            let v = m.query_fixed(lin_w, Rotation(0));
-            let one = Expression::Constant(Fr::one());
+            let idx = m.query_advice(limbs, Rotation(0));
             Constraints::with_selector(
                 q,
                 [
                     (
-                        "conv: Σw·x + b − (1 − 2s)·|c| = 0",
-                        conv - (one.clone() - s.clone() * Fr::from(2)) * mag.clone(),
+                        "public: state = instance (key, score; 0 below the last window)",
+                        m.query_advice(state, Rotation(0))
+                            - m.query_instance(instance, Rotation(0)),
                     ),
-                    ("sign: s·(1 − s) = 0", s.clone() * (one.clone() - s.clone())),
                     (
-                        "relu+linear: acc_out − acc_in − v·(1 − s)·|c| = 0",
-                        acc_out - acc_in - v * (one - s) * mag,
+                        "logit: acc + d − idx·2^R − rem = 0",
+                        acc + Expression::Constant(fe(shape.lin_b))
+                            - idx * pow2(shape.rem_bits)
+                            - rem,
                     ),
                 ],
-            )
-        });
-        // The first window's acc_in is zero.
-        meta.create_gate("first", |m| {
-            let q = m.query_selector(q_first);
-            Constraints::with_selector(q, [("acc_in = 0", m.query_advice(state, Rotation(1)))])
-        });
-        // Padding cells of the input are zero.
-        meta.create_gate("padding", |m| {
-            let q = m.query_selector(q_pad);
-            Constraints::with_selector(q, [("pad: x = 0", m.query_advice(x, Rotation(0)))])
-        });
-        // Final stage at row f: acc + d = idx·2^R + Σ rem_i·2^(12i), idx at f + L (looked up
-        // with its σ in the sigmoid table).
-        meta.create_gate("sigmoid split", |m| {
-            let q = m.query_selector(q_final);
-            let acc = m.query_advice(state, Rotation(0));
-            let mut rem = Expression::Constant(Fr::zero());
-            let mut scale = Fr::one();
-            for i in 0..shape.rem_limbs {
-                rem = rem + m.query_advice(limbs, Rotation(i as i32)) * scale;
-                scale *= limb_base;
-            }
-            let idx = m.query_advice(limbs, Rotation(shape.rem_limbs as i32));
-            Constraints::with_selector(
-                q,
-                [(
-                    "logit: acc + d − idx·2^R − rem = 0",
-                    acc + Expression::Constant(fe(shape.lin_b)) - idx * pow2(shape.rem_bits) - rem,
-                )],
             )
         });
         // One lookup argument, tagged: (1, limb, 0) for range checks, (2, idx, σ) for the sigmoid.
@@ -406,9 +450,8 @@ impl Circuit<Fr> for JudgeCircuit {
             state,
             lin_w,
             instance,
-            q_window,
-            q_first,
-            q_final,
+            q_chain,
+            q_public,
             q_pad,
             q_range,
             q_sigmoid,
@@ -460,10 +503,11 @@ impl Circuit<Fr> for JudgeCircuit {
                 .unwrap_or_else(Value::unknown)
         };
 
-        let (key_cell, score_cell) = layouter.assign_region(
+        layouter.assign_region(
             || "judge",
             |mut region| {
-                // Input column.
+                let o = shape.input_row();
+                // Input column, from row o.
                 let n_in = shape.width * shape.height;
                 for r in 0..n_in {
                     let v = val(&|(t, _)| {
@@ -476,20 +520,17 @@ impl Circuit<Fr> for JudgeCircuit {
                         };
                         fe((t.x[r] + d) as i128)
                     });
-                    region.assign_advice(cfg.x, r, v);
+                    region.assign_advice(cfg.x, o + r, v);
                 }
-                for &r in &shape.padding_rows {
-                    cfg.q_pad.enable(&mut region, r)?;
-                }
-                // Windows.
-                let mut prev_out = None;
-                for n in 0..shape.windows() {
-                    let base = shape.base(n);
-                    cfg.q_window.enable(&mut region, base)?;
-                    if n == 0 {
-                        cfg.q_first.enable(&mut region, base)?;
+                if let Some(q_pad) = cfg.q_pad {
+                    for &r in &shape.padding_rows {
+                        q_pad.enable(&mut region, o + r)?;
                     }
-                    region.assign_fixed(cfg.lin_w, base, fe(self.lin_w[n] as i128));
+                }
+                // Windows: conv gate, |c| limbs (range-checked) and sign bit, linear weight.
+                for n in 0..shape.windows() {
+                    let row = shape.window_row(n);
+                    region.assign_fixed(cfg.lin_w, row, fe(self.lin_w[n] as i128));
                     let c = witness.map(|(t, _)| t.conv[n]).unwrap_or(0);
                     let mut limbs = split(c.unsigned_abs(), shape.conv_limbs);
                     let mut sign: i64 = (c < 0) as i64;
@@ -510,39 +551,52 @@ impl Circuit<Fr> for JudgeCircuit {
                         _ => {}
                     }
                     for (i, &l) in limbs.iter().enumerate() {
-                        cfg.q_range.enable(&mut region, base + i)?;
-                        region.assign_advice(cfg.limbs, base + i, val(&|_| fe(l as i128)));
+                        cfg.q_range.enable(&mut region, row + i)?;
+                        region.assign_advice(cfg.limbs, row + i, val(&|_| fe(l as i128)));
                     }
-                    region.assign_advice(cfg.state, base, val(&|_| fe(sign as i128)));
-                    let acc_in_v = val(&|(t, _)| {
-                        let d = match tamper {
-                            Tamper::AccCopy { window, delta } if window == n => delta as i128,
-                            _ => 0,
-                        };
-                        fe(if n == 0 { 0 } else { t.acc[n - 1] } + d)
-                    });
-                    let acc_in = region.assign_advice(cfg.state, base + 1, acc_in_v);
-                    if let Some(prev) = prev_out {
-                        region.constrain_equal(prev, acc_in.cell());
-                    }
-                    let acc_out_v = val(&|(t, _)| {
-                        let d = match tamper {
-                            Tamper::Acc { window, delta } if window == n => delta as i128,
-                            _ => 0,
-                        };
-                        fe(t.acc[n] + d)
-                    });
-                    prev_out = Some(region.assign_advice(cfg.state, base + 2, acc_out_v).cell());
+                    region.assign_advice(
+                        cfg.limbs,
+                        row + shape.conv_limbs,
+                        val(&|_| fe(sign as i128)),
+                    );
                 }
-                // Final stage.
-                let f = shape.final_row();
-                cfg.q_final.enable(&mut region, f)?;
-                let acc = region.assign_advice(
-                    cfg.state,
-                    f,
-                    val(&|(t, _)| fe(*t.acc.last().expect("windows"))),
-                );
-                region.constrain_equal(prev_out.expect("at least one window"), acc.cell());
+                // The accumulator chain on rows 2..=end: at row r, the sum of the terms of the
+                // windows at or below r; zero at `end`, the full linear sum at row 2.
+                let end = shape.chain_end();
+                let total = |t: &Trace| *t.acc.last().expect("windows");
+                let mut next = 0; // first window whose row is >= r
+                for r in 2..=end {
+                    while next < shape.windows() && shape.window_row(next) < r {
+                        next += 1;
+                    }
+                    let m = next;
+                    let v = val(&|(t, _)| {
+                        let below = if m == 0 {
+                            total(t)
+                        } else if m < shape.windows() {
+                            total(t) - t.acc[m - 1]
+                        } else {
+                            0
+                        };
+                        let d = match tamper {
+                            Tamper::Acc { window, delta } if shape.window_row(window) == r => {
+                                delta as i128
+                            }
+                            Tamper::AccEnd { delta } => delta as i128,
+                            _ => 0,
+                        };
+                        fe(below + d)
+                    });
+                    region.assign_advice(cfg.state, r, v);
+                    if r < end {
+                        cfg.q_chain.enable(&mut region, r)?;
+                    }
+                }
+                cfg.q_public.enable(&mut region, end)?;
+                // Final stage at the top: key (row 0), σ and idx (row 1), remainder (rows 2..).
+                cfg.q_public.enable(&mut region, KEY_ROW)?;
+                cfg.q_public.enable(&mut region, SCORE_ROW)?;
+                region.assign_advice(cfg.state, KEY_ROW, val(&|(_, k)| *k));
                 let (mut idx, mut rem) = witness.map(|(t, _)| (t.idx, t.rem)).unwrap_or((0, 0));
                 if let Tamper::Index { delta } = tamper {
                     idx += delta;
@@ -560,36 +614,56 @@ impl Circuit<Fr> for JudgeCircuit {
                 if let Tamper::Remainder { limb, delta } = tamper {
                     rem_limbs[limb] += delta;
                 }
-                for (i, &l) in rem_limbs.iter().enumerate() {
-                    cfg.q_range.enable(&mut region, f + i)?;
-                    let v = if l == i64::MIN {
-                        val(&|_| fe(rem))
-                    } else {
-                        val(&|_| fe(l as i128))
-                    };
-                    region.assign_advice(cfg.limbs, f + i, v);
+                let rem_f: Vec<Fr> = rem_limbs
+                    .iter()
+                    .map(|&l| {
+                        if l == i64::MIN {
+                            fe(rem)
+                        } else {
+                            fe(l as i128)
+                        }
+                    })
+                    .collect();
+                for (i, &f) in rem_f.iter().enumerate() {
+                    cfg.q_range.enable(&mut region, 2 + i)?;
+                    region.assign_advice(cfg.limbs, 2 + i, val(&|_| f));
                 }
-                let s = f + shape.rem_limbs;
-                cfg.q_sigmoid.enable(&mut region, s)?;
-                region.assign_advice(cfg.limbs, s, val(&|_| fe(idx as i128)));
-                let score = region.assign_advice(
-                    cfg.state,
-                    s,
-                    val(&|(t, _)| {
-                        fe((t.score_q
-                            + if let Tamper::Score { delta } = tamper {
-                                delta
-                            } else {
-                                0
-                            }) as i128)
-                    }),
+                cfg.q_sigmoid.enable(&mut region, SCORE_ROW)?;
+                region.assign_advice(cfg.limbs, SCORE_ROW, val(&|_| fe(idx as i128)));
+                let score_delta = match tamper {
+                    Tamper::Score { delta } => delta,
+                    _ => 0,
+                };
+                let sigma = |t: &Trace| fe((t.score_q + score_delta) as i128);
+                region.assign_advice(cfg.state, SCORE_ROW, val(&|(t, _)| sigma(t)));
+                // The final gate's split equation on rows 0 and end, solved for the free limb
+                // cell: limb(r) = (state(r+1) + d − Σ limbs(r+1+i)·2^(12i)) / 2^R.
+                let inv_r = pow2(shape.rem_bits).invert().expect("2^R is invertible");
+                let limb_base = pow2(shape.limb_bits);
+                let absorb = |acc: Fr, below: &[Fr]| {
+                    let mut sum = Fr::zero();
+                    let mut scale = Fr::one();
+                    for &b in below.iter().take(shape.rem_limbs) {
+                        sum += b * scale;
+                        scale *= limb_base;
+                    }
+                    (acc + fe(shape.lin_b) - sum) * inv_r
+                };
+                let mut below_key = vec![fe(idx as i128)];
+                below_key.extend(rem_f.iter().copied());
+                region.assign_advice(
+                    cfg.limbs,
+                    KEY_ROW,
+                    val(&|(t, _)| absorb(sigma(t), &below_key)),
                 );
-                let key = region.assign_advice(cfg.state, s + 1, val(&|(_, k)| *k));
-                Ok((key.cell(), score.cell()))
+                region.assign_advice(
+                    cfg.limbs,
+                    end,
+                    val(&|_| absorb(Fr::zero(), &vec![Fr::zero(); shape.rem_limbs])),
+                );
+                Ok(())
             },
         )?;
-        layouter.constrain_instance(key_cell, cfg.instance, KEY_ROW);
-        layouter.constrain_instance(score_cell, cfg.instance, SCORE_ROW);
         Ok(())
     }
 }

@@ -113,6 +113,16 @@ impl Model {
         let float = FloatJudge::from_graph(&graph)?;
         let quantized = QuantizedJudge::new(&float, &settings.scales);
         let shape = CircuitShape::new(&quantized);
+        // A window's limbs and sign bit fill the rows up to the next window.
+        if shape.out_w > 1 && shape.conv_limbs + 1 > shape.stride[1] {
+            return Err(crate::settings::SettingsError::Invalid {
+                reason: format!(
+                    "{} conv limbs and a sign bit do not fit between windows {} rows apart: run `idol calibrate-settings`, which picks the limbs from the data, or lower the input or weight scale",
+                    shape.conv_limbs, shape.stride[1]
+                ),
+            }
+            .into());
+        }
         Ok(Self {
             settings,
             graph,

@@ -216,8 +216,8 @@ impl FloatJudge {
             }
         }
         let (geometry, conv_w, conv_b) = conv.ok_or_else(|| bad("no Conv node".into()))?;
-        // Each window keeps its sign bit and accumulator in the `stride` rows before the next
-        // window along the frame axis: the layout needs a stride of at least 3 there.
+        // Each window keeps its limbs and sign bit in the `stride` rows before the next window
+        // along the frame axis: the layout needs a stride of at least 3 there.
         if geometry.out_w() > 1 && geometry.stride[1] < MIN_STRIDE {
             return Err(bad(format!(
                 "conv stride {} along the frame axis is below {MIN_STRIDE}, the smallest this circuit layout supports",
@@ -284,8 +284,8 @@ fn padded_at(g: &ConvGeometry, x: &[f32], r: usize, c: usize) -> Option<f32> {
     (r < g.in_h && c < g.in_w).then(|| x[r * g.in_w + c])
 }
 
-/// Smallest conv stride along the frame axis the circuit layout supports (a window's sign bit and
-/// two accumulator cells occupy that many rows).
+/// Smallest conv stride along the frame axis the circuit layout supports (a window's limbs and
+/// sign bit occupy the rows up to the next window; calibration checks the limb count).
 pub const MIN_STRIDE: usize = 3;
 
 pub fn sigmoid(v: f64) -> f64 {

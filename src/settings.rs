@@ -396,12 +396,12 @@ pub fn calibrate_settings(
         .ceil()
         .max(1.0) as u32;
     s.conv_limbs = conv_bits.div_ceil(s.limb).max(1);
-    // A window's limbs occupy the rows up to the next window along the frame axis.
+    // A window's limbs and sign bit occupy the rows up to the next window along the frame axis.
     let g = &float.geometry;
-    if g.out_w() > 1 && s.conv_limbs as usize > g.stride[1] {
+    if g.out_w() > 1 && s.conv_limbs as usize + 1 > g.stride[1] {
         return Err(SettingsError::Invalid {
             reason: format!(
-                "conv outputs up to {max_conv:.1} need {} limbs of {} bits, more than the conv stride {} leaves room for: lower the input or weight scale",
+                "conv outputs up to {max_conv:.1} need {} limbs of {} bits and a sign bit, more than the conv stride {} leaves room for: lower the input or weight scale",
                 s.conv_limbs, s.limb, g.stride[1]
             ),
         });
