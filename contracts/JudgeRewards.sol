@@ -15,6 +15,11 @@ contract JudgeRewards {
     /// Proofs already counted (by keccak256 of the proof bytes).
     mapping(bytes32 => bool) public used;
 
+    /// BN254's scalar field: the verifier reads instances modulo this, so a score instance at or
+    /// above it would pass verification as `score mod R` while crediting the raw value.
+    uint256 internal constant R =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
     event Judged(address indexed key, uint256 score, address indexed sender);
 
     constructor(address verifier_) {
@@ -24,6 +29,7 @@ contract JudgeRewards {
     function submit(bytes calldata proof, uint256[] calldata instances) external returns (uint256 score) {
         require(instances.length == 2, "instances must be [key, score]");
         require(instances[0] < (1 << 160), "the key instance is not an address");
+        require(instances[1] < R, "the score instance is not a field element");
         bytes32 id = keccak256(proof);
         require(!used[id], "proof already used");
         (bool ok, ) = verifier.staticcall(abi.encodePacked(instances, proof));

@@ -668,6 +668,29 @@ pub fn verify(
     }
     let bytes = proof.bytes()?;
     let inst = proof.instance_frs()?;
+    // Exactly [key, score]: the circuit reads the instance column below those rows too (it is
+    // zero there), so extra public values must never reach the verifier.
+    if inst.len() != crate::circuit::NUM_INSTANCES {
+        return Ok(Verdict {
+            valid: false,
+            reason: Some(format!(
+                "the proof carries {} public values; this circuit has exactly {} ([key, score])",
+                inst.len(),
+                crate::circuit::NUM_INSTANCES
+            )),
+            seconds: 0.0,
+        });
+    }
+    if inst[1] != crate::circuit::fe(proof.score_q as i128) {
+        return Ok(Verdict {
+            valid: false,
+            reason: Some(format!(
+                "the proof file's score_q {} is not its score instance {}",
+                proof.score_q, proof.instances[1]
+            )),
+            seconds: 0.0,
+        });
+    }
     let mut transcript = ReadTranscript::init(&bytes[..]);
     let r = verify_proof::<
         KZGCommitmentScheme<Bn256>,

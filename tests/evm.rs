@@ -150,6 +150,30 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
             .accepted
     );
     assert_eq!(credit(bot.address()), ethers::types::U256::zero());
+    // The score instance plus the field modulus passes the verifier (it reads instances mod r)
+    // but would credit a huge number: the rewards contract refuses it.
+    let r = ethers::types::U256::from_dec_str(
+        "21888242871839275222246405745257275088548364400416034343698204186575808495617",
+    )
+    .unwrap();
+    let mut wrapped = words.clone();
+    (ethers::types::U256::from_big_endian(&words[1]) + r).to_big_endian(&mut wrapped[1]);
+    let mut raw: Vec<u8> = wrapped.iter().flatten().copied().collect();
+    raw.extend(&bytes);
+    assert!(
+        owner
+            .transact(verifier, raw, evm::revm::VERIFY_GAS_LIMIT)
+            .unwrap()
+            .accepted,
+        "the verifier reads instances modulo r"
+    );
+    assert!(
+        !bot.transact(rewards, chain::submit_calldata(&bytes, &wrapped), 2_000_000)
+            .unwrap()
+            .accepted,
+        "a score instance ≥ r was credited"
+    );
+    assert_eq!(credit(owner.address()), ethers::types::U256::zero());
     // The bot copies the proof from the mempool and submits it first.
     let r = bot
         .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)

@@ -71,6 +71,22 @@ fn proof_verifies_and_any_change_is_rejected() {
             "instance {i} changed but accepted"
         );
     }
+    // Extra public values (the circuit reads the instance column below the score row, where it
+    // must be zero) and a score field that disagrees with the score instance: refused.
+    let mut extra = p.proof.clone();
+    extra
+        .instances
+        .push(prove::fr_hex(&halo2_proofs::halo2curves::bn256::Fr::from(
+            5,
+        )));
+    let v = prove::verify(&extra, vk, srs).unwrap();
+    assert!(
+        !v.valid && v.reason.as_deref().unwrap().contains("exactly 2"),
+        "{v}"
+    );
+    let mut mislabeled = p.proof.clone();
+    mislabeled.score_q += 1;
+    assert!(!prove::verify(&mislabeled, vk, srs).unwrap().valid);
     // The notebook's forgery helper: same bytes, a higher claimed score.
     let forged = p.proof.claiming_score(p.proof.score_q + 1000);
     assert_ne!(forged.instances[1], p.proof.instances[1]);
