@@ -259,8 +259,7 @@ fn live_contract(node: &Chain, file: &Path, after: &Path) -> Result<Option<Addre
     if !fresh(file, after) {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(file).unwrap_or_default();
-    let addr = steps::parse_address(text.trim(), &file.display().to_string())?;
+    let addr = steps::load_address(file, "idol deploy-evm")?;
     Ok((node.code_size(addr)? > 0).then_some(addr))
 }
 

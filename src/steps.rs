@@ -307,9 +307,7 @@ pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
     let mut evm = crate::evm::revm::Evm::new();
     let (addr, deploy_gas) = evm.deploy(code)?;
     let verify = evm.call(addr, data.clone(), crate::evm::revm::VERIFY_GAS_LIMIT)?;
-    let runtime_bytes = std::fs::read_to_string(ws.verifier_runtime_bin())
-        .ok()
-        .and_then(|h| settings::unhex(&h))
+    let runtime_bytes = read_hex_file(&ws.verifier_runtime_bin(), "idol create-evm-verifier")
         .map(|b| b.len())
         .unwrap_or(0);
     Ok(EvmReport {
@@ -357,7 +355,7 @@ pub fn deploy_evm(ws: &Workspace, rpc_url: &str) -> Result<Deployment> {
     let node = Chain::connect(rpc_url, 0, None)?;
     let (address, gas_used) = node.deploy(code)?;
     let out = ws.contract_address();
-    std::fs::write(&out, format!("{address:?}")).map_err(|e| io(out.clone(), e))?;
+    save_address(&out, address)?;
     Ok(Deployment {
         address,
         gas_used,
@@ -368,12 +366,18 @@ pub fn deploy_evm(ws: &Workspace, rpc_url: &str) -> Result<Deployment> {
 
 /// The verifier address in contract.address (written by [`deploy_evm`]).
 pub fn deployed_verifier(ws: &Workspace) -> Result<Address> {
-    let path = ws.contract_address();
-    let text = std::fs::read_to_string(&path).map_err(|_| {
-        crate::evm::EvmError::Evm(format!(
-            "no {}: deploy the verifier first (`idol deploy-evm`)",
-            path.display()
-        ))
+    load_address(&ws.contract_address(), "idol deploy-evm")
+}
+
+/// Write a contract address file (contract.address, rewards.address, --addr-path).
+pub fn save_address(path: &Path, address: Address) -> Result<()> {
+    std::fs::write(path, format!("{address:?}")).map_err(|e| io(path.to_owned(), e))
+}
+
+/// Read a contract address file written by [`save_address`]; `fix` is the command making it.
+pub fn load_address(path: &Path, fix: &str) -> Result<Address> {
+    let text = std::fs::read_to_string(path).map_err(|_| {
+        crate::evm::EvmError::Evm(format!("no {}: run `{fix}` first", path.display()))
     })?;
     parse_address(text.trim(), &path.display().to_string())
 }
@@ -592,7 +596,7 @@ pub fn deploy_rewards(ws: &Workspace, rpc_url: &str, verifier: Address) -> Resul
     code.extend(chain::rewards_constructor(verifier));
     let (rewards, _) = owner.deploy(code)?;
     let out = ws.rewards_address();
-    std::fs::write(&out, format!("{rewards:?}")).map_err(|e| io(out.clone(), e))?;
+    save_address(&out, rewards)?;
     Ok(rewards)
 }
 

@@ -675,10 +675,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let d = steps::deploy_evm(&ws, &rpc_url)?;
             let mut written = ws.contract_address();
             if let Some(out) = addr_path {
-                std::fs::write(&out, format!("{:?}", d.address)).map_err(|source| Error::Io {
-                    path: out.clone(),
-                    source,
-                })?;
+                steps::save_address(&out, d.address)?;
                 written = out;
             }
             println!("{d}; wrote {}", written.display());
