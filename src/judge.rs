@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use ethers::types::{Address, U256};
+use ethers::types::Address;
 use serde::Serialize;
 
 use crate::audio::{load_clip, ClipSpec};
@@ -324,10 +324,7 @@ fn on_chain(
         2_000_000,
     )?;
     let key = Address::from_slice(&words[0][12..]);
-    let credit = node
-        .call(rewards, chain::credit_calldata(key))?
-        .map(|o| U256::from_big_endian(&o))
-        .unwrap_or_default();
+    let credit = node.credit(rewards, key)?;
     Ok((
         Some(onchain),
         Some(Reward {

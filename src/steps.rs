@@ -561,10 +561,7 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let words = crate::evm::instance_words(&proof.instance_frs()?);
     let bytes = proof.bytes()?;
     let key = Address::from_slice(&words[0][12..]);
-    let credit = |who: Address| -> Result<U256> {
-        let out = owner.call(rewards, chain::credit_calldata(who))?;
-        Ok(out.map(|o| U256::from_big_endian(&o)).unwrap_or_default())
-    };
+    let credit = |who: Address| owner.credit(rewards, who);
     let mut stolen = words.clone();
     stolen[0] = [0u8; 32];
     stolen[0][12..].copy_from_slice(bot.address().as_bytes());

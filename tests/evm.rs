@@ -133,13 +133,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     code.extend(chain::rewards_constructor(verifier));
     let (rewards, _) = owner.deploy(code).unwrap();
     let words = evm::instance_words(&inst);
-    let credit = |who| {
-        let out = owner
-            .call(rewards, chain::credit_calldata(who))
-            .unwrap()
-            .unwrap();
-        ethers::types::U256::from_big_endian(&out)
-    };
+    let credit = |who| owner.credit(rewards, who).unwrap();
     // Key A's proof with key B's address as the key instance: rejected, nothing credited.
     let mut stolen = words.clone();
     stolen[0] = [0u8; 32];

@@ -160,6 +160,14 @@ impl Chain {
         }
     }
 
+    /// `JudgeRewards.credit(key)` at `rewards` (0 if the call reverts).
+    pub fn credit(&self, rewards: Address, key: Address) -> Result<U256, EvmError> {
+        Ok(self
+            .call(rewards, credit_calldata(key))?
+            .map(|o| U256::from_big_endian(&o))
+            .unwrap_or_default())
+    }
+
     /// Code size at an address (0 if no contract).
     pub fn code_size(&self, at: Address) -> Result<usize, EvmError> {
         Ok(self
