@@ -53,6 +53,9 @@ pub const TAG_SIGMOID: u64 = 2;
 /// Row of the key and of the score in the instance column.
 pub const KEY_ROW: usize = 0;
 pub const SCORE_ROW: usize = 1;
+/// Bumped whenever the circuit's layout changes: keys and witnesses carry it (through
+/// `Model::digest`), so files made for an older layout are refused instead of misread.
+pub const LAYOUT_VERSION: u32 = 2;
 /// Public instances: the key and the score.
 pub const NUM_INSTANCES: usize = 2;
 

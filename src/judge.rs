@@ -231,7 +231,9 @@ fn ensure_proving_artifacts(ws: &Workspace, setup: bool, notes: &mut Vec<String>
             "idol get-srs (or idol gen-srs for a local, insecure one)",
         ));
     }
-    if made_model || !ws.pk().is_file() || !ws.vk().is_file() {
+    // Keys made for another model, settings or circuit layout count as missing.
+    let keys_current = ws.pk().is_file() && prove::load_vk(ws.vk(), &model).is_ok();
+    if made_model || !keys_current {
         if !setup {
             return Err(missing(ws, "the proving and verifying keys", "idol setup"));
         }

@@ -146,6 +146,7 @@ impl Model {
         h.update(self.settings.model_sha256.as_bytes());
         h.update(serde_json::to_vec(&self.settings.scales).expect("scales serialise"));
         h.update(self.k().to_le_bytes());
+        h.update(crate::circuit::LAYOUT_VERSION.to_le_bytes());
         hex(&h.finalize())
     }
 }
