@@ -18,6 +18,11 @@ taken by a small launcher process, see LAUNCHER) are its own, and any step longe
 failed. A failed step is reported and the other configurations go on. EZKL steps are judged by
 the artifacts they write (and by the value the call returned), not by the exit code alone.
 
+For the two resources/tutorial configurations and the two accuracy ones alike, each tool's
+Solidity verifier is then generated from its vk (EZKL's create_evm_verifier, our
+create-evm-verifier), compiled by the project's npm solc and measured in the same in-process EVM
+with the tool's own calldata (`idol measure-evm`): verify gas, runtime bytecode, calldata.
+
 Score error is |quantized score - float score| over every calibration sample: for EZKL, its
 witness's rescaled score against onnxruntime on the same ONNX and input; for ours, what
 `idol calibrate-settings` records in settings.json (calibration.max_error / mean_error).
@@ -43,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "target" / "bench-ezkl"
 STEP_TIMEOUT = float(os.environ.get("BENCH_STEP_TIMEOUT", 15 * 60))
 SCORE_OUTPUT = 1  # the judge's outputs are (key, score)
+IDOL = None  # our CLI (set by main): also measures EZKL's verifier, so both use one solc and EVM
 
 
 def log(msg):
@@ -163,9 +169,13 @@ def ezkl_child(fn, kwargs_json, result_path):
     kwargs = json.loads(kwargs_json)
     if "py_run_args" in kwargs:
         kwargs["py_run_args"] = run_args_from(kwargs["py_run_args"])
-    result = getattr(ezkl, fn)(**kwargs)
-    if inspect.isawaitable(result):
-        result = asyncio.run(result)
+
+    async def call():
+        # Inside a running event loop: some calls (create_evm_verifier) need one even to start.
+        result = getattr(ezkl, fn)(**kwargs)
+        return await result if inspect.isawaitable(result) else result
+
+    result = asyncio.run(call())
     summary = result if isinstance(result, (bool, int, float, type(None))) else type(result).__name__
     Path(result_path).write_text(json.dumps({"result": summary}))
     print(f"ezkl.{fn} -> {summary}", flush=True)
@@ -295,6 +305,15 @@ def bench_ezkl(workspace, name, target, scales):
                   vk_path="vk.key", srs_path=srs.name)
         res["verified"] = True
         log("   verified")
+        # EZKL's Solidity verifier, compiled and measured exactly like ours (idol measure-evm).
+        # EZKL writes the .sol, then tries to download a solc for its own compile step, which
+        # fails offline; the written source is what counts.
+        sol = work / "Verifier.sol"
+        ezkl_step(work, "create_evm_verifier", [sol], vk_path="vk.key", settings_path="settings.json",
+                  sol_code_path=sol.name, abi_path="verifier_abi.json", srs_path=srs.name)
+        ezkl_step(work, "encode_evm_calldata", [work / "calldata.bin"], proof="proof.json",
+                  calldata="calldata.bin")
+        measure_evm(res, work, sol)
         # Score error over the calibration samples (gen_witness per sample vs onnxruntime).
         out = work / "score-errors.json"
         argv = [sys.executable, __file__, "--score-errors", str(work), str(work / "cal.json"), str(out)]
@@ -308,6 +327,26 @@ def bench_ezkl(workspace, name, target, scales):
         res["failed_step"] = str(e).splitlines()[0]
         log(f"!! {name} failed at {e}")
     return res
+
+
+def measure_evm(res, work, sol):
+    """Compile, deploy and call a verifier in the in-process EVM with the same solc and rules
+    (`idol measure-evm`); record runtime size, deployment and verify gas, calldata size."""
+    log_path = work / "logs" / "measure-evm.log"
+    proc = subprocess.run([str(IDOL), "measure-evm", "--sol-code-path", str(sol), "--calldata-path",
+                           str(work / "calldata.bin"), "--json"], capture_output=True, text=True)
+    log_path.write_text(proc.stdout + proc.stderr)
+    try:
+        m = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        raise StepFailed(f"idol measure-evm: exit code {proc.returncode}, no measurement; log {log_path}\n"
+                         f"{tail(log_path)}")
+    if not m["accepted"]:
+        raise StepFailed(f"idol measure-evm: the verifier rejected the proof; log {log_path}")
+    res.update(evm_runtime_bytes=m["runtime_bytes"], evm_deploy_gas=m["deploy_gas"], evm_verify_gas=m["verify_gas"],
+               evm_calldata_bytes=m["calldata_bytes"], evm_optimizer=m["optimizer"])
+    log(f"   EVM verifier: {m['runtime_bytes']} bytes runtime ({m['optimizer']}), verify {m['verify_gas']} gas, "
+        f"calldata {m['calldata_bytes']} bytes")
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,6 +412,10 @@ def bench_ours(workspace, idol, target):
         idol_step(idol, work, "verify", "--dir", d, "--srs-path", str(srs))
         res["verified"] = True
         log("   verified")
+        idol_step(idol, work, "create-evm-verifier", "--dir", d, "--srs-path", str(srs),
+                  outputs=[work / "Verifier.sol"])
+        idol_step(idol, work, "encode-evm-calldata", "--dir", d, outputs=[work / "calldata.bin"])
+        measure_evm(res, work, work / "Verifier.sol")
     except StepFailed as e:
         res["failed_step"] = str(e).splitlines()[0]
         log(f"!! {name} failed at {e}")
@@ -402,6 +445,10 @@ METRICS = [
     ("max \\|score err\\|", lambda r: r.get("max_error"), "{:.5f}".format, True),
     ("mean \\|score err\\|", lambda r: r.get("mean_error"), "{:.5f}".format, True),
     ("verified", lambda r: "yes" if r.get("verified") else None, str, False),
+    ("EVM verify gas", lambda r: r.get("evm_verify_gas"), "{:,}".format, True),
+    ("EVM verifier runtime bytes", lambda r: r.get("evm_runtime_bytes"), "{:,}".format, True),
+    ("EVM calldata bytes", lambda r: r.get("evm_calldata_bytes"), "{:,}".format, True),
+    ("EVM deployment gas", lambda r: r.get("evm_deploy_gas"), "{:,}".format, True),
 ]
 
 # Only our settings.json has these; EZKL's cells show "n/a" there.
@@ -447,7 +494,9 @@ def main():
         return score_errors_child(*sys.argv[2:5])
     if len(sys.argv) != 3:
         sys.exit(__doc__)
+    global IDOL
     workspace, idol = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve()
+    IDOL = idol
     for f in ("network.onnx", "input.json", "cal.json"):
         if not (workspace / f).is_file():
             sys.exit(f"missing {workspace / f}: make the workspace with `idol demo --dir {workspace}`")
@@ -495,7 +544,12 @@ def main():
     print(f"Score error = |quantized - float score| over the {ez_tut.get('error_samples') or ours_res.get('error_samples') or 'calibration'} "
           f"cal.json samples (EZKL: its witness vs onnxruntime; ours: idol's calibration report). "
           f"Peak RSS is the step's own process: EZKL's includes Python with ezkl loaded "
-          f"({ezkl_import:.0f} MB alone); the launcher's floor is {floor:.0f} MB.")
+          f"({ezkl_import:.0f} MB alone); the launcher's floor is {floor:.0f} MB. "
+          f"EVM rows: each tool's Solidity verifier compiled by the same npm solc (the optimizer "
+          f"setting that gives each the smallest runtime code and compiles: "
+          f"{ez_tut.get('evm_optimizer', '?')} for EZKL, {ours_res.get('evm_optimizer', '?')} for ours), "
+          f"deployed and called in the same in-process EVM (revm, mainnet rules); gas includes the "
+          f"21,000 intrinsic and the calldata.")
     print(f"Total {total:.0f} s on {os.cpu_count()} CPUs (1-min load {load_before:.2f} before, "
           f"{os.getloadavg()[0]:.2f} after); numbers in {OUT.relative_to(ROOT)}/results.json")
 

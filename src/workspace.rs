@@ -70,6 +70,10 @@ impl Workspace {
     pub fn proof(&self) -> PathBuf {
         self.file("proof.json")
     }
+    /// Raw verifier calldata (`idol encode-evm-calldata`).
+    pub fn calldata(&self) -> PathBuf {
+        self.file("calldata.bin")
+    }
     /// The generated Solidity verifier.
     pub fn verifier_sol(&self) -> PathBuf {
         self.file("Verifier.sol")

@@ -279,6 +279,36 @@ fn proving_subcommands_run_end_to_end() {
     ]));
     assert!(out.contains("runtime") && sol.is_file(), "{out}");
     assert!(ok(&idol(&["verify-evm", "--dir", w, "--in-process"])).contains("ACCEPTED"));
+    // The benchmark's pair: calldata file + measurement of any verifier source.
+    let out = ok(&idol(&["encode-evm-calldata", "--dir", w]));
+    let calldata = ws.join("calldata.bin");
+    assert!(out.contains("calldata.bin"), "{out}");
+    let (cd, sol_s) = (calldata.to_str().unwrap(), sol.to_str().unwrap());
+    let m: serde_json::Value = serde_json::from_str(&ok(&idol(&[
+        "measure-evm",
+        "--sol-code-path",
+        sol_s,
+        "--calldata-path",
+        cd,
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(m["accepted"], true, "{m}");
+    assert_eq!(
+        m["calldata_bytes"].as_u64(),
+        Some(std::fs::metadata(&calldata).unwrap().len())
+    );
+    let mut bad = std::fs::read(&calldata).unwrap();
+    bad[200] ^= 1;
+    std::fs::write(&calldata, bad).unwrap();
+    let err = fails(&idol(&[
+        "measure-evm",
+        "--sol-code-path",
+        sol_s,
+        "--calldata-path",
+        cd,
+    ]));
+    assert!(err.contains("rejected the calldata"), "{err}");
     let err = fails(&idol(&[
         "deploy-evm",
         "--dir",

@@ -82,6 +82,50 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
             .unwrap();
         assert!(!r.success, "byte {pos} flipped but accepted");
     }
+
+    // `idol measure-evm`'s path (the benchmark's, for our verifier and EZKL's): same solc, same
+    // EVM, so the same size and gas as above; a tampered proof is reported as rejected.
+    let m = evm::measure_verifier(&contract.solidity, None, evm::calldata(&inst, &bytes)).unwrap();
+    assert!(m.accepted);
+    assert_eq!(m.runtime_bytes, contract.runtime_code.len());
+    assert_eq!(m.verify_gas, ok.gas_used);
+    assert_eq!(m.calldata_bytes, evm::calldata(&inst, &bytes).len());
+    let mut b = bytes.clone();
+    b[100] ^= 1;
+    let m = evm::measure_verifier(&contract.solidity, None, evm::calldata(&inst, &b)).unwrap();
+    assert!(!m.accepted, "tampered proof measured as accepted");
+}
+
+/// `measure_verifier` reads both verifier conventions: ours (reverts or returns nothing) and
+/// `verifyProof(...) returns (bool)` (EZKL's): a `false` word is a rejection, not a success.
+#[test]
+fn measure_verifier_tells_false_and_reverts_from_acceptance() {
+    let sol = r#"
+        pragma solidity ^0.8.19;
+        contract BoolVerifier {
+            fallback(bytes calldata d) external returns (bytes memory) {
+                require(d.length > 0 && d[0] != 0xff, "reverts");
+                return abi.encode(d[0] == 0x01);
+            }
+        }
+    "#;
+    let accepted = |data: Vec<u8>| {
+        evm::measure_verifier(sol, Some("BoolVerifier"), data)
+            .unwrap()
+            .accepted
+    };
+    assert!(accepted(vec![1]));
+    assert!(
+        !accepted(vec![2]),
+        "returned false but measured as accepted"
+    );
+    assert!(!accepted(vec![0xff]), "reverted but measured as accepted");
+    let err = evm::measure_verifier("contract {", None, vec![1]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("compiles with no optimizer setting"),
+        "{err}"
+    );
 }
 
 /// On a real anvil node: deploy the verifier and the rewards contract, verify on chain, and show

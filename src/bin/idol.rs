@@ -222,6 +222,32 @@ enum Command {
         #[arg(long)]
         in_process: bool,
     },
+    /// Write the verifier's calldata for proof.json (EZKL: encode-evm-calldata): each public
+    /// instance as a 32-byte word, then the proof bytes.
+    EncodeEvmCalldata {
+        #[command(flatten)]
+        ws: Ws,
+        #[arg(long = "proof-path")]
+        proof_path: Option<PathBuf>,
+        /// Where to write the raw calldata (default WORKSPACE/calldata.bin).
+        #[arg(long = "calldata-path")]
+        calldata_path: Option<PathBuf>,
+    },
+    /// Measure any Solidity verifier in the in-process EVM: compile it with the project's solc,
+    /// deploy it and call it once with raw calldata; prints runtime size, deployment and verify
+    /// gas. Used by scripts/bench-vs-ezkl to compare verifiers in one run.
+    MeasureEvm {
+        #[arg(long = "sol-code-path")]
+        sol_code_path: PathBuf,
+        #[arg(long = "calldata-path")]
+        calldata_path: PathBuf,
+        /// The contract to deploy when the file holds several.
+        #[arg(long)]
+        contract: Option<String>,
+        /// Print the measurement as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Judge a recording for an address: score, proof, native and on-chain verdicts, reward.
     /// Writes WORKSPACE/judgement.json. Missing artifacts are made from the defaults.
     Judge {
@@ -706,6 +732,43 @@ fn run(command: Command) -> anyhow::Result<()> {
             println!("{v}");
             if !v.verdict.accepted {
                 anyhow::bail!("the on-chain verifier rejected the proof");
+            }
+        }
+        Command::EncodeEvmCalldata {
+            ws,
+            proof_path,
+            calldata_path,
+        } => {
+            let ws = workspace(&ws.dir)?;
+            let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
+                .map_err(Error::from)?;
+            let data = cryptoidol::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
+            let out = calldata_path.unwrap_or_else(|| ws.calldata());
+            std::fs::write(&out, &data)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            println!("wrote {} ({} bytes)", out.display(), data.len());
+        }
+        Command::MeasureEvm {
+            sol_code_path,
+            calldata_path,
+            contract,
+            json,
+        } => {
+            let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| {
+                anyhow::anyhow!("cannot read the verifier {}: {e}", sol_code_path.display())
+            })?;
+            let data = std::fs::read(&calldata_path).map_err(|e| {
+                anyhow::anyhow!("cannot read the calldata {}: {e}", calldata_path.display())
+            })?;
+            let m = cryptoidol::evm::measure_verifier(&sol, contract.as_deref(), data)
+                .map_err(Error::from)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                println!("{m}");
+            }
+            if !m.accepted {
+                anyhow::bail!("the verifier rejected the calldata");
             }
         }
         Command::Judge {

@@ -113,6 +113,90 @@ pub fn create_evm_verifier(
     })
 }
 
+/// A Solidity verifier (ours or another tool's) measured in the in-process EVM: compiled with
+/// the project's solc, deployed, and called once with the given calldata.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VerifierMeasurement {
+    pub contract: String,
+    /// The optimizer setting that gave the smallest runtime code (see [`measure_verifier`]).
+    pub optimizer: String,
+    pub runtime_bytes: usize,
+    pub deploy_gas: u64,
+    pub calldata_bytes: usize,
+    /// Gas of the verification transaction (21 000 intrinsic + calldata + execution).
+    pub verify_gas: u64,
+    /// The call neither reverted nor returned `false`.
+    pub accepted: bool,
+}
+
+impl std::fmt::Display for VerifierMeasurement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} (runtime {} bytes, deployment {} gas, {}); verify {} gas, calldata {} bytes",
+            self.contract,
+            if self.accepted {
+                "ACCEPTED"
+            } else {
+                "REJECTED"
+            },
+            self.runtime_bytes,
+            self.deploy_gas,
+            self.optimizer,
+            self.verify_gas,
+            self.calldata_bytes
+        )
+    }
+}
+
+/// Compile `solidity` with each [`solc::Optimizer`] setting, keep the smallest runtime code that
+/// compiles (a template may need the Yul step, ours must not have it), deploy it in revm and
+/// call it once with `calldata`. A call counts as accepted when it does not revert and returns
+/// nothing (our verifier) or a true word (a `verifyProof(...) returns (bool)` verifier).
+pub fn measure_verifier(
+    solidity: &str,
+    contract: Option<&str>,
+    calldata: Vec<u8>,
+) -> Result<VerifierMeasurement, EvmError> {
+    let mut best: Option<(solc::Compiled, solc::Optimizer)> = None;
+    let mut errors = Vec::new();
+    for opt in [solc::Optimizer::YulOff, solc::Optimizer::Size] {
+        match solc::compile_with(&[("Verifier.sol", solidity)], "Verifier.sol", contract, opt) {
+            Ok(c)
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, _)| c.runtime.len() < b.runtime.len()) =>
+            {
+                best = Some((c, opt))
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(format!("{opt}: {e}")),
+        }
+    }
+    let (compiled, optimizer) = best.ok_or_else(|| {
+        EvmError::Solc(format!(
+            "the verifier compiles with no optimizer setting:\n{}",
+            errors.join("\n")
+        ))
+    })?;
+    let mut evm = revm::Evm::new();
+    let (addr, deploy_gas) = evm.deploy(compiled.deployment)?;
+    let calldata_bytes = calldata.len();
+    let verify = evm.call(addr, calldata, revm::VERIFY_GAS_LIMIT)?;
+    let returned_true = verify.output.len() == 32
+        && verify.output[31] == 1
+        && verify.output[..31].iter().all(|&b| b == 0);
+    Ok(VerifierMeasurement {
+        contract: contract.unwrap_or("Verifier.sol").to_string(),
+        optimizer: optimizer.to_string(),
+        runtime_bytes: compiled.runtime.len(),
+        deploy_gas,
+        calldata_bytes,
+        verify_gas: verify.gas_used,
+        accepted: verify.success && (verify.output.is_empty() || returned_true),
+    })
+}
+
 /// Source of the rewards contract (in the repository, compiled like the verifier).
 pub const REWARDS_SOL: &str = include_str!("../../contracts/JudgeRewards.sol");
 

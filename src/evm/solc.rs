@@ -34,13 +34,54 @@ fn from_hex(s: &str) -> Vec<u8> {
     crate::settings::unhex(s).unwrap_or_default()
 }
 
-/// Compile `sources` (file name, code) and return contract `main`'s first contract. Optimizer on
-/// (200 runs) with its Yul step off: the generated verifier is one large assembly block that
-/// overflows the stack under the Yul optimizer.
+/// Optimizer settings (solc's standard-JSON `optimizer` object).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimizer {
+    /// 200 runs with the Yul step off: what the project compiles its contracts with. Our
+    /// generated verifier is one large assembly block that overflows the stack under the Yul
+    /// optimizer.
+    YulOff,
+    /// solc's full optimizer at 1 run (smallest code): templates written for it, such as
+    /// EZKL's verifier, need the Yul step to avoid "stack too deep".
+    Size,
+}
+
+impl Optimizer {
+    pub fn json(self) -> serde_json::Value {
+        match self {
+            Self::YulOff => {
+                serde_json::json!({ "enabled": true, "runs": 200, "details": { "yul": false } })
+            }
+            Self::Size => serde_json::json!({ "enabled": true, "runs": 1 }),
+        }
+    }
+}
+
+impl std::fmt::Display for Optimizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::YulOff => "optimizer 200 runs, Yul step off",
+            Self::Size => "optimizer 1 run, Yul step on",
+        })
+    }
+}
+
+/// Compile `sources` (file name, code) with the project's settings ([`Optimizer::YulOff`]) and
+/// return contract `main`'s first contract (or the one named `contract`).
 pub fn compile(
     sources: &[(&str, &str)],
     main: &str,
     contract: Option<&str>,
+) -> Result<Compiled, EvmError> {
+    compile_with(sources, main, contract, Optimizer::YulOff)
+}
+
+/// [`compile`] with the given optimizer settings.
+pub fn compile_with(
+    sources: &[(&str, &str)],
+    main: &str,
+    contract: Option<&str>,
+    optimizer: Optimizer,
 ) -> Result<Compiled, EvmError> {
     let root = node_root();
     if !root.join("node_modules/solc/package.json").is_file() {
@@ -57,7 +98,7 @@ pub fn compile(
         "language": "Solidity",
         "sources": srcs,
         "settings": {
-            "optimizer": { "enabled": true, "runs": 200, "details": { "yul": false } },
+            "optimizer": optimizer.json(),
             "outputSelection": { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } }
         }
     });
