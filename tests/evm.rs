@@ -10,6 +10,12 @@ use halo2_proofs::halo2curves::bn256::Fr;
 /// A proof (key = the default address, from input `input_seed`) of judge `seed`, and its
 /// compiled verifier.
 fn proved_verifier(seed: u64, input_seed: usize) -> (prove::Proof, evm::VerifierContract) {
+    let (proof, contract, _) = proved_verifiers(seed, input_seed);
+    (proof, contract)
+}
+
+/// As [`proved_verifier`], plus snark-verifier's Solidity verifier for the same vk.
+fn proved_verifiers(seed: u64, input_seed: usize) -> (prove::Proof, evm::VerifierContract, String) {
     let fx = common::fixture(seed);
     let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
     let (w, _) = gen_witness(&fx.model, &common::address_input(input_seed)).unwrap();
@@ -21,13 +27,19 @@ fn proved_verifier(seed: u64, input_seed: usize) -> (prove::Proof, evm::Verifier
         cryptoidol::circuit::NUM_INSTANCES,
     )
     .unwrap();
-    (proof, contract)
+    let snark = evm::snark_verifier_solidity(
+        &srs.params,
+        keys.pk.get_vk(),
+        cryptoidol::circuit::NUM_INSTANCES,
+    )
+    .unwrap();
+    (proof, contract, snark)
 }
 
 /// An http URL on 127.0.0.1 at a port nothing listens on.
 #[test]
 fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
-    let (proof, contract) = proved_verifier(11, 2);
+    let (proof, contract, snark_sol) = proved_verifiers(11, 2);
     assert!(contract.solidity.contains("pragma solidity ^0.8.19;"));
     assert!(
         contract.runtime_code.len() <= 24_576,
@@ -83,6 +95,71 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
         assert!(!r.success, "byte {pos} flipped but accepted");
     }
 
+    // Our verifier's own checks: exact calldata length, canonical scalars, points on the curve
+    // (refused before any precompile could burn the gas).
+    let good = evm::calldata(&inst, &bytes);
+    let mut longer = good.clone();
+    longer.push(0);
+    let shorter = good[..good.len() - 32].to_vec();
+    for (what, data) in [("one byte more", longer), ("one word less", shorter)] {
+        let r = chain.call(addr, data, evm::revm::VERIFY_GAS_LIMIT).unwrap();
+        assert!(!r.success, "{what} accepted");
+    }
+    // The last evaluation (just before the two opening points W, W') plus the modulus r: the
+    // same value mod r, so snark-verifier's contract (which reduces scalars) accepts it; ours
+    // refuses non-canonical scalars, so a proof has one encoding.
+    let r_mod = ethers::types::U256::from_dec_str(
+        "21888242871839275222246405745257275088548364400416034343698204186575808495617",
+    )
+    .unwrap();
+    let at = bytes.len() - 128 - 32;
+    let mut noncanonical = bytes.clone();
+    (ethers::types::U256::from_big_endian(&bytes[at..at + 32]) + r_mod)
+        .to_big_endian(&mut noncanonical[at..at + 32]);
+    let r = chain
+        .call(
+            addr,
+            evm::calldata(&inst, &noncanonical),
+            evm::revm::VERIFY_GAS_LIMIT,
+        )
+        .unwrap();
+    assert!(!r.success, "an evaluation ≥ r was accepted");
+    let mut off_curve = bytes.clone();
+    let last = off_curve.len() - 1;
+    off_curve[last] ^= 1; // W'.y
+    let r = chain
+        .call(
+            addr,
+            evm::calldata(&inst, &off_curve),
+            evm::revm::VERIFY_GAS_LIMIT,
+        )
+        .unwrap();
+    assert!(!r.success, "a point off the curve was accepted");
+    assert!(
+        r.gas_used < 1_000_000,
+        "refusing a bad point burned {} gas",
+        r.gas_used
+    );
+
+    // snark-verifier's straight-line verifier for the same vk agrees on the valid proof (and
+    // shows the malleability ours closes).
+    let snark = evm::measure_verifier(&snark_sol, None, good.clone()).unwrap();
+    assert!(
+        snark.accepted,
+        "snark-verifier's verifier rejected the proof"
+    );
+    let snark_nc = evm::measure_verifier(&snark_sol, None, evm::calldata(&inst, &noncanonical));
+    assert!(
+        snark_nc.unwrap().accepted,
+        "snark-verifier reduces scalars mod r"
+    );
+    eprintln!(
+        "ours: {} gas, {} bytes; snark-verifier's: {} gas, {} bytes",
+        ok.gas_used,
+        contract.runtime_code.len(),
+        snark.verify_gas,
+        snark.runtime_bytes
+    );
     // `idol measure-evm`'s path (the benchmark's, for our verifier and EZKL's): same solc, same
     // EVM, so the same size and gas as above; a tampered proof is reported as rejected.
     let m = evm::measure_verifier(&contract.solidity, None, evm::calldata(&inst, &bytes)).unwrap();
@@ -188,8 +265,9 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
             .accepted
     );
     assert_eq!(credit(bot.address()), ethers::types::U256::zero());
-    // The score instance plus the field modulus passes the verifier (it reads instances mod r)
-    // but would credit a huge number: the rewards contract refuses it.
+    // The score instance plus the field modulus: the verifier refuses non-canonical instances,
+    // and the rewards contract refuses a score ≥ r on its own too (it would credit a huge number
+    // behind a verifier that reads instances mod r).
     let r = ethers::types::U256::from_dec_str(
         "21888242871839275222246405745257275088548364400416034343698204186575808495617",
     )
@@ -199,11 +277,11 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     let mut raw: Vec<u8> = wrapped.iter().flatten().copied().collect();
     raw.extend(&bytes);
     assert!(
-        owner
+        !owner
             .transact(verifier, raw, evm::revm::VERIFY_GAS_LIMIT)
             .unwrap()
             .accepted,
-        "the verifier reads instances modulo r"
+        "the verifier accepted an instance ≥ r"
     );
     assert!(
         !bot.transact(rewards, chain::submit_calldata(&bytes, &wrapped), 2_000_000)

@@ -1,0 +1,872 @@
+//! Our own Solidity verifier for the judge circuit: the same checks as snark-verifier's EVM
+//! loader (PLONK over KZG with SHPLONK / BDFG21 multi-opening, Keccak transcript), written as
+//! lean straight-line Yul: every value in a fixed memory word computed once, arithmetic over
+//! leaves inline instead of a temporary per operation, consecutive powers of ω by one
+//! multiplication instead of a constant each, one modexp per batched inversion, the first MSM
+//! term added without a multiplication, and all range and curve checks before any precompile.
+//!
+//! The protocol (which commitments and evaluations a proof holds, in which order, the quotient
+//! numerator, the rotations) comes from `snark_verifier::system::halo2::compile`, so this
+//! generator and the prover agree by construction; only the code shape differs. What it emits:
+//!
+//! 1. calldata `instances ‖ proof` of the exact expected length; every instance and evaluation
+//!    below the scalar modulus r, every point on the curve with coordinates below p;
+//! 2. the Fiat–Shamir challenges (Keccak over the state word and each contiguous calldata span);
+//! 3. `z^n`, the Lagrange evaluations it needs, the quotient numerator (the circuit's gates and
+//!    lookup, straight-line with its constants) divided by `z^n − 1`;
+//! 4. BDFG21: per rotation set the barycentric weights (two batched inversions, one modexp each),
+//!    each commitment's scalar and the constant term, one MSM by precompiles, one pairing.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G2Affine};
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::poly::commitment::ParamsProver;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use snark_verifier::util::arithmetic::Rotation;
+
+use super::EvmError;
+
+/// A node of the quotient numerator, rebuilt from snark-verifier's expression.
+#[derive(Debug)]
+enum Node {
+    Const(Fr),
+    Identity,
+    Lagrange(i32),
+    Poly { poly: usize, rotation: i32 },
+    Challenge(usize),
+    Neg(Rc<Node>),
+    Sum(Rc<Node>, Rc<Node>),
+    Prod(Rc<Node>, Rc<Node>),
+    Scaled(Rc<Node>, Fr),
+}
+
+/// Big-endian hex literal of a field element's canonical representation.
+fn hex_fr(f: &Fr) -> String {
+    let mut b = f.to_repr();
+    b.reverse();
+    format!("0x{}", crate::settings::hex(&b))
+}
+
+fn hex_fq(f: &Fq) -> String {
+    let mut b = f.to_repr();
+    b.reverse();
+    format!("0x{}", crate::settings::hex(&b))
+}
+
+/// A short literal for a scalar: small values and small negatives (as `sub(r, v)`) stay short.
+fn lit(f: &Fr) -> String {
+    let small = |v: &Fr| {
+        let b = v.to_repr();
+        b[8..]
+            .iter()
+            .all(|&x| x == 0)
+            .then(|| u64::from_le_bytes(b[..8].try_into().unwrap()))
+    };
+    if let Some(v) = small(f) {
+        return v.to_string();
+    }
+    if let Some(v) = small(&-*f) {
+        return format!("sub(r, {v})");
+    }
+    hex_fr(f)
+}
+
+/// Memory allocator for the generated code (32-byte words, absolute addresses).
+struct Mem(usize);
+
+impl Mem {
+    fn alloc(&mut self, words: usize) -> usize {
+        let a = self.0;
+        self.0 += 32 * words;
+        a
+    }
+}
+
+struct Emitter<'a> {
+    code: String,
+    mem: &'a mut Mem,
+    eval_slot: &'a BTreeMap<(usize, i32), usize>,
+    instance_slot: &'a BTreeMap<(usize, i32), usize>,
+    lagrange_slot: &'a BTreeMap<i32, usize>,
+    challenge_slot: &'a [usize],
+    z_slot: usize,
+}
+
+impl Emitter<'_> {
+    /// A Yul operand for `n`: a leaf inline, anything else computed into a fresh memory word.
+    fn operand(&mut self, n: &Node) -> Result<String, EvmError> {
+        Ok(match n {
+            Node::Const(c) => lit(c),
+            Node::Identity => format!("mload({:#x})", self.z_slot),
+            Node::Lagrange(i) => format!("mload({:#x})", self.lagrange_slot[i]),
+            Node::Challenge(i) => format!(
+                "mload({:#x})",
+                self.challenge_slot
+                    .get(*i)
+                    .ok_or_else(|| gen_err("challenge index"))?
+            ),
+            Node::Poly { poly, rotation } => {
+                let slot = self
+                    .eval_slot
+                    .get(&(*poly, *rotation))
+                    .or_else(|| self.instance_slot.get(&(*poly, *rotation)))
+                    .ok_or_else(|| gen_err(&format!("no evaluation for {poly}@{rotation}")))?;
+                format!("mload({slot:#x})")
+            }
+            // One level of arithmetic over leaves stays inline (shallow enough for the stack).
+            Node::Scaled(a, c) if is_leaf(a) => {
+                format!("mulmod({}, {}, r)", self.operand(a)?, lit(c))
+            }
+            Node::Prod(a, b) if is_leaf(a) && is_leaf(b) => {
+                format!("mulmod({}, {}, r)", self.operand(a)?, self.operand(b)?)
+            }
+            Node::Neg(a) if is_leaf(a) => format!("sub(r, {})", self.operand(a)?),
+            _ => {
+                let t = self.mem.alloc(1);
+                self.store(t, n)?;
+                format!("mload({t:#x})")
+            }
+        })
+    }
+
+    /// Emit code that leaves the value of `n` in memory word `t`.
+    fn store(&mut self, t: usize, n: &Node) -> Result<(), EvmError> {
+        match n {
+            Node::Sum(..) => {
+                let mut terms = Vec::new();
+                flatten_sum(n, &mut terms);
+                let first = self.operand(terms[0])?;
+                writeln!(self.code, "mstore({t:#x}, {first})").unwrap();
+                for term in &terms[1..] {
+                    let v = self.operand(term)?;
+                    writeln!(self.code, "mstore({t:#x}, addmod(mload({t:#x}), {v}, r))").unwrap();
+                }
+            }
+            Node::Prod(a, b) => {
+                let (a, b) = (self.operand(a)?, self.operand(b)?);
+                writeln!(self.code, "mstore({t:#x}, mulmod({a}, {b}, r))").unwrap();
+            }
+            Node::Scaled(a, c) => {
+                let a = self.operand(a)?;
+                writeln!(self.code, "mstore({t:#x}, mulmod({a}, {}, r))", lit(c)).unwrap();
+            }
+            Node::Neg(a) => {
+                let a = self.operand(a)?;
+                writeln!(self.code, "mstore({t:#x}, sub(r, mod({a}, r)))").unwrap();
+            }
+            leaf => {
+                let v = self.operand(leaf)?;
+                writeln!(self.code, "mstore({t:#x}, {v})").unwrap();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_leaf(n: &Node) -> bool {
+    matches!(
+        n,
+        Node::Const(_)
+            | Node::Identity
+            | Node::Lagrange(_)
+            | Node::Poly { .. }
+            | Node::Challenge(_)
+    )
+}
+
+fn flatten_sum<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
+    match n {
+        Node::Sum(a, b) => {
+            flatten_sum(a, out);
+            flatten_sum(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// Straight-line batch inversion of `n` words at `start` (prefix products in `prods`, one
+/// modexp); a zero word clears `ok`.
+fn batch_invert_unrolled(c: &mut String, start: usize, n: usize, prods: usize, scratch: usize) {
+    let at = |i: usize| start + 32 * i;
+    let pr = |i: usize| prods + 32 * i;
+    writeln!(c, "mstore({:#x}, mload({:#x}))", pr(0), at(0)).unwrap();
+    for i in 1..n {
+        writeln!(
+            c,
+            "mstore({:#x}, mulmod(mload({:#x}), mload({:#x}), r))",
+            pr(i),
+            pr(i - 1),
+            at(i)
+        )
+        .unwrap();
+    }
+    writeln!(
+        c,
+        "{{ let a := mload({:#x}) ok := and(ok, iszero(iszero(a))) mstore({scratch:#x}, 0x20) mstore({:#x}, 0x20) mstore({:#x}, 0x20) mstore({:#x}, a) mstore({:#x}, sub(r, 2)) mstore({:#x}, r)",
+        pr(n - 1),
+        scratch + 32,
+        scratch + 64,
+        scratch + 96,
+        scratch + 128,
+        scratch + 160
+    )
+    .unwrap();
+    writeln!(
+        c,
+        "ok := and(ok, staticcall(gas(), 0x5, {scratch:#x}, 0xc0, {scratch:#x}, 0x20)) let inv := mload({scratch:#x}) let v := 0"
+    )
+    .unwrap();
+    for i in (1..n).rev() {
+        writeln!(
+            c,
+            "v := mload({:#x}) mstore({:#x}, mulmod(inv, mload({:#x}), r)) inv := mulmod(inv, v, r)",
+            at(i),
+            at(i),
+            pr(i - 1)
+        )
+        .unwrap();
+    }
+    writeln!(c, "mstore({:#x}, inv) }}", at(0)).unwrap();
+}
+
+/// A Yul expression summing `terms` mod r without nesting deeper than a few levels: a block
+/// that accumulates into a local (`{ let s := t0 s := addmod(s, t1, r) … }` is not an
+/// expression), so the sum is folded pairwise into a balanced tree instead.
+fn accumulate(terms: &[String]) -> String {
+    match terms.len() {
+        0 => "0".into(),
+        1 => terms[0].clone(),
+        n => format!(
+            "addmod({}, {}, r)",
+            accumulate(&terms[..n / 2]),
+            accumulate(&terms[n / 2..])
+        ),
+    }
+}
+
+/// Statements leaving Σ `terms` mod r in a new local `e` (one term per statement: flat stack).
+fn sum_into_e(terms: &[String]) -> String {
+    let mut s = format!("let e := {}", terms.first().map_or("0", String::as_str));
+    for t in terms.iter().skip(1) {
+        write!(s, " e := addmod(e, {t}, r)").unwrap();
+    }
+    s
+}
+
+fn gen_err(what: &str) -> EvmError {
+    EvmError::Generate(format!("compact verifier: {what}"))
+}
+
+/// One BDFG21 rotation set: its rotations and, per polynomial, the evaluation slot per rotation.
+struct QuerySet {
+    shifts: Vec<i32>,
+    polys: Vec<(usize, Vec<usize>)>,
+}
+
+/// snark-verifier's grouping of queries into sets of polynomials opened at the same rotations,
+/// in the same order (the order fixes the powers of the batching challenges).
+fn query_sets(queries: &[(usize, i32, usize)]) -> Vec<QuerySet> {
+    let mut poly_shifts: Vec<(usize, Vec<i32>, Vec<usize>)> = Vec::new();
+    for &(poly, rot, slot) in queries {
+        match poly_shifts.iter_mut().find(|(p, _, _)| *p == poly) {
+            Some((_, shifts, slots)) => {
+                if !shifts.contains(&rot) {
+                    shifts.push(rot);
+                    slots.push(slot);
+                }
+            }
+            None => poly_shifts.push((poly, vec![rot], vec![slot])),
+        }
+    }
+    let mut sets: Vec<QuerySet> = Vec::new();
+    for (poly, shifts, slots) in poly_shifts {
+        let mut sorted = shifts.clone();
+        sorted.sort();
+        match sets.iter_mut().find(|s| {
+            let mut t = s.shifts.clone();
+            t.sort();
+            t == sorted
+        }) {
+            Some(set) => {
+                if !set.polys.iter().any(|(p, _)| *p == poly) {
+                    let evals = set
+                        .shifts
+                        .iter()
+                        .map(|s| slots[shifts.iter().position(|x| x == s).unwrap()])
+                        .collect();
+                    set.polys.push((poly, evals));
+                }
+            }
+            None => sets.push(QuerySet {
+                shifts,
+                polys: vec![(poly, slots)],
+            }),
+        }
+    }
+    sets
+}
+
+/// Solidity source of our verifier for this vk, taking `num_instances` public values; calldata
+/// as for snark-verifier's (`instances ‖ proof`), accepting by returning nothing and rejecting by
+/// reverting.
+pub fn verifier_solidity(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+) -> Result<String, EvmError> {
+    let protocol = super::plonk_protocol(params, vk, num_instances);
+    if protocol.num_instance.len() != 1
+        || protocol.instance_committing_key.is_some()
+        || protocol.linearization.is_some()
+        || !protocol.accumulator_indices.is_empty()
+        || protocol.domain_as_witness.is_some()
+    {
+        return Err(gen_err("unsupported protocol shape"));
+    }
+    let tis = protocol
+        .transcript_initial_state
+        .ok_or_else(|| gen_err("no transcript initial state"))?;
+    let n_pre = protocol.preprocessed.len();
+    let n_wit: usize = protocol.num_witness.iter().sum();
+    let q_poly = n_pre + 1 + n_wit;
+    let n_chunk = protocol.quotient.num_chunk();
+    let n_eval = protocol.evaluations.len();
+    let domain = &protocol.domain;
+
+    // Calldata layout.
+    let inst_bytes = 32 * num_instances;
+    let wit_off = inst_bytes;
+    let quot_off = wit_off + 64 * n_wit;
+    let eval_off = quot_off + 64 * n_chunk;
+    let w_off = eval_off + 32 * n_eval;
+    let wp_off = w_off + 64;
+    let total = wp_off + 64;
+
+    // Memory layout.
+    let mut mem = Mem(0);
+    let hash_buf = mem.alloc(1 + total / 32); // state word, then the span being absorbed
+    let n_ch: usize = protocol.num_challenge.iter().sum();
+    let challenges: Vec<usize> = (0..n_ch).map(|_| mem.alloc(1)).collect();
+    let (z_slot, zp_slot, mu_slot, gamma_slot, zn_slot) = (
+        mem.alloc(1),
+        mem.alloc(1),
+        mem.alloc(1),
+        mem.alloc(1),
+        mem.alloc(1),
+    );
+    let evals = mem.alloc(n_eval + 1); // transcript evaluations, then the quotient's
+    let h_slot = evals + 32 * n_eval;
+    let mut eval_slot: BTreeMap<(usize, i32), usize> = BTreeMap::new();
+    for (i, q) in protocol.evaluations.iter().enumerate() {
+        eval_slot.insert((q.poly, q.rotation.0), evals + 32 * i);
+    }
+
+    // The quotient numerator as our own tree.
+    let numerator = protocol.quotient.numerator.evaluate(
+        &|c: Fr| Rc::new(Node::Const(c)),
+        &|p| {
+            let s = format!("{p:?}");
+            if s == "Identity" {
+                Rc::new(Node::Identity)
+            } else {
+                let i = s
+                    .trim_start_matches("Lagrange(")
+                    .trim_end_matches(')')
+                    .parse()
+                    .expect("Lagrange(i)");
+                Rc::new(Node::Lagrange(i))
+            }
+        },
+        &|q| {
+            Rc::new(Node::Poly {
+                poly: q.poly,
+                rotation: q.rotation.0,
+            })
+        },
+        &|i| Rc::new(Node::Challenge(i)),
+        &|a| Rc::new(Node::Neg(a)),
+        &|a, b| Rc::new(Node::Sum(a, b)),
+        &|a, b| Rc::new(Node::Prod(a, b)),
+        &|a, c| Rc::new(Node::Scaled(a, c)),
+    );
+    // Lagrange polynomials used: the numerator's, and those the instance evaluations need.
+    let mut lagranges = std::collections::BTreeSet::new();
+    let mut instance_queries = std::collections::BTreeSet::new();
+    fn walk(
+        n: &Node,
+        lag: &mut std::collections::BTreeSet<i32>,
+        inst: &mut std::collections::BTreeSet<(usize, i32)>,
+        instance_poly: usize,
+    ) {
+        match n {
+            Node::Lagrange(i) => {
+                lag.insert(*i);
+            }
+            Node::Poly { poly, rotation } if *poly == instance_poly => {
+                inst.insert((*poly, *rotation));
+            }
+            Node::Neg(a) | Node::Scaled(a, _) => walk(a, lag, inst, instance_poly),
+            Node::Sum(a, b) | Node::Prod(a, b) => {
+                walk(a, lag, inst, instance_poly);
+                walk(b, lag, inst, instance_poly);
+            }
+            _ => {}
+        }
+    }
+    walk(&numerator, &mut lagranges, &mut instance_queries, n_pre);
+    for &(_, rot) in &instance_queries {
+        for j in 0..num_instances as i32 {
+            lagranges.insert(j - rot);
+        }
+    }
+    let lagranges: Vec<i32> = lagranges.into_iter().collect();
+    let lag_omega = mem.alloc(lagranges.len()); // ω^i, then L_i(z)
+    let lagrange_slot: BTreeMap<i32, usize> = lagranges
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| (i, lag_omega + 32 * k))
+        .collect();
+    let instance_slot: BTreeMap<(usize, i32), usize> = instance_queries
+        .iter()
+        .map(|&q| (q, mem.alloc(1)))
+        .collect();
+
+    // PCS queries with their evaluation slots.
+    let mut queries = Vec::new();
+    for q in &protocol.queries {
+        let slot = if q.poly == q_poly {
+            h_slot
+        } else if q.poly == n_pre {
+            return Err(gen_err("instance polynomial in the PCS queries"));
+        } else {
+            *eval_slot
+                .get(&(q.poly, q.rotation.0))
+                .ok_or_else(|| gen_err("PCS query without evaluation"))?
+        };
+        queries.push((q.poly, q.rotation.0, slot));
+    }
+    let sets = query_sets(&queries);
+    // Per set: table of (ℓ'_j, ω^{s_j}), weights/denominators (DEN), and z_s for sets after the first.
+    let omega_of = |s: i32| domain.rotate_scalar(Fr::ONE, Rotation(s));
+    let n_lag = lagranges.len();
+    let den_total = n_lag + 1 + sets.iter().map(|s| s.shifts.len()).sum::<usize>() + sets.len() - 1;
+    let den = mem.alloc(den_total);
+    let den_zn = den + 32 * n_lag;
+    let mut den_sets = Vec::new();
+    let mut next = den_zn + 32;
+    for s in &sets {
+        den_sets.push(next);
+        next += 32 * s.shifts.len();
+    }
+    let den_zs = next; // z_s of sets 1.. (inverted in place)
+    let sums = mem.alloc(sets.len()); // Σ weights per set (inverted in place)
+    let prods = mem.alloc(den_total.max(sets.len()));
+    let zs1_slot = mem.alloc(1);
+    let scal = mem.alloc(q_poly + 1); // the scalar of each committed polynomial
+    let (gsc_slot, gp_slot) = (mem.alloc(1), mem.alloc(1));
+    let scratch = mem.alloc(6); // modexp input/output
+    let acc = mem.alloc(2 + 3); // MSM accumulator (x, y), then the term (x, y, scalar)
+    let pair = mem.alloc(12);
+
+    let mut c = String::new();
+    writeln!(
+        c,
+        "let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001"
+    )
+    .unwrap();
+    writeln!(c, "let ok := eq(calldatasize(), {total:#x})").unwrap();
+    writeln!(c, "// stage: ranges and points").unwrap();
+    // 1. Ranges: instances, then evaluations (copied to memory), below r; points on the curve.
+    for i in 0..num_instances {
+        writeln!(c, "ok := and(ok, lt(calldataload({:#x}), r))", 32 * i).unwrap();
+    }
+    writeln!(
+        c,
+        "calldatacopy({evals:#x}, {eval_off:#x}, {:#x})",
+        32 * n_eval
+    )
+    .unwrap();
+    for i in 0..n_eval {
+        writeln!(c, "ok := and(ok, lt(mload({:#x}), r))", evals + 32 * i).unwrap();
+    }
+    for o in (wit_off..eval_off).step_by(64).chain([w_off, wp_off]) {
+        writeln!(
+            c,
+            "ok := and(ok, on_curve(calldataload({o:#x}), calldataload({:#x})))",
+            o + 32
+        )
+        .unwrap();
+    }
+    // A malformed point would make the precompiles burn all the gas given to them.
+    writeln!(c, "if iszero(ok) {{ revert(0, 0) }}").unwrap();
+    writeln!(c, "// stage: transcript").unwrap();
+    writeln!(c, "mstore({hash_buf:#x}, {})", hex_fr(&tis)).unwrap();
+    let mut span_start = 0usize;
+    let mut pos = wit_off;
+    let mut ch = 0usize;
+    let squeeze = |c: &mut String, start: &mut usize, end: usize, out: usize| {
+        if end > *start {
+            writeln!(
+                c,
+                "mstore({out:#x}, squeeze({:#x}, {:#x}))",
+                *start,
+                end - *start
+            )
+            .unwrap();
+        } else {
+            writeln!(c, "mstore({out:#x}, squeeze_empty())").unwrap();
+        }
+        *start = end;
+    };
+    for (&nw, &nc) in protocol.num_witness.iter().zip(&protocol.num_challenge) {
+        pos += 64 * nw;
+        for _ in 0..nc {
+            squeeze(&mut c, &mut span_start, pos, challenges[ch]);
+            ch += 1;
+        }
+    }
+    squeeze(&mut c, &mut span_start, eval_off, z_slot);
+    squeeze(&mut c, &mut span_start, w_off, mu_slot);
+    squeeze(&mut c, &mut span_start, w_off, gamma_slot);
+    squeeze(&mut c, &mut span_start, wp_off, zp_slot);
+
+    // 3. z^n, Lagranges, instance evaluations, numerator / (z^n − 1).
+    writeln!(c, "// stage: lagranges and set denominators").unwrap();
+    writeln!(
+        c,
+        "{{ let z := mload({z_slot:#x}) let zn := z for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ zn := mulmod(zn, zn, r) }} mstore({zn_slot:#x}, zn) mstore({den_zn:#x}, addmod(zn, sub(r, 1), r))",
+        domain.k
+    )
+    .unwrap();
+    if lagranges.is_empty() {
+        return Err(gen_err("no Lagrange polynomial"));
+    }
+    // ω^i for each Lagrange (kept in lag_omega), z − ω^i into DEN; runs of consecutive i step
+    // by one multiplication instead of a constant each.
+    let omega = omega_of(1);
+    let mut prev: Option<i32> = None;
+    writeln!(c, "let w := 0 let om := {}", hex_fr(&omega)).unwrap();
+    for (k, &i) in lagranges.iter().enumerate() {
+        if prev == Some(i - 1) {
+            writeln!(c, "w := mulmod(w, om, r)").unwrap();
+        } else {
+            writeln!(c, "w := {}", hex_fr(&omega_of(i))).unwrap();
+        }
+        prev = Some(i);
+        writeln!(
+            c,
+            "mstore({:#x}, w) mstore({:#x}, addmod(z, sub(r, w), r))",
+            lag_omega + 32 * k,
+            den + 32 * k
+        )
+        .unwrap();
+    }
+    writeln!(c, "}}").unwrap();
+    // Per set: d_j = z' − ω^{s_j}·z, weight denominators ℓ'_j·z^{k−1}·d_j, and z_s = Π d_j.
+    for (t, s) in sets.iter().enumerate() {
+        let k = s.shifts.len();
+        let zs_out = if t == 0 {
+            zs1_slot
+        } else {
+            den_zs + 32 * (t - 1)
+        };
+        writeln!(
+            c,
+            "{{ let z := mload({z_slot:#x}) let zp := mload({zp_slot:#x}) let zk := 1 for {{ let i := 1 }} lt(i, {k}) {{ i := add(i, 1) }} {{ zk := mulmod(zk, z, r) }} let zs := 1 let d := 0"
+        )
+        .unwrap();
+        for (j, &sj) in s.shifts.iter().enumerate() {
+            let wj = omega_of(sj);
+            let ell = s
+                .shifts
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != j)
+                .fold(Fr::ONE, |a, (_, &si)| a * (wj - omega_of(si)));
+            let zw = if sj == 0 {
+                "z".to_string()
+            } else {
+                format!("mulmod(z, {}, r)", hex_fr(&wj))
+            };
+            writeln!(
+                c,
+                "d := addmod(zp, sub(r, {zw}), r) zs := mulmod(zs, d, r) mstore({:#x}, mulmod(mulmod({}, zk, r), d, r))",
+                den_sets[t] + 32 * j,
+                lit(&ell)
+            )
+            .unwrap();
+        }
+        writeln!(c, "mstore({zs_out:#x}, zs) }}").unwrap();
+    }
+    writeln!(c, "// stage: first inversion").unwrap();
+    batch_invert_unrolled(&mut c, den, den_total, prods, scratch);
+    writeln!(c, "// stage: numerator").unwrap();
+    // L_i = (z^n − 1)/n · ω^i / (z − ω^i)
+    writeln!(
+        c,
+        "{{ let f := mulmod(addmod(mload({zn_slot:#x}), sub(r, 1), r), {}, r)",
+        hex_fr(&domain.n_inv)
+    )
+    .unwrap();
+    for k in 0..n_lag {
+        let (a, d) = (lag_omega + 32 * k, den + 32 * k);
+        writeln!(
+            c,
+            "mstore({a:#x}, mulmod(mulmod(f, mload({a:#x}), r), mload({d:#x}), r))"
+        )
+        .unwrap();
+    }
+    writeln!(c, "}}").unwrap();
+    for (&(_, rot), &slot) in &instance_slot {
+        let terms: Vec<String> = (0..num_instances as i32)
+            .map(|j| {
+                format!(
+                    "mulmod(calldataload({:#x}), mload({:#x}), r)",
+                    32 * j,
+                    lagrange_slot[&(j - rot)]
+                )
+            })
+            .collect();
+        writeln!(c, "mstore({slot:#x}, {})", accumulate(&terms)).unwrap();
+    }
+    let numer_slot = mem.alloc(1);
+    let mut em = Emitter {
+        code: String::new(),
+        mem: &mut mem,
+        eval_slot: &eval_slot,
+        instance_slot: &instance_slot,
+        lagrange_slot: &lagrange_slot,
+        challenge_slot: &challenges,
+        z_slot,
+    };
+    em.store(numer_slot, &numerator)?;
+    c.push_str(&em.code);
+    writeln!(
+        c,
+        "mstore({h_slot:#x}, mulmod(mload({numer_slot:#x}), mload({den_zn:#x}), r))"
+    )
+    .unwrap();
+
+    // 4. BDFG21: Σ weights per set, their inverses; scalars per commitment and the constant.
+    writeln!(c, "// stage: second inversion").unwrap();
+    for (t, s) in sets.iter().enumerate() {
+        let terms: Vec<String> = (0..s.shifts.len())
+            .map(|j| format!("mload({:#x})", den_sets[t] + 32 * j))
+            .collect();
+        writeln!(
+            c,
+            "{{ {} mstore({:#x}, e) }}",
+            sum_into_e(&terms),
+            sums + 32 * t
+        )
+        .unwrap();
+    }
+    batch_invert_unrolled(&mut c, sums, sets.len(), prods, scratch);
+    writeln!(c, "// stage: commitment scalars").unwrap();
+    writeln!(c, "mstore({gsc_slot:#x}, 0) mstore({gp_slot:#x}, 1)").unwrap();
+    for (t, s) in sets.iter().enumerate() {
+        let cc = if t == 0 {
+            "1".to_string()
+        } else {
+            format!(
+                "mulmod(mload({zs1_slot:#x}), mload({:#x}), r)",
+                den_zs + 32 * (t - 1)
+            )
+        };
+        writeln!(
+            c,
+            "{{ let gp := mload({gp_slot:#x}) let cc := {cc} let rc := mulmod(cc, mload({:#x}), r) let mp := 1 let g := mload({gsc_slot:#x})",
+            sums + 32 * t
+        )
+        .unwrap();
+        for (u, (poly, slots)) in s.polys.iter().enumerate() {
+            if u > 0 {
+                writeln!(c, "mp := mulmod(mp, mload({mu_slot:#x}), r)").unwrap();
+            }
+            let k = s.shifts.len();
+            let _ = k;
+            let terms: Vec<String> = slots
+                .iter()
+                .enumerate()
+                .map(|(j, sl)| {
+                    format!(
+                        "mulmod(mload({:#x}), mload({sl:#x}), r)",
+                        den_sets[t] + 32 * j
+                    )
+                })
+                .collect();
+            let reval = sum_into_e(&terms);
+            writeln!(
+                c,
+                "{{ let m := mulmod(mp, gp, r) mstore({:#x}, mulmod(cc, m, r)) {reval} g := addmod(g, sub(r, mulmod(mulmod(e, rc, r), m, r)), r) }}",
+                scal + 32 * poly
+            )
+            .unwrap();
+        }
+        writeln!(
+            c,
+            "mstore({gsc_slot:#x}, g) mstore({gp_slot:#x}, mulmod(gp, mload({gamma_slot:#x}), r)) }}"
+        )
+        .unwrap();
+    }
+
+    // MSM: lhs = Σ scalar·commitment + g·G − z_s·W + z'·W'; rhs = W'.
+    writeln!(c, "// stage: msm").unwrap();
+    writeln!(c, "mstore({acc:#x}, 0) mstore({:#x}, 0)", acc + 32).unwrap();
+    let in_sets = |poly: usize| sets.iter().any(|s| s.polys.iter().any(|(p, _)| *p == poly));
+    // The first polynomial of the first set has scalar 1 (μ⁰·γ⁰, no set coefficient): an
+    // addition, no multiplication.
+    let unit_poly = sets[0].polys[0].0;
+    let term = |x: String, y: String, poly: usize| {
+        if poly == unit_poly {
+            format!("ok := and(ok, ec_add({x}, {y}))")
+        } else {
+            format!(
+                "ok := and(ok, ec_mul_add({x}, {y}, mload({:#x})))",
+                scal + 32 * poly
+            )
+        }
+    };
+    for (i, pt) in protocol.preprocessed.iter().enumerate() {
+        if in_sets(i) {
+            writeln!(c, "{}", term(hex_fq(&pt.x), hex_fq(&pt.y), i)).unwrap();
+        }
+    }
+    for w in 0..n_wit {
+        let poly = n_pre + 1 + w;
+        if in_sets(poly) {
+            let o = wit_off + 64 * w;
+            let (x, y) = (
+                format!("calldataload({o:#x})"),
+                format!("calldataload({:#x})", o + 32),
+            );
+            writeln!(c, "{}", term(x, y, poly)).unwrap();
+        }
+    }
+    writeln!(
+        c,
+        "{{ let s := mload({:#x}) let zc := 1 for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ zc := mulmod(zc, mload({zn_slot:#x}), r) }} for {{ let o := {quot_off:#x} }} lt(o, {eval_off:#x}) {{ o := add(o, 0x40) }} {{ ok := and(ok, ec_mul_add(calldataload(o), calldataload(add(o, 0x20)), s)) s := mulmod(s, zc, r) }} }}",
+        scal + 32 * q_poly,
+        protocol.quotient.chunk_degree
+    )
+    .unwrap();
+    let g = params.get_g()[0];
+    writeln!(
+        c,
+        "ok := and(ok, ec_mul_add({}, {}, mload({gsc_slot:#x})))",
+        hex_fq(&g.x),
+        hex_fq(&g.y)
+    )
+    .unwrap();
+    writeln!(
+        c,
+        "ok := and(ok, ec_mul_add(calldataload({w_off:#x}), calldataload({:#x}), sub(r, mload({zs1_slot:#x}))))",
+        w_off + 32
+    )
+    .unwrap();
+    writeln!(
+        c,
+        "ok := and(ok, ec_mul_add(calldataload({wp_off:#x}), calldataload({:#x}), mload({zp_slot:#x})))",
+        wp_off + 32
+    )
+    .unwrap();
+    // Pairing: e(lhs, g2) · e(rhs, −s·g2) = 1.
+    writeln!(c, "// stage: pairing").unwrap();
+    let g2 = params.g2();
+    let msg2: G2Affine = -params.s_g2();
+    let g2_words = |p: &G2Affine| {
+        [
+            hex_fq(&p.x.c1),
+            hex_fq(&p.x.c0),
+            hex_fq(&p.y.c1),
+            hex_fq(&p.y.c0),
+        ]
+    };
+    let (a, b) = (g2_words(&g2), g2_words(&msg2));
+    writeln!(
+        c,
+        "mstore({pair:#x}, mload({acc:#x})) mstore({:#x}, mload({:#x}))",
+        pair + 32,
+        acc + 32
+    )
+    .unwrap();
+    for (i, w) in a.iter().enumerate() {
+        writeln!(c, "mstore({:#x}, {w})", pair + 64 + 32 * i).unwrap();
+    }
+    writeln!(
+        c,
+        "mstore({:#x}, calldataload({wp_off:#x})) mstore({:#x}, calldataload({:#x}))",
+        pair + 192,
+        pair + 224,
+        wp_off + 32
+    )
+    .unwrap();
+    for (i, w) in b.iter().enumerate() {
+        writeln!(c, "mstore({:#x}, {w})", pair + 256 + 32 * i).unwrap();
+    }
+    writeln!(
+        c,
+        "ok := and(ok, staticcall(gas(), 0x8, {pair:#x}, 0x180, {pair:#x}, 0x20))\nok := and(ok, eq(mload({pair:#x}), 1))\nif iszero(ok) {{ revert(0, 0) }}\nreturn(0, 0)"
+    )
+    .unwrap();
+
+    let r = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+    let functions = format!(
+        r#"function on_curve(x, y) -> v {{
+    let p := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47
+    v := and(and(lt(x, p), lt(y, p)), eq(mulmod(y, y, p), addmod(mulmod(mulmod(x, x, p), x, p), 3, p)))
+}}
+function squeeze(start, len) -> c {{
+    calldatacopy({hb1:#x}, start, len)
+    let h := keccak256({hash_buf:#x}, add(0x20, len))
+    mstore({hash_buf:#x}, h)
+    c := mod(h, {r})
+}}
+function squeeze_empty() -> c {{
+    mstore8({hb1:#x}, 1)
+    let h := keccak256({hash_buf:#x}, 0x21)
+    mstore({hash_buf:#x}, h)
+    c := mod(h, {r})
+}}
+function ec_add(x, y) -> ok {{
+    mstore({t0:#x}, x) mstore({t1:#x}, y)
+    ok := staticcall(gas(), 0x6, {acc:#x}, 0x80, {acc:#x}, 0x40)
+}}
+function ec_mul_add(x, y, s) -> ok {{
+    mstore({t0:#x}, x) mstore({t1:#x}, y) mstore({t2:#x}, s)
+    ok := staticcall(gas(), 0x7, {t0:#x}, 0x60, {t0:#x}, 0x40)
+    ok := and(ok, staticcall(gas(), 0x6, {acc:#x}, 0x80, {acc:#x}, 0x40))
+}}
+"#,
+        hb1 = hash_buf + 32,
+        t0 = acc + 64,
+        t1 = acc + 96,
+        t2 = acc + 128,
+    );
+    let body = format!("{functions}{c}");
+    let body = body
+        .lines()
+        .map(|l| format!("            {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(format!(
+        r#"// SPDX-License-Identifier: MIT
+// Generated by cryptoidol from the verifying key: PLONK/KZG (SHPLONK) verifier for the judge
+// circuit. Calldata: the public instances (32 bytes each), then the proof. Accepts by
+// returning nothing, rejects by reverting.
+pragma solidity ^0.8.19;
+
+contract Halo2Verifier {{
+    fallback(bytes calldata) external returns (bytes memory) {{
+        assembly {{
+{body}
+        }}
+    }}
+}}
+"#
+    ))
+}
