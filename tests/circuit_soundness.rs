@@ -165,33 +165,9 @@ fn changed_public_instances_break_the_public_gate() {
 
 #[test]
 fn padded_convolutions_force_padding_cells_to_zero() {
-    use cryptoidol::onnx::proto::{AttributeProto, ModelProto};
-    use prost::Message;
     // A workshop variant: pads = 1 on every side, so the conv is 32 × 32 and the linear layer
     // takes 1024 inputs.
-    let mut model =
-        ModelProto::decode(cryptoidol::onnx::export_bytes(&common::weights(5)).as_slice()).unwrap();
-    let g = model.graph.as_mut().unwrap();
-    let conv = g.node.iter_mut().find(|n| n.op_type == "Conv").unwrap();
-    let pads: &mut AttributeProto = conv
-        .attribute
-        .iter_mut()
-        .find(|a| a.name == "pads")
-        .unwrap();
-    pads.ints = vec![1, 1, 1, 1];
-    let lin = g
-        .initializer
-        .iter_mut()
-        .find(|t| t.name == "d1.weight")
-        .unwrap();
-    lin.dims = vec![1, 1024];
-    lin.raw_data = (0..1024)
-        .flat_map(|i| (0.002 * ((i % 7) as f32 - 3.0)).to_le_bytes())
-        .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("padded.onnx");
-    std::fs::write(&path, model.encode_to_vec()).unwrap();
-    let fx = common::model_from(dir, path);
+    let fx = common::padded_fixture(5);
     assert_eq!(fx.model.quantized.geometry.outputs(), 1024);
     let (w, _) = gen_witness(&fx.model, &common::address_input(2)).unwrap();
     let honest = prove::mock(&fx.model, &w).unwrap();

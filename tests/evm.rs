@@ -173,6 +173,35 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
     assert!(!m.accepted, "tampered proof measured as accepted");
 }
 
+/// The generator is driven by the circuit's protocol, not by one layout: a padded workshop
+/// variant (one more gate and fixed column, other rows) and the PyTorch-style export get
+/// verifiers that accept their proofs and reject a changed score.
+#[test]
+fn generated_verifiers_follow_other_circuit_shapes() {
+    for (name, fx) in [
+        ("padded", common::padded_fixture(5)),
+        ("pytorch-style", common::pytorch_style_fixture()),
+    ] {
+        let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
+        let (w, _) = gen_witness(&fx.model, &common::address_input(3)).unwrap();
+        let keys = prove::setup(&fx.model, &srs).unwrap();
+        let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
+        let sol = evm::verifier_solidity(
+            &srs.params,
+            keys.pk.get_vk(),
+            cryptoidol::circuit::NUM_INSTANCES,
+        )
+        .unwrap();
+        let (inst, bytes) = (proof.instance_frs().unwrap(), proof.bytes().unwrap());
+        let m = evm::measure_verifier(&sol, None, evm::calldata(&inst, &bytes)).unwrap();
+        assert!(m.accepted, "{name}: {m}");
+        let mut bad = inst.clone();
+        bad[1] += Fr::one();
+        let m = evm::measure_verifier(&sol, None, evm::calldata(&bad, &bytes)).unwrap();
+        assert!(!m.accepted, "{name}: changed score accepted");
+    }
+}
+
 /// `measure_verifier` reads both verifier conventions: ours (reverts or returns nothing) and
 /// `verifyProof(...) returns (bool)` (EZKL's): a `false` word is a rejection, not a success.
 #[test]

@@ -146,15 +146,7 @@ fn keys_of_another_model_are_refused() {
 
 #[test]
 fn pytorch_style_onnx_proves_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("torch.onnx");
-    std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/onnx/pytorch_style_judge.onnx"),
-        &path,
-    )
-    .unwrap();
-    let fx = common::model_from(dir, path);
+    let fx = common::pytorch_style_fixture();
     let srs = &srs14().1;
     let (w, _) = gen_witness(&fx.model, &common::address_input(4)).unwrap();
     assert!((w.score - w.float_score).abs() < 0.002);

@@ -70,6 +70,48 @@ pub fn model_from(dir: tempfile::TempDir, onnx_path: PathBuf) -> Fixture {
     }
 }
 
+/// A workshop variant of judge `seed`: its conv pads 1 cell on every side, so the conv output is
+/// 32 × 32 and the linear layer takes 1024 inputs (the circuit gains a padding gate).
+pub fn padded_fixture(seed: u64) -> Fixture {
+    use cryptoidol::onnx::proto::{AttributeProto, ModelProto};
+    use prost::Message;
+    let mut model = ModelProto::decode(onnx::export_bytes(&weights(seed)).as_slice()).unwrap();
+    let g = model.graph.as_mut().unwrap();
+    let conv = g.node.iter_mut().find(|n| n.op_type == "Conv").unwrap();
+    let pads: &mut AttributeProto = conv
+        .attribute
+        .iter_mut()
+        .find(|a| a.name == "pads")
+        .unwrap();
+    pads.ints = vec![1, 1, 1, 1];
+    let lin = g
+        .initializer
+        .iter_mut()
+        .find(|t| t.name == "d1.weight")
+        .unwrap();
+    lin.dims = vec![1, 1024];
+    lin.raw_data = (0..1024)
+        .flat_map(|i| (0.002 * ((i % 7) as f32 - 3.0)).to_le_bytes())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("padded.onnx");
+    std::fs::write(&path, model.encode_to_vec()).unwrap();
+    model_from(dir, path)
+}
+
+/// The PyTorch-style export of the judge (Reshape, MatMul + Add, other names) in tests/fixtures.
+pub fn pytorch_style_fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("torch.onnx");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/onnx/pytorch_style_judge.onnx"),
+        &path,
+    )
+    .unwrap();
+    model_from(dir, path)
+}
+
 pub fn address_input(seed: usize) -> InputData {
     InputData {
         keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()],
