@@ -44,14 +44,8 @@ enum Node {
     Scaled(Rc<Node>, Fr),
 }
 
-/// Big-endian hex literal of a field element's canonical representation.
-fn hex_fr(f: &Fr) -> String {
-    let mut b = f.to_repr();
-    b.reverse();
-    format!("0x{}", crate::settings::hex(&b))
-}
-
-fn hex_fq(f: &Fq) -> String {
+/// Big-endian hex literal of a field element's canonical representation (scalar or base field).
+fn hex<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> String {
     let mut b = f.to_repr();
     b.reverse();
     format!("0x{}", crate::settings::hex(&b))
@@ -72,7 +66,7 @@ fn lit(f: &Fr) -> String {
     if let Some(v) = small(&-*f) {
         return format!("sub(r, {v})");
     }
-    hex_fr(f)
+    hex(f)
 }
 
 /// Memory allocator for the generated code (32-byte words, absolute addresses).
@@ -473,11 +467,7 @@ pub fn verifier_solidity(
     let pair = mem.alloc(12);
 
     let mut c = String::new();
-    writeln!(
-        c,
-        "let r := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001"
-    )
-    .unwrap();
+    writeln!(c, "let r := {}", Fr::MODULUS).unwrap();
     writeln!(c, "let ok := eq(calldatasize(), {total:#x})").unwrap();
     writeln!(c, "// stage: ranges and points").unwrap();
     // 1. Ranges: instances, then evaluations (copied to memory), below r; points on the curve.
@@ -504,7 +494,7 @@ pub fn verifier_solidity(
     // A malformed point would make the precompiles burn all the gas given to them.
     writeln!(c, "if iszero(ok) {{ revert(0, 0) }}").unwrap();
     writeln!(c, "// stage: transcript").unwrap();
-    writeln!(c, "mstore({hash_buf:#x}, {})", hex_fr(&tis)).unwrap();
+    writeln!(c, "mstore({hash_buf:#x}, {})", hex(&tis)).unwrap();
     let mut span_start = 0usize;
     let mut pos = wit_off;
     let mut ch = 0usize;
@@ -549,12 +539,12 @@ pub fn verifier_solidity(
     // by one multiplication instead of a constant each.
     let omega = omega_of(1);
     let mut prev: Option<i32> = None;
-    writeln!(c, "let w := 0 let om := {}", hex_fr(&omega)).unwrap();
+    writeln!(c, "let w := 0 let om := {}", hex(&omega)).unwrap();
     for (k, &i) in lagranges.iter().enumerate() {
         if prev == Some(i - 1) {
             writeln!(c, "w := mulmod(w, om, r)").unwrap();
         } else {
-            writeln!(c, "w := {}", hex_fr(&omega_of(i))).unwrap();
+            writeln!(c, "w := {}", hex(&omega_of(i))).unwrap();
         }
         prev = Some(i);
         writeln!(
@@ -590,7 +580,7 @@ pub fn verifier_solidity(
             let zw = if sj == 0 {
                 "z".to_string()
             } else {
-                format!("mulmod(z, {}, r)", hex_fr(&wj))
+                format!("mulmod(z, {}, r)", hex(&wj))
             };
             writeln!(
                 c,
@@ -609,7 +599,7 @@ pub fn verifier_solidity(
     writeln!(
         c,
         "{{ let f := mulmod(addmod(mload({zn_slot:#x}), sub(r, 1), r), {}, r)",
-        hex_fr(&domain.n_inv)
+        hex(&domain.n_inv)
     )
     .unwrap();
     for k in 0..n_lag {
@@ -687,8 +677,6 @@ pub fn verifier_solidity(
             if u > 0 {
                 writeln!(c, "mp := mulmod(mp, mload({mu_slot:#x}), r)").unwrap();
             }
-            let k = s.shifts.len();
-            let _ = k;
             let terms: Vec<String> = slots
                 .iter()
                 .enumerate()
@@ -733,7 +721,7 @@ pub fn verifier_solidity(
     };
     for (i, pt) in protocol.preprocessed.iter().enumerate() {
         if in_sets(i) {
-            writeln!(c, "{}", term(hex_fq(&pt.x), hex_fq(&pt.y), i)).unwrap();
+            writeln!(c, "{}", term(hex(&pt.x), hex(&pt.y), i)).unwrap();
         }
     }
     for w in 0..n_wit {
@@ -758,8 +746,8 @@ pub fn verifier_solidity(
     writeln!(
         c,
         "ok := and(ok, ec_mul_add({}, {}, mload({gsc_slot:#x})))",
-        hex_fq(&g.x),
-        hex_fq(&g.y)
+        hex(&g.x),
+        hex(&g.y)
     )
     .unwrap();
     writeln!(
@@ -778,14 +766,7 @@ pub fn verifier_solidity(
     writeln!(c, "// stage: pairing").unwrap();
     let g2 = params.g2();
     let msg2: G2Affine = -params.s_g2();
-    let g2_words = |p: &G2Affine| {
-        [
-            hex_fq(&p.x.c1),
-            hex_fq(&p.x.c0),
-            hex_fq(&p.y.c1),
-            hex_fq(&p.y.c0),
-        ]
-    };
+    let g2_words = |p: &G2Affine| [hex(&p.x.c1), hex(&p.x.c0), hex(&p.y.c1), hex(&p.y.c0)];
     let (a, b) = (g2_words(&g2), g2_words(&msg2));
     writeln!(
         c,
@@ -814,10 +795,10 @@ pub fn verifier_solidity(
     )
     .unwrap();
 
-    let r = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+    let r = Fr::MODULUS;
     let functions = format!(
         r#"function on_curve(x, y) -> v {{
-    let p := 0x30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47
+    let p := {p}
     v := and(and(lt(x, p), lt(y, p)), eq(mulmod(y, y, p), addmod(mulmod(mulmod(x, x, p), x, p), 3, p)))
 }}
 function squeeze(start, len) -> c {{
@@ -842,6 +823,7 @@ function ec_mul_add(x, y, s) -> ok {{
     ok := and(ok, staticcall(gas(), 0x6, {acc:#x}, 0x80, {acc:#x}, 0x40))
 }}
 "#,
+        p = Fq::MODULUS,
         hb1 = hash_buf + 32,
         t0 = acc + 64,
         t1 = acc + 96,
