@@ -47,6 +47,10 @@ use halo2_proofs::poly::Rotation;
 
 use crate::quantize::{QuantizedJudge, Trace};
 
+pub mod layered;
+
+use layered::{LayeredCircuit, LayeredConfig, LayeredShape};
+
 /// Lookup table tags.
 pub const TAG_RANGE: u64 = 1;
 pub const TAG_SIGMOID: u64 = 2;
@@ -290,7 +294,7 @@ impl JudgeCircuit {
     }
 }
 
-fn pow2(bits: u32) -> Fr {
+pub(crate) fn pow2(bits: u32) -> Fr {
     Fr::from(2).pow_vartime([bits as u64])
 }
 
@@ -668,5 +672,148 @@ impl Circuit<Fr> for JudgeCircuit {
             },
         )?;
         Ok(())
+    }
+}
+
+/// The shape of the circuit a model gets: the windowed fast path (the tutorial's one 1→1 conv)
+/// or the layered circuit (any supported width and depth).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelShape {
+    Windowed(CircuitShape),
+    Layered(LayeredShape),
+}
+
+impl Default for ModelShape {
+    fn default() -> Self {
+        Self::Windowed(CircuitShape::default())
+    }
+}
+
+impl ModelShape {
+    /// The shape of a fixed-point model's circuit.
+    pub fn new(q: &crate::quantize::QuantModel) -> Self {
+        match q {
+            crate::quantize::QuantModel::Windowed(q) => Self::Windowed(CircuitShape::new(q)),
+            crate::quantize::QuantModel::Layered(q) => {
+                Self::Layered(LayeredShape::new(q, &layered::LayeredPlan::new(q)))
+            }
+        }
+    }
+
+    /// Rows the witness occupies.
+    pub fn witness_rows(&self) -> usize {
+        match self {
+            Self::Windowed(s) => s.witness_rows(),
+            Self::Layered(s) => s.rows,
+        }
+    }
+    /// Rows (entries) of the lookup table.
+    pub fn table_rows(&self) -> usize {
+        match self {
+            Self::Windowed(s) => s.table_rows(),
+            Self::Layered(s) => s.table_entries,
+        }
+    }
+    /// Rows halo2 reserves below the usable ones.
+    pub fn reserved_rows(&self) -> usize {
+        match self {
+            Self::Windowed(s) => s.reserved_rows(),
+            Self::Layered(s) => s.reserved_rows(),
+        }
+    }
+    /// Smallest k that holds the circuit.
+    pub fn min_k(&self) -> u32 {
+        match self {
+            Self::Windowed(s) => s.min_k(),
+            Self::Layered(s) => s.min_k(),
+        }
+    }
+    /// Advice, fixed (before selector compression) and lookup arguments.
+    pub fn columns(&self) -> (usize, usize, usize) {
+        match self {
+            Self::Windowed(s) => s.columns(),
+            Self::Layered(s) => s.columns(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum ModelConfig {
+    Windowed(JudgeConfig),
+    Layered(LayeredConfig),
+}
+
+/// The circuit for any model: keys, proofs and the EVM verifier are made from this type.
+#[derive(Debug, Clone)]
+pub enum ModelCircuit {
+    Windowed(JudgeCircuit),
+    Layered(LayeredCircuit),
+}
+
+impl From<JudgeCircuit> for ModelCircuit {
+    fn from(c: JudgeCircuit) -> Self {
+        Self::Windowed(c)
+    }
+}
+
+impl From<LayeredCircuit> for ModelCircuit {
+    fn from(c: LayeredCircuit) -> Self {
+        Self::Layered(c)
+    }
+}
+
+impl ModelCircuit {
+    /// Public instances: `[key, score]`.
+    pub fn instances(&self) -> Vec<Fr> {
+        match self {
+            Self::Windowed(c) => c.instances(),
+            Self::Layered(c) => c.instances(),
+        }
+    }
+    pub fn shape(&self) -> ModelShape {
+        match self {
+            Self::Windowed(c) => ModelShape::Windowed(c.shape.clone()),
+            Self::Layered(c) => ModelShape::Layered(c.shape.clone()),
+        }
+    }
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = ModelShape;
+
+    fn without_witnesses(&self) -> Self {
+        match self {
+            Self::Windowed(c) => Self::Windowed(c.without_witnesses()),
+            Self::Layered(c) => Self::Layered(c.without_witnesses()),
+        }
+    }
+
+    fn params(&self) -> ModelShape {
+        self.shape()
+    }
+
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        unreachable!("ModelCircuit is configured with its ModelShape (configure_with_params)")
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: ModelShape) -> ModelConfig {
+        match shape {
+            ModelShape::Windowed(s) => {
+                ModelConfig::Windowed(JudgeCircuit::configure_with_params(meta, s))
+            }
+            ModelShape::Layered(s) => {
+                ModelConfig::Layered(LayeredCircuit::configure_with_params(meta, s))
+            }
+        }
+    }
+
+    fn synthesize(&self, cfg: ModelConfig, layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        match (self, cfg) {
+            (Self::Windowed(c), ModelConfig::Windowed(cfg)) => c.synthesize(cfg, layouter),
+            (Self::Layered(c), ModelConfig::Layered(cfg)) => c.synthesize(cfg, layouter),
+            _ => Err(Error::Synthesis),
+        }
     }
 }

@@ -249,8 +249,8 @@ impl Settings {
             .row([
                 "shape".to_string(),
                 format!(
-                    "{} advice columns, {} lookup argument(s)",
-                    self.advice_columns, self.lookup_arguments
+                    "{} layout: {} advice columns, {} lookup argument(s)",
+                    self.layout, self.advice_columns, self.lookup_arguments
                 ),
             ])
             .row([

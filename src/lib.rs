@@ -7,9 +7,9 @@
 //! 4. [`dataset`]  corpora → [`dataset::ScanReport`] → [`dataset::Dataset`] → [`dataset::Split`] 80/10/10
 //! 5. [`model`], [`train`]  Split → [`model::Judge`] (judge.safetensors) + [`train::TrainReport`]
 //! 6. [`onnx`]     Judge → network.onnx + input.json / cal.json ([`onnx::InputData`]); ONNX → [`onnx::OnnxGraph`]
-//! 7. [`quantize`] OnnxGraph → [`quantize::QuantizedJudge`] (fixed point; `forward_int` is the circuit's spec)
+//! 7. [`quantize`] OnnxGraph → [`quantize::QuantModel`] (fixed point, windowed or layered; `forward_int` is the circuit's spec)
 //!    [`settings`] ONNX + cal.json → [`settings::Settings`] (settings.json): scales, ranges, rows
-//! 8. [`circuit`]  QuantizedJudge + trace + key → [`circuit::JudgeCircuit`] (Halo2, 3 advice columns, 1 lookup)
+//! 8. [`circuit`]  QuantModel + trace + key → [`circuit::ModelCircuit`] (Halo2, 3 advice columns, 1 lookup)
 //! 9. [`srs`], [`prove`]  → kzg<k>.srs, pk.key, vk.key, witness.json, mock report, proof.json, verdict
 //! 10. [`evm`]     vk → Verifier.sol → bytecode (npm solc) → on-chain verdict and gas (revm)
 //! 11. [`judge`]   one recording + an address → [`judge::Judgement`]: the whole journey at once

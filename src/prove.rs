@@ -30,9 +30,13 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::circuit::{fe, CircuitShape, JudgeCircuit, Tamper};
+use std::sync::Arc;
+
+use crate::circuit::layered::{LayeredCircuit, LayeredPlan, LayeredShape, LayeredTamper};
+use crate::circuit::{fe, CircuitShape, JudgeCircuit, ModelCircuit, ModelShape, Tamper};
 use crate::onnx::{InputData, Key, OnnxGraph};
-use crate::quantize::{FloatJudge, QuantizedJudge, Trace};
+use crate::quantize::layered::LayeredJudge;
+use crate::quantize::{FloatModel, Layout, ModelTrace, QuantModel, QuantizedJudge};
 use crate::settings::{hex, Settings};
 use crate::srs::Srs;
 
@@ -94,10 +98,12 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ProveError + '_ {
 pub struct Model {
     pub settings: Settings,
     pub graph: OnnxGraph,
-    pub float: FloatJudge,
-    pub quantized: QuantizedJudge,
+    pub float: FloatModel,
+    pub quantized: QuantModel,
     /// The circuit's shape (built once: it holds the sigmoid table).
-    shape: CircuitShape,
+    shape: ModelShape,
+    /// The layered circuit's model and row plan, shared by every circuit made from it.
+    layered: Option<(Arc<LayeredJudge>, Arc<LayeredPlan>)>,
 }
 
 impl Model {
@@ -110,30 +116,87 @@ impl Model {
     }
 
     pub fn new(settings: Settings, graph: OnnxGraph) -> crate::Result<Self> {
-        let float = FloatJudge::from_graph(&graph)?;
-        let quantized = QuantizedJudge::new(&float, &settings.scales);
-        let shape = CircuitShape::new(&quantized);
-        // A window's limbs and sign bit fill the rows up to the next window.
-        if shape.out_w > 1 && shape.conv_limbs + 1 > shape.stride[1] {
-            return Err(crate::settings::SettingsError::Invalid {
-                reason: format!(
-                    "{} conv limbs and a sign bit do not fit between windows {} rows apart: run `idol calibrate-settings`, which picks the limbs from the data, or lower the input or weight scale",
-                    shape.conv_limbs, shape.stride[1]
-                ),
+        let float = FloatModel::from_graph(&graph)?;
+        settings.check_layout(float.layout())?;
+        let quantized = float.quantize(&settings.scales);
+        let (shape, layered) = match &quantized {
+            QuantModel::Windowed(q) => {
+                let shape = CircuitShape::new(q);
+                // A window's limbs and sign bit fill the rows up to the next window.
+                if shape.out_w > 1 && shape.conv_limbs + 1 > shape.stride[1] {
+                    return Err(crate::settings::SettingsError::Invalid {
+                        reason: format!(
+                            "{} conv limbs and a sign bit do not fit between windows {} rows apart: run `idol calibrate-settings`, which picks the limbs from the data, or lower the input or weight scale",
+                            shape.conv_limbs, shape.stride[1]
+                        ),
+                    }
+                    .into());
+                }
+                (ModelShape::Windowed(shape), None)
             }
-            .into());
-        }
+            QuantModel::Layered(q) => {
+                let plan = LayeredPlan::new(q);
+                let shape = LayeredShape::new(q, &plan);
+                (
+                    ModelShape::Layered(shape),
+                    Some((Arc::new(q.clone()), Arc::new(plan))),
+                )
+            }
+        };
         Ok(Self {
             settings,
             graph,
             float,
             quantized,
             shape,
+            layered,
         })
     }
 
-    pub fn shape(&self) -> CircuitShape {
+    pub fn shape(&self) -> ModelShape {
         self.shape.clone()
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.float.layout()
+    }
+
+    /// The windowed fixed-point judge, for models on the fast path.
+    pub fn windowed(&self) -> Option<&QuantizedJudge> {
+        match &self.quantized {
+            QuantModel::Windowed(q) => Some(q),
+            QuantModel::Layered(_) => None,
+        }
+    }
+
+    /// The circuit for key generation (no witness).
+    pub fn keygen_circuit(&self) -> ModelCircuit {
+        match (&self.quantized, &self.layered) {
+            (QuantModel::Windowed(q), _) => JudgeCircuit::keygen(q).into(),
+            (QuantModel::Layered(_), Some((q, plan))) => {
+                LayeredCircuit::keygen(q.clone(), plan.clone()).into()
+            }
+            (QuantModel::Layered(_), None) => unreachable!("layered models keep their plan"),
+        }
+    }
+
+    /// The circuit proving `trace` for `key`.
+    pub fn circuit_for(&self, trace: ModelTrace, key: Fr) -> ModelCircuit {
+        match (trace, self.keygen_circuit()) {
+            (ModelTrace::Windowed(t), ModelCircuit::Windowed(c)) => {
+                ModelCircuit::Windowed(JudgeCircuit {
+                    witness: Some((t, key)),
+                    ..c
+                })
+            }
+            (ModelTrace::Layered(t), ModelCircuit::Layered(c)) => {
+                ModelCircuit::Layered(LayeredCircuit {
+                    witness: Some((t, key)),
+                    ..c
+                })
+            }
+            _ => unreachable!("a model's traces come from its own layout"),
+        }
     }
 
     pub fn k(&self) -> u32 {
@@ -147,6 +210,9 @@ impl Model {
         h.update(serde_json::to_vec(&self.settings.scales).expect("scales serialise"));
         h.update(self.k().to_le_bytes());
         h.update(crate::circuit::LAYOUT_VERSION.to_le_bytes());
+        if self.layout() == Layout::Layered {
+            h.update(b"layered");
+        }
         hex(&h.finalize())
     }
 }
@@ -297,7 +363,7 @@ pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, 
     let trace = model.quantized.forward_int(x, 0)?;
     let (kf, note) = key_field(key, &model.settings);
     let s = &model.settings.scales;
-    let logit = trace.logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
+    let logit = trace.logit() as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
     let key_json = match key {
         Key::Address(_) => serde_json::Value::String(crate::onnx::key_to_string(key)),
         Key::Number(v) => serde_json::json!(v),
@@ -308,17 +374,17 @@ pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, 
             circuit_digest: model.digest(),
             key: key_json,
             key_field: fr_hex(&kf),
-            score_q: trace.score_q,
+            score_q: trace.score_q(),
             score: trace.score(s),
             float_score: model.float.score(x),
             logit,
-            inputs: trace.x,
+            inputs: trace.inputs().to_vec(),
         },
         note,
     ))
 }
 
-fn trace_of(model: &Model, w: &Witness) -> crate::Result<Trace> {
+fn trace_of(model: &Model, w: &Witness) -> crate::Result<ModelTrace> {
     if w.circuit_digest != model.digest() {
         return Err(ProveError::WitnessMismatch {
             expected: model.digest(),
@@ -327,10 +393,11 @@ fn trace_of(model: &Model, w: &Witness) -> crate::Result<Trace> {
         .into());
     }
     let t = model.quantized.forward_q(w.inputs.clone(), 0)?;
-    if t.score_q != w.score_q {
+    if t.score_q() != w.score_q {
         return Err(ProveError::Input(format!(
             "the witness says score_q {} but its inputs give {}: the witness file was edited",
-            w.score_q, t.score_q
+            w.score_q,
+            t.score_q()
         ))
         .into());
     }
@@ -338,12 +405,8 @@ fn trace_of(model: &Model, w: &Witness) -> crate::Result<Trace> {
 }
 
 /// The circuit for a witness.
-pub fn circuit(model: &Model, w: &Witness) -> crate::Result<JudgeCircuit> {
-    Ok(JudgeCircuit::new(
-        &model.quantized,
-        trace_of(model, w)?,
-        w.key_fr()?,
-    ))
+pub fn circuit(model: &Model, w: &Witness) -> crate::Result<ModelCircuit> {
+    Ok(model.circuit_for(trace_of(model, w)?, w.key_fr()?))
 }
 
 /// Result of the mock prover.
@@ -381,7 +444,7 @@ impl fmt::Display for MockReport {
 
 /// Run the mock prover on a circuit with its instances.
 pub fn mock_circuit(
-    c: &JudgeCircuit,
+    c: &ModelCircuit,
     k: u32,
     instances: Vec<Fr>,
 ) -> Result<MockReport, ProveError> {
@@ -394,7 +457,7 @@ pub fn mock_circuit(
     };
     Ok(MockReport {
         k,
-        rows: c.shape.witness_rows(),
+        rows: c.shape().witness_rows(),
         satisfied: failures.is_empty(),
         failures,
         seconds: t0.elapsed().as_secs_f64(),
@@ -417,7 +480,7 @@ pub struct Keys {
 /// EZKL's `setup`: keys for the model's circuit.
 pub fn setup(model: &Model, srs: &Srs) -> crate::Result<Keys> {
     let t0 = Instant::now();
-    let c = JudgeCircuit::keygen(&model.quantized);
+    let c = model.keygen_circuit();
     let vk =
         keygen_vk_custom(&srs.params, &c, true).map_err(|e| ProveError::Keygen(e.to_string()))?;
     let pk = keygen_pk(&srs.params, vk, &c).map_err(|e| ProveError::Keygen(e.to_string()))?;
@@ -489,7 +552,7 @@ pub fn save_vk(
 pub fn load_pk(path: impl AsRef<Path>, model: &Model) -> Result<ProvingKey<G1Affine>, ProveError> {
     let path = path.as_ref();
     let mut r = open_key(path, model)?;
-    ProvingKey::read::<_, JudgeCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(|e| {
+    ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(|e| {
         ProveError::Parse {
             path: path.display().to_string(),
             what: "proving key",
@@ -505,7 +568,7 @@ pub fn load_vk(
 ) -> Result<VerifyingKey<G1Affine>, ProveError> {
     let path = path.as_ref();
     let mut r = open_key(path, model)?;
-    VerifyingKey::read::<_, JudgeCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(
+    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(
         |e| ProveError::Parse {
             path: path.display().to_string(),
             what: "verifying key",
@@ -582,7 +645,7 @@ pub fn prove(
 
 /// Prove a (possibly tampered) circuit.
 pub fn prove_circuit(
-    c: &JudgeCircuit,
+    c: &ModelCircuit,
     w: &Witness,
     pk: &ProvingKey<G1Affine>,
     srs: &Srs,
@@ -713,9 +776,28 @@ pub fn verify(
     })
 }
 
-/// A tampered copy of a witness's circuit (soundness tests and demos).
-pub fn tampered(model: &Model, w: &Witness, t: Tamper) -> crate::Result<JudgeCircuit> {
-    let mut c = circuit(model, w)?;
-    c.tamper = t;
-    Ok(c)
+/// A tampered copy of a windowed model's circuit (soundness tests and demos).
+pub fn tampered(model: &Model, w: &Witness, t: Tamper) -> crate::Result<ModelCircuit> {
+    match circuit(model, w)? {
+        ModelCircuit::Windowed(c) => Ok(JudgeCircuit { tamper: t, ..c }.into()),
+        ModelCircuit::Layered(_) => Err(ProveError::Input(
+            "this model uses the layered circuit: tamper it with `tampered_layered`".into(),
+        )
+        .into()),
+    }
+}
+
+/// A tampered copy of a layered model's circuit (soundness tests).
+pub fn tampered_layered(
+    model: &Model,
+    w: &Witness,
+    t: LayeredTamper,
+) -> crate::Result<ModelCircuit> {
+    match circuit(model, w)? {
+        ModelCircuit::Layered(c) => Ok(LayeredCircuit { tamper: t, ..c }.into()),
+        ModelCircuit::Windowed(_) => Err(ProveError::Input(
+            "this model uses the windowed circuit: tamper it with `tampered`".into(),
+        )
+        .into()),
+    }
 }

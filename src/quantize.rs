@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::onnx::{OnnxGraph, Op};
 
+pub mod layered;
+
 /// Shape of the judge's convolution, read from the ONNX graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConvGeometry {
@@ -70,7 +72,7 @@ pub struct FloatJudge {
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuantizeError {
-    #[error("{path}: {reason}. The judge circuit proves Conv(1→1 channel) → Relu → Flatten/Reshape → Gemm or MatMul+Add (one output) → Sigmoid, with the key passed through Identity.")]
+    #[error("{path}: {reason}. The judge circuits prove a chain of Conv (any channels, kernel, stride, padding) and Gemm or MatMul+Add layers, each optionally followed by Relu, with Flatten/Reshape before the first dense layer, ending in one value through Sigmoid; the key passes through Identity.")]
     Shape { path: String, reason: String },
     #[error("input {sample}: {what} = {value} is outside the calibrated range (|value| < 2^{bits}). Recalibrate with data like this input (`idol calibrate-settings`) or check the input.")]
     OutOfRange {
@@ -280,8 +282,32 @@ impl FloatJudge {
 
 /// Value of the padded input at (row, col), `None` in the padding.
 fn padded_at(g: &ConvGeometry, x: &[f32], r: usize, c: usize) -> Option<f32> {
-    let (r, c) = (r.checked_sub(g.pads[0])?, c.checked_sub(g.pads[1])?);
-    (r < g.in_h && c < g.in_w).then(|| x[r * g.in_w + c])
+    padded_index([g.in_h, g.in_w], g.pads, r, c).map(|i| x[i])
+}
+
+/// Row-major index into an `hw[0] × hw[1]` map of padded position (row, col); `None` in the
+/// padding (`pads`: top, left, bottom, right).
+pub fn padded_index(hw: [usize; 2], pads: [usize; 4], r: usize, c: usize) -> Option<usize> {
+    let (r, c) = (r.checked_sub(pads[0])?, c.checked_sub(pads[1])?);
+    (r < hw[0] && c < hw[1]).then_some(r * hw[1] + c)
+}
+
+/// Split a logit numerator (scale 2^(sx+sw+sl)) into the sigmoid index and remainder:
+/// `logit = idx·2^R + rem`, `0 ≤ rem < 2^R`, refusing logits outside the table.
+pub fn split_logit(logit: i128, s: &Scales, sample: usize) -> Result<(i64, i128), QuantizeError> {
+    let r = s.remainder_bits();
+    let idx = logit >> r; // floor division (arithmetic shift)
+    let rem = logit - (idx << r);
+    let (lo, hi) = s.sigmoid_index_range();
+    if idx < lo as i128 || idx >= hi as i128 {
+        let real = logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
+        return Err(QuantizeError::LogitOutOfRange {
+            sample,
+            logit: real,
+            range: 2f64.powi(s.sigmoid_range_log2 as i32),
+        });
+    }
+    Ok((idx as i64, rem))
 }
 
 /// Smallest conv stride along the frame axis the circuit layout supports (a window's limbs and
@@ -325,6 +351,16 @@ impl Scales {
     /// Entries of the sigmoid table.
     pub fn sigmoid_entries(&self) -> usize {
         2usize << (self.sigmoid_range_log2 + self.sigmoid_grid)
+    }
+    /// The sigmoid table entry for grid index `idx`.
+    pub fn sigmoid_q(&self, idx: i64) -> i64 {
+        let g = 2f64.powi(self.sigmoid_grid as i32);
+        (sigmoid((idx as f64 + 0.5) / g) * 2f64.powi(self.output as i32)).round() as i64
+    }
+    /// Range of sigmoid indices the table holds: `[lo, hi)`.
+    pub fn sigmoid_index_range(&self) -> (i64, i64) {
+        let half = 1i64 << (self.sigmoid_range_log2 + self.sigmoid_grid);
+        (-half, half)
     }
     /// Largest score error the sigmoid grid allows (σ' ≤ ¼, midpoint of a 2^−g cell).
     pub fn grid_error(&self) -> f64 {
@@ -392,14 +428,12 @@ impl QuantizedJudge {
 
     /// The sigmoid table entry for grid index `idx`.
     pub fn sigmoid_q(&self, idx: i64) -> i64 {
-        let g = 2f64.powi(self.scales.sigmoid_grid as i32);
-        (sigmoid((idx as f64 + 0.5) / g) * 2f64.powi(self.scales.output as i32)).round() as i64
+        self.scales.sigmoid_q(idx)
     }
 
     /// Range of sigmoid indices the table holds: `[lo, hi)`.
     pub fn sigmoid_index_range(&self) -> (i64, i64) {
-        let half = 1i64 << (self.scales.sigmoid_range_log2 + self.scales.sigmoid_grid);
-        (-half, half)
+        self.scales.sigmoid_index_range()
     }
 
     /// Quantize one spectrogram (`in_h × in_w`, row-major) into the circuit's input cells: the
@@ -478,19 +512,7 @@ impl QuantizedJudge {
             }
         }
         let logit = running + self.lin_b;
-        let r = s.remainder_bits();
-        let idx = logit >> r; // floor division (arithmetic shift)
-        let rem = logit - (idx << r);
-        let (lo, hi) = self.sigmoid_index_range();
-        if idx < lo as i128 || idx >= hi as i128 {
-            let real = logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
-            return Err(QuantizeError::LogitOutOfRange {
-                sample,
-                logit: real,
-                range: 2f64.powi(s.sigmoid_range_log2 as i32),
-            });
-        }
-        let idx = idx as i64;
+        let (idx, rem) = split_logit(logit, s, sample)?;
         Ok(Trace {
             x: xq,
             conv,
@@ -517,5 +539,158 @@ impl fmt::Display for Scales {
             self.conv_limbs,
             self.limb
         )
+    }
+}
+
+/// Which circuit layout a judge gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// The tutorial's shape (one 1→1 conv, frame stride ≥ 3, one linear layer): each conv
+    /// window is one gate reading its inputs by rotation. The fast path.
+    Windowed,
+    /// Any supported width and depth: one row per multiply-add, activations by dynamic lookup.
+    Layered,
+}
+
+impl fmt::Display for Layout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layout::Windowed => "windowed",
+            Layout::Layered => "layered",
+        })
+    }
+}
+
+/// A judge read from ONNX, in float.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FloatModel {
+    Windowed(FloatJudge),
+    Layered(layered::LayeredFloat),
+}
+
+impl FloatModel {
+    /// The tutorial's shape gets the windowed fast path; anything else the layered circuit.
+    /// If neither reads the graph, the layered reader's error (the more general) is returned.
+    pub fn from_graph(g: &OnnxGraph) -> Result<Self, QuantizeError> {
+        match FloatJudge::from_graph(g) {
+            Ok(f) => Ok(Self::Windowed(f)),
+            Err(_) => Ok(Self::Layered(layered::LayeredFloat::from_graph(g)?)),
+        }
+    }
+
+    pub fn layout(&self) -> Layout {
+        match self {
+            Self::Windowed(_) => Layout::Windowed,
+            Self::Layered(_) => Layout::Layered,
+        }
+    }
+
+    /// Input channels, height and width.
+    pub fn input_shape(&self) -> [usize; 3] {
+        match self {
+            Self::Windowed(f) => [1, f.geometry.in_h, f.geometry.in_w],
+            Self::Layered(f) => f.input,
+        }
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.input_shape().iter().product()
+    }
+
+    /// Largest |hidden pre-activation| (the conv outputs, for the windowed layout) and the
+    /// logit, in f64.
+    pub fn ranges(&self, x: &[f32]) -> (f64, f64) {
+        let (pre, logit) = match self {
+            Self::Windowed(f) => {
+                let (conv, logit) = f.logit(x);
+                (vec![conv], logit)
+            }
+            Self::Layered(f) => f.forward(x),
+        };
+        let max = pre.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+        (max, logit)
+    }
+
+    /// The float model's score.
+    pub fn score(&self, x: &[f32]) -> f64 {
+        match self {
+            Self::Windowed(f) => f.score(x),
+            Self::Layered(f) => f.score(x),
+        }
+    }
+
+    /// The model in fixed point under `scales`.
+    pub fn quantize(&self, scales: &Scales) -> QuantModel {
+        match self {
+            Self::Windowed(f) => QuantModel::Windowed(QuantizedJudge::new(f, scales)),
+            Self::Layered(f) => QuantModel::Layered(layered::LayeredJudge::new(f, scales)),
+        }
+    }
+}
+
+/// A judge in fixed point: the relation its circuit enforces.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuantModel {
+    Windowed(QuantizedJudge),
+    Layered(layered::LayeredJudge),
+}
+
+/// One forward pass's witness, for either layout.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelTrace {
+    Windowed(Trace),
+    Layered(layered::LayeredTrace),
+}
+
+impl QuantModel {
+    pub fn scales(&self) -> &Scales {
+        match self {
+            Self::Windowed(q) => &q.scales,
+            Self::Layered(q) => &q.scales,
+        }
+    }
+
+    /// Exact integer forward pass on one spectrogram (`sample` names it in errors).
+    pub fn forward_int(&self, x: &[f32], sample: usize) -> Result<ModelTrace, QuantizeError> {
+        Ok(match self {
+            Self::Windowed(q) => ModelTrace::Windowed(q.forward_int(x, sample)?),
+            Self::Layered(q) => ModelTrace::Layered(q.forward_int(x, sample)?),
+        })
+    }
+
+    /// The same from quantized input cells (as a witness file stores them).
+    pub fn forward_q(&self, xq: Vec<i64>, sample: usize) -> Result<ModelTrace, QuantizeError> {
+        Ok(match self {
+            Self::Windowed(q) => ModelTrace::Windowed(q.forward_q(xq, sample)?),
+            Self::Layered(q) => ModelTrace::Layered(q.forward_q(xq, sample)?),
+        })
+    }
+}
+
+impl ModelTrace {
+    /// Score at scale 2^output.
+    pub fn score_q(&self) -> i64 {
+        match self {
+            Self::Windowed(t) => t.score_q,
+            Self::Layered(t) => t.score_q,
+        }
+    }
+    pub fn score(&self, s: &Scales) -> f64 {
+        self.score_q() as f64 / 2f64.powi(s.output as i32)
+    }
+    /// Logit numerator at scale 2^(sx+sw+sl).
+    pub fn logit(&self) -> i128 {
+        match self {
+            Self::Windowed(t) => t.logit,
+            Self::Layered(t) => t.logit,
+        }
+    }
+    /// The quantized input cells (the private witness).
+    pub fn inputs(&self) -> &[i64] {
+        match self {
+            Self::Windowed(t) => &t.x,
+            Self::Layered(t) => &t.x,
+        }
     }
 }

@@ -9,9 +9,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::circuit::CircuitShape;
+use crate::circuit::ModelShape;
 use crate::onnx::{InputData, OnnxGraph};
-use crate::quantize::{FloatJudge, QuantizeError, QuantizedJudge, Scales};
+use crate::quantize::{FloatModel, Layout, QuantModel, QuantizeError, Scales};
 
 /// Version of `settings.json` this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -93,6 +93,10 @@ pub struct Settings {
     pub table_rows: usize,
     /// Range-check lookups cover [0, 2^limb); sigmoid indices cover this range.
     pub lookup_range: (i64, i64),
+    /// The circuit layout the model gets: `windowed` (the tutorial's shape, the fast path) or
+    /// `layered` (any supported width and depth).
+    #[serde(default = "windowed")]
+    pub layout: Layout,
     pub advice_columns: usize,
     pub lookup_arguments: usize,
     pub instances: Vec<String>,
@@ -152,7 +156,24 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// Default scales before calibration: precise everywhere (precision costs no rows here).
+fn windowed() -> Layout {
+    Layout::Windowed
+}
+
+/// Default scales of a layout before calibration: precise everywhere (precision costs no rows
+/// here). The layered layout rescales hidden layers by whole limbs, so its weight scale is
+/// 2 limbs (2^24).
+pub fn default_scales_for(layout: Layout) -> Scales {
+    match layout {
+        Layout::Windowed => default_scales(),
+        Layout::Layered => with_linear_scale(Scales {
+            conv: 24,
+            ..default_scales()
+        }),
+    }
+}
+
+/// Default scales of the windowed layout (the tutorial's judge).
 pub fn default_scales() -> Scales {
     with_linear_scale(Scales {
         input: 8,
@@ -177,21 +198,42 @@ fn with_linear_scale(mut s: Scales) -> Scales {
 
 impl Settings {
     /// The circuit this model has under these settings.
-    pub fn quantized(&self, graph: &OnnxGraph) -> Result<QuantizedJudge, SettingsError> {
-        Ok(QuantizedJudge::new(
-            &FloatJudge::from_graph(graph)?,
-            &self.scales,
-        ))
+    pub fn quantized(&self, graph: &OnnxGraph) -> Result<QuantModel, SettingsError> {
+        let float = FloatModel::from_graph(graph)?;
+        self.check_layout(float.layout())?;
+        Ok(float.quantize(&self.scales))
     }
 
-    fn refresh(&mut self, q: &QuantizedJudge) {
-        let shape = CircuitShape::new(q);
+    /// Refuse scales the model's layout cannot prove.
+    pub fn check_layout(&self, layout: Layout) -> Result<(), SettingsError> {
+        let s = &self.scales;
+        if layout == Layout::Layered
+            && (s.conv % s.limb != 0 || s.conv == 0 || s.conv_limbs <= s.conv / s.limb)
+        {
+            return Err(SettingsError::Invalid {
+                reason: format!(
+                    "this model uses the layered circuit, which rescales hidden layers by whole limbs: the weight scale (param_scale {}) must be a positive multiple of the limb bits ({}) and below the hidden limbs' {} bits. Rerun `idol gen-settings` and `idol calibrate-settings` for this model",
+                    s.conv,
+                    s.limb,
+                    s.limb * s.conv_limbs
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn refresh(&mut self, q: &QuantModel) {
+        let shape = ModelShape::new(q);
+        self.layout = match q {
+            QuantModel::Windowed(_) => Layout::Windowed,
+            QuantModel::Layered(_) => Layout::Layered,
+        };
         self.num_rows = shape.witness_rows();
         self.table_rows = shape.table_rows();
         self.run_args.logrows = shape.min_k();
         self.run_args.input_scale = self.scales.input;
         self.run_args.param_scale = self.scales.conv;
-        let (lo, hi) = q.sigmoid_index_range();
+        let (lo, hi) = self.scales.sigmoid_index_range();
         self.lookup_range = (lo.min(0), hi.max(1 << self.scales.limb));
         self.advice_columns = shape.columns().0;
         self.lookup_arguments = shape.columns().2;
@@ -309,8 +351,8 @@ impl Settings {
 pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph), crate::Error> {
     let model_path = model_path.as_ref();
     let graph = OnnxGraph::load(model_path)?;
-    let float = FloatJudge::from_graph(&graph).map_err(SettingsError::from)?;
-    let g = &float.geometry;
+    let float = FloatModel::from_graph(&graph).map_err(SettingsError::from)?;
+    let [c, h, w] = float.input_shape();
     let mut s = Settings {
         format_version: FORMAT_VERSION,
         run_args: RunArgs {
@@ -321,16 +363,17 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
             param_scale: 0,
             logrows: 0,
         },
-        scales: default_scales(),
+        scales: default_scales_for(float.layout()),
         model_sha256: sha256_file(model_path).map_err(|source| SettingsError::Io {
             path: model_path.display().to_string(),
             source,
         })?,
-        model_input_shapes: vec![vec![1, 1], vec![1, 1, g.in_h, g.in_w]],
+        model_input_shapes: vec![vec![1, 1], vec![1, c, h, w]],
         model_output_shapes: vec![vec![1, 1], vec![1, 1]],
         num_rows: 0,
         table_rows: 0,
         lookup_range: (0, 0),
+        layout: float.layout(),
         advice_columns: 0,
         lookup_arguments: 0,
         instances: vec!["key".into(), "score".into()],
@@ -338,17 +381,16 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
         proof_system: "halo2 (halo2-axiom), KZG on BN254, SHPLONK".into(),
         calibration: None,
     };
-    let q = QuantizedJudge::new(&float, &s.scales);
-    s.refresh(&q);
+    s.refresh(&float.quantize(&s.scales));
     Ok((s, graph))
 }
 
 fn measure(
-    float: &FloatJudge,
+    float: &FloatModel,
     scales: &Scales,
     cal: &InputData,
 ) -> Result<(f64, f64), QuantizeError> {
-    let q = QuantizedJudge::new(float, scales);
+    let q = float.quantize(scales);
     let (mut max, mut sum) = (0.0f64, 0.0);
     for (i, x) in cal.xs.iter().enumerate() {
         let t = q.forward_int(x, i)?;
@@ -366,26 +408,27 @@ pub fn calibrate_settings(
     settings: &Settings,
     target: CalibrationTarget,
 ) -> Result<(Settings, CalibrationReport), SettingsError> {
-    let float = FloatJudge::from_graph(graph)?;
+    let float = FloatModel::from_graph(graph)?;
     if cal.xs.is_empty() {
         return Err(SettingsError::Invalid {
             reason: "no calibration samples".into(),
         });
     }
     let (mut max_conv, mut max_logit) = (0.0f64, 0.0f64);
-    for x in &cal.xs {
-        if x.len() != float.geometry.in_h * float.geometry.in_w {
+    let [_, h, w] = float.input_shape();
+    for (i, x) in cal.xs.iter().enumerate() {
+        if x.len() != float.input_len() {
             return Err(QuantizeError::InputShape {
-                sample: 0,
+                sample: i,
                 got: x.len(),
-                expected: float.geometry.in_h * float.geometry.in_w,
-                h: float.geometry.in_h,
-                w: float.geometry.in_w,
+                expected: float.input_len(),
+                h,
+                w,
             }
             .into());
         }
-        let (conv, logit) = float.logit(x);
-        max_conv = conv.iter().fold(max_conv, |m, c| m.max(c.abs()));
+        let (pre, logit) = float.ranges(x);
+        max_conv = max_conv.max(pre);
         max_logit = max_logit.max(logit.abs());
     }
     let mut s = settings.scales.clone();
@@ -396,39 +439,40 @@ pub fn calibrate_settings(
         .ceil()
         .max(1.0) as u32;
     s.conv_limbs = conv_bits.div_ceil(s.limb).max(1);
-    // A window's limbs and sign bit occupy the rows up to the next window along the frame axis.
-    let g = &float.geometry;
-    if g.out_w() > 1 && s.conv_limbs as usize + 1 > g.stride[1] {
-        return Err(SettingsError::Invalid {
-            reason: format!(
-                "conv outputs up to {max_conv:.1} need {} limbs of {} bits and a sign bit, more than the conv stride {} leaves room for: lower the input or weight scale",
-                s.conv_limbs, s.limb, g.stride[1]
-            ),
-        });
+    if float.layout() == Layout::Layered {
+        // The rescale drops conv/limb whole limbs; at least one limb must remain.
+        s.conv_limbs = s.conv_limbs.max(s.conv / s.limb + 1);
     }
-    let base_shape = CircuitShape::new(&QuantizedJudge::new(
-        &float,
-        &with_linear_scale(Scales {
-            sigmoid_grid: 1,
+    // A window's limbs and sign bit occupy the rows up to the next window along the frame axis.
+    if let FloatModel::Windowed(f) = &float {
+        let g = &f.geometry;
+        if g.out_w() > 1 && s.conv_limbs as usize + 1 > g.stride[1] {
+            return Err(SettingsError::Invalid {
+                reason: format!(
+                    "conv outputs up to {max_conv:.1} need {} limbs of {} bits and a sign bit, more than the conv stride {} leaves room for: lower the input or weight scale",
+                    s.conv_limbs, s.limb, g.stride[1]
+                ),
+            });
+        }
+    }
+    let base_shape = ModelShape::new(&float.quantize(&with_linear_scale(Scales {
+        sigmoid_grid: 1,
+        ..s.clone()
+    })));
+    let k = base_shape.min_k();
+    let with_grid = |g: u32| {
+        with_linear_scale(Scales {
+            sigmoid_grid: g,
             ..s.clone()
-        }),
-    ));
-    let k = base_shape
-        .witness_rows()
-        .saturating_add(base_shape.reserved_rows())
-        .next_power_of_two()
-        .trailing_zeros();
-    let usable = (1usize << k) - base_shape.reserved_rows();
-    let fits = |g: u32| 1 + (1usize << s.limb) + (2usize << (s.sigmoid_range_log2 + g)) <= usable;
+        })
+    };
+    let fits = |g: u32| ModelShape::new(&float.quantize(&with_grid(g))).min_k() <= k;
     let chosen = match target {
         CalibrationTarget::Accuracy => (1..=14).rev().find(|&g| fits(g)).unwrap_or(1),
         CalibrationTarget::Resources { max_error } => {
             let mut pick = None;
             for g in 1..=14 {
-                let trial = with_linear_scale(Scales {
-                    sigmoid_grid: g,
-                    ..s.clone()
-                });
+                let trial = with_grid(g);
                 if measure(&float, &trial, cal)?.0 <= max_error {
                     pick = Some(g);
                     break;
@@ -463,8 +507,8 @@ impl fmt::Display for Settings {
         writeln!(f, "scales: {}", self.scales)?;
         write!(
             f,
-            "circuit: 2^{} rows ({} used by the witness, {} by the table), {} advice columns, {} lookup argument",
-            self.run_args.logrows, self.num_rows, self.table_rows, self.advice_columns, self.lookup_arguments
+            "circuit ({} layout): 2^{} rows ({} used by the witness, {} by the table), {} advice columns, {} lookup argument",
+            self.layout, self.run_args.logrows, self.num_rows, self.table_rows, self.advice_columns, self.lookup_arguments
         )?;
         if let Some(c) = &self.calibration {
             write!(f, "\n{c}")?;

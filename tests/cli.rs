@@ -1,5 +1,7 @@
 //! `idol` end to end in temp folders: outputs, files, exit codes and error messages.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -369,4 +371,76 @@ fn proving_subcommands_run_end_to_end() {
         small.to_str().unwrap(),
     ]));
     assert!(err.contains("--logrows"), "{err}");
+}
+
+/// A deepened judge (a conv with an 8×8 kernel, a hidden dense ReLU layer) through the same
+/// CLI chain: it gets the layered circuit, and every step from settings to the in-process EVM
+/// verdict works on it (issue 7: "a workshop attendee who widens or deepens the model").
+#[test]
+fn a_deepened_judge_runs_the_proving_chain_by_cli() {
+    use common::Layer;
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let layers = [
+        Layer::Conv {
+            cout: 1,
+            k: [8, 8],
+            s: [8, 8],
+            p: [0; 4],
+            relu: true,
+        },
+        Layer::Dense {
+            out: 4,
+            relu: true,
+            matmul: false,
+        },
+        Layer::Dense {
+            out: 1,
+            relu: false,
+            matmul: false,
+        },
+    ];
+    std::fs::write(
+        ws.join("network.onnx"),
+        common::stack_onnx([1, 128, 130], &layers, 3),
+    )
+    .unwrap();
+    common::address_input(1)
+        .save(ws.join("input.json"))
+        .unwrap();
+    cryptoidol::onnx::InputData {
+        keys: vec![cryptoidol::onnx::Key::Number(0.0); 4],
+        xs: (0..4).map(common::spectrogram).collect(),
+    }
+    .save(ws.join("cal.json"))
+    .unwrap();
+    let w = ws.to_str().unwrap();
+    assert!(ok(&idol(&["gen-settings", "--dir", w])).contains("layered layout"));
+    let out = ok(&idol(&["calibrate-settings", "--dir", w]));
+    assert!(out.contains("proven vs float score"), "{out}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["layout"], "layered");
+    assert!(settings["calibration"]["max_error"].as_f64().unwrap() < 0.002);
+    let k = settings["run_args"]["logrows"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let srs = ws.join(format!("kzg{k}.srs"));
+    let srs_s = srs.to_str().unwrap();
+    ok(&idol(&["gen-srs", "--srs-path", srs_s, "--logrows", &k]));
+    ok(&idol(&["setup", "--dir", w, "--srs-path", srs_s]));
+    ok(&idol(&["gen-witness", "--dir", w]));
+    assert!(ok(&idol(&["mock", "--dir", w])).contains("all constraints satisfied"));
+    ok(&idol(&["prove", "--dir", w, "--srs-path", srs_s]));
+    assert!(ok(&idol(&["verify", "--dir", w, "--srs-path", srs_s])).contains("verified"));
+    ok(&idol(&[
+        "create-evm-verifier",
+        "--dir",
+        w,
+        "--srs-path",
+        srs_s,
+    ]));
+    assert!(ok(&idol(&["verify-evm", "--dir", w, "--in-process"])).contains("ACCEPTED"));
 }

@@ -178,12 +178,22 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
 /// verifiers that accept their proofs and reject a changed score.
 #[test]
 fn generated_verifiers_follow_other_circuit_shapes() {
-    for (name, fx) in [
-        ("padded", common::padded_fixture(5)),
-        ("pytorch-style", common::pytorch_style_fixture()),
+    for (name, fx, input) in [
+        (
+            "padded",
+            common::padded_fixture(5),
+            common::address_input(3),
+        ),
+        (
+            "pytorch-style",
+            common::pytorch_style_fixture(),
+            common::address_input(3),
+        ),
+        // The layered circuit (two conv layers with channels, two dense layers).
+        ("layered", common::deep_fixture(2), common::deep_input(3)),
     ] {
         let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
-        let (w, _) = gen_witness(&fx.model, &common::address_input(3)).unwrap();
+        let (w, _) = gen_witness(&fx.model, &input).unwrap();
         let keys = prove::setup(&fx.model, &srs).unwrap();
         let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
         let sol = evm::verifier_solidity(
@@ -195,6 +205,7 @@ fn generated_verifiers_follow_other_circuit_shapes() {
         let (inst, bytes) = (proof.instance_frs().unwrap(), proof.bytes().unwrap());
         let m = evm::measure_verifier(&sol, None, evm::calldata(&inst, &bytes)).unwrap();
         assert!(m.accepted, "{name}: {m}");
+        eprintln!("{name}: {m}");
         let mut bad = inst.clone();
         bad[1] += Fr::one();
         let m = evm::measure_verifier(&sol, None, evm::calldata(&bad, &bytes)).unwrap();

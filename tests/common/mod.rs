@@ -50,10 +50,19 @@ pub fn fixture(seed: u64) -> Fixture {
 }
 
 pub fn model_from(dir: tempfile::TempDir, onnx_path: PathBuf) -> Fixture {
+    model_calibrated_on(dir, onnx_path, (0..4).map(spectrogram).collect())
+}
+
+/// The model at `onnx_path` with settings calibrated (target resources) on `xs`.
+pub fn model_calibrated_on(
+    dir: tempfile::TempDir,
+    onnx_path: PathBuf,
+    xs: Vec<Vec<f32>>,
+) -> Fixture {
     let (s, graph) = settings::gen_settings(&onnx_path).unwrap();
     let cal = InputData {
-        keys: vec![Key::Number(0.0); 4],
-        xs: (0..4).map(spectrogram).collect(),
+        keys: vec![Key::Number(0.0); xs.len()],
+        xs,
     };
     let (s, _) = settings::calibrate_settings(
         &cal,
@@ -127,4 +136,296 @@ pub fn free_local_url() -> String {
         .unwrap()
         .port();
     format!("http://127.0.0.1:{port}")
+}
+
+/// One layer of a [`stack_onnx`] model.
+#[derive(Debug, Clone, Copy)]
+pub enum Layer {
+    Conv {
+        cout: usize,
+        k: [usize; 2],
+        s: [usize; 2],
+        p: [usize; 4],
+        relu: bool,
+    },
+    /// A dense layer: Gemm (transB = 1), or PyTorch's MatMul + Add when `matmul`.
+    Dense {
+        out: usize,
+        relu: bool,
+        matmul: bool,
+    },
+}
+
+/// A widened or deepened judge as ONNX bytes (the tutorial's tensor names, opset 10): the
+/// given layers on a `c × h × w` input, a Flatten before the first dense layer, and a Sigmoid
+/// on the last (one-output) layer. Weights are deterministic, varied by `seed`, and scaled by
+/// fan-in so pre-activations take both signs and the score stays away from 0 and 1.
+pub fn stack_onnx(input: [usize; 3], layers: &[Layer], seed: u64) -> Vec<u8> {
+    use cryptoidol::onnx::proto::*;
+    use prost::Message;
+    let s = seed as f32;
+    let tensor = |name: &str, dims: &[usize], amp: f32, off: f32| {
+        let n: usize = dims.iter().product();
+        TensorProto {
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: 1,
+            name: name.into(),
+            raw_data: (0..n)
+                .flat_map(|i| (off + amp * ((i as f32) * 1.37 + s).sin()).to_le_bytes())
+                .collect(),
+            ..Default::default()
+        }
+    };
+    let attr_ints = |name: &str, v: &[usize]| AttributeProto {
+        name: name.into(),
+        r#type: 7,
+        ints: v.iter().map(|&x| x as i64).collect(),
+        ..Default::default()
+    };
+    let attr_int = |name: &str, v: i64| AttributeProto {
+        name: name.into(),
+        r#type: 2,
+        i: v,
+        ..Default::default()
+    };
+    let node = |name: &str, op: &str, inputs: &[&str], out: &str, attribute| NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![out.to_string()],
+        name: name.into(),
+        op_type: op.into(),
+        attribute,
+        ..Default::default()
+    };
+    let value_info = |name: &str, dims: &[i64]| ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TypeProtoTensor {
+                elem_type: 1,
+                shape: Some(TensorShapeProto {
+                    dim: dims
+                        .iter()
+                        .map(|&d| Dimension {
+                            dim_value: Some(d),
+                            dim_param: None,
+                        })
+                        .collect(),
+                }),
+            }),
+        }),
+    };
+    let mut nodes = vec![node(
+        "/Identity",
+        "Identity",
+        &[onnx::KEY_INPUT],
+        onnx::KEY_OUTPUT,
+        vec![],
+    )];
+    let mut inits = Vec::new();
+    let mut cur = onnx::X_INPUT.to_string();
+    let [mut c, mut h, mut w] = input;
+    let mut flat: Option<usize> = None;
+    let last = layers.len() - 1;
+    for (i, l) in layers.iter().enumerate() {
+        let out = format!("/l{i}/out");
+        let amp_out = if i == last { 0.3 } else { 1.2 };
+        match *l {
+            Layer::Conv {
+                cout,
+                k,
+                s: st,
+                p,
+                relu: _,
+            } => {
+                let fan = (c * k[0] * k[1]) as f32;
+                let (wn, bn) = (format!("l{i}.weight"), format!("l{i}.bias"));
+                inits.push(tensor(
+                    &wn,
+                    &[cout, c, k[0], k[1]],
+                    amp_out / fan.sqrt(),
+                    0.0,
+                ));
+                inits.push(tensor(&bn, &[cout], 0.3, 0.1));
+                nodes.push(node(
+                    &format!("/l{i}/Conv"),
+                    "Conv",
+                    &[&cur, &wn, &bn],
+                    &out,
+                    vec![
+                        attr_ints("dilations", &[1, 1]),
+                        attr_int("group", 1),
+                        attr_ints("kernel_shape", &k),
+                        attr_ints("pads", &p),
+                        attr_ints("strides", &st),
+                    ],
+                ));
+                h = (h + p[0] + p[2] - k[0]) / st[0] + 1;
+                w = (w + p[1] + p[3] - k[1]) / st[1] + 1;
+                c = cout;
+            }
+            Layer::Dense {
+                out: n_out, matmul, ..
+            } => {
+                let n_in = match flat {
+                    Some(n) => n,
+                    None => {
+                        let f = format!("/l{i}/flat");
+                        nodes.push(node(
+                            &format!("/l{i}/Flatten"),
+                            "Flatten",
+                            &[&cur],
+                            &f,
+                            vec![attr_int("axis", 1)],
+                        ));
+                        cur = f;
+                        c * h * w
+                    }
+                };
+                let amp = amp_out / (n_in as f32).sqrt() * if i == last { 0.5 } else { 2.0 };
+                let (wn, bn) = (format!("l{i}.weight"), format!("l{i}.bias"));
+                inits.push(tensor(&bn, &[n_out], 0.2, 0.05));
+                if matmul {
+                    inits.push(tensor(&wn, &[n_in, n_out], amp, 0.0));
+                    let mm = format!("/l{i}/mm");
+                    nodes.push(node(
+                        &format!("/l{i}/MatMul"),
+                        "MatMul",
+                        &[&cur, &wn],
+                        &mm,
+                        vec![],
+                    ));
+                    nodes.push(node(
+                        &format!("/l{i}/Add"),
+                        "Add",
+                        &[&mm, &bn],
+                        &out,
+                        vec![],
+                    ));
+                } else {
+                    inits.push(tensor(&wn, &[n_out, n_in], amp, 0.0));
+                    nodes.push(node(
+                        &format!("/l{i}/Gemm"),
+                        "Gemm",
+                        &[&cur, &wn, &bn],
+                        &out,
+                        vec![attr_int("transB", 1)],
+                    ));
+                }
+                flat = Some(n_out);
+            }
+        }
+        cur = out;
+        let relu = match *l {
+            Layer::Conv { relu, .. } | Layer::Dense { relu, .. } => relu,
+        };
+        if relu {
+            let r = format!("/l{i}/relu");
+            nodes.push(node(&format!("/l{i}/Relu"), "Relu", &[&cur], &r, vec![]));
+            cur = r;
+        }
+    }
+    nodes.push(node(
+        "/Sigmoid",
+        "Sigmoid",
+        &[&cur],
+        onnx::SCORE_OUTPUT,
+        vec![],
+    ));
+    ModelProto {
+        ir_version: 5,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: onnx::OPSET,
+        }],
+        producer_name: "cryptoidol-tests".into(),
+        graph: Some(GraphProto {
+            name: "stacked_judge".into(),
+            node: nodes,
+            initializer: inits,
+            input: vec![
+                value_info(onnx::KEY_INPUT, &[1, 1]),
+                value_info(
+                    onnx::X_INPUT,
+                    &[1, input[0] as i64, input[1] as i64, input[2] as i64],
+                ),
+            ],
+            output: vec![
+                value_info(onnx::KEY_OUTPUT, &[1, 1]),
+                value_info(onnx::SCORE_OUTPUT, &[1, 1]),
+            ],
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// A spectrogram-like `h × w` input (dB in [-80, 0]), varied by `seed`.
+pub fn spectrogram_hw(seed: usize, h: usize, w: usize) -> Vec<f32> {
+    (0..h * w)
+        .map(|i| {
+            let (r, c) = ((i / w) as f32, (i % w) as f32);
+            let v = -40.0
+                + 25.0 * ((0.31 + 0.02 * seed as f32) * r + 0.23 * c + seed as f32).sin()
+                + 10.0 * (0.5 * r).cos();
+            v.clamp(-80.0, 0.0)
+        })
+        .collect()
+}
+
+/// A stacked judge written to a temp dir, with settings calibrated on `cal` inputs.
+pub fn stack_fixture(bytes: Vec<u8>, cal: Vec<Vec<f32>>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stacked.onnx");
+    std::fs::write(&path, bytes).unwrap();
+    model_calibrated_on(dir, path, cal)
+}
+
+/// Input size of [`deep_fixture`].
+pub const DEEP_H: usize = 12;
+pub const DEEP_W: usize = 14;
+
+/// A deepened, widened judge on a small input: Conv(1→2, k3, s2, p1) → Relu → Conv(2→3, k3) →
+/// Relu → Flatten → Gemm(60→5) → Relu → MatMul+Add(5→1) → Sigmoid, on 1×12×14.
+pub fn deep_layers() -> Vec<Layer> {
+    vec![
+        Layer::Conv {
+            cout: 2,
+            k: [3, 3],
+            s: [2, 2],
+            p: [1, 1, 1, 1],
+            relu: true,
+        },
+        Layer::Conv {
+            cout: 3,
+            k: [3, 3],
+            s: [1, 1],
+            p: [0; 4],
+            relu: true,
+        },
+        Layer::Dense {
+            out: 5,
+            relu: true,
+            matmul: false,
+        },
+        Layer::Dense {
+            out: 1,
+            relu: false,
+            matmul: true,
+        },
+    ]
+}
+
+/// [`deep_layers`] with weights `seed`, calibrated on six inputs.
+pub fn deep_fixture(seed: u64) -> Fixture {
+    stack_fixture(
+        stack_onnx([1, DEEP_H, DEEP_W], &deep_layers(), seed),
+        (0..6).map(|i| spectrogram_hw(i, DEEP_H, DEEP_W)).collect(),
+    )
+}
+
+/// One input for [`deep_fixture`], keyed by the default address.
+pub fn deep_input(seed: usize) -> InputData {
+    InputData {
+        keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()],
+        xs: vec![spectrogram_hw(seed, DEEP_H, DEEP_W)],
+    }
 }

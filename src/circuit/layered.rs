@@ -1,0 +1,739 @@
+//! [`LayeredJudge`] + one input → [`LayeredCircuit`]: the Halo2 circuit for judges a workshop
+//! widened or deepened (Conv layers with several channels, stacked Conv and Gemm layers).
+//!
+//! The windowed layout ([`super::JudgeCircuit`]) reads each conv window by rotation, which only
+//! works for one 1→1 conv. Here every neuron is a running sum over its terms instead, one row a
+//! term, and each term fetches its activation by a **dynamic lookup**: every activation (an input
+//! cell or a neuron's output) is written once with its id into the table side of the same tagged
+//! lookup argument that holds the range and sigmoid tables, and every use looks `(id, value)` up
+//! there. So any wiring (channels, strides, padding, dense layers) costs rows, not columns, and
+//! there is still no copy constraint and no permutation argument.
+//!
+//! # Layout (3 advice, 5 fixed columns, 1 lookup argument)
+//!
+//! ```text
+//! row              A                 C (acc)             D            W     ID    table side
+//! 0                key = inst[0]
+//! 1                σ = inst[1]       idx                                           [sigmoid (2, idx, σ)]
+//! 2..2+Lr          remainder limbs [range (1, limb, 0)]
+//! P..P+n−1         a[src_i]          acc_i = w_i·a_i + acc_{i+1}        w_i   src_i [act (3, src_i, a)]
+//! P+n              1                 acc = bias                         bias  ONE   [act (3, ONE, 1)]
+//! hidden neuron block from r0:
+//! r0..r0+L−1       |c| limbs [range]                     a' (r0)                  (3, id, D) at r0
+//! r0+L             sign s
+//! r0+L+1..         a running sum as above; acc(r0+L+1) = c
+//! other rows: the static table (0,0,0), (1,v,0), (2,idx,σ_q), (3,ONE,1) with D = 0, and the
+//! input cells (3, id, D = x).
+//! ```
+//!
+//! - **relu** (at r0): `c = (1 − 2s)·|c|` with `|c| = Σ limb_i·2^(12i)`, `s` a bit, and the
+//!   activation `a' = (1 − s)·Σ_{i≥m} limb_i·2^(12(i−m))`: ReLU and the rescale by `2^sw`
+//!   (`m = sw / 12` whole limbs) at once. Without a ReLU: `a' = (1 − 2s)·Σ_{i≥m} …`.
+//! - The table side is `(Ttag, Ta, Tb + D)`; the **static** gate forces `D = 0` on static rows,
+//!   so only activation rows (tag 3, one row per id) carry a witness value. A lookup `(3, id, a)`
+//!   thus proves `a` is the value written for `id`.
+//! - **logit** (row 1): `acc(P) = idx·2^R + rem`, the remainder limbs range-checked, and
+//!   `(idx, σ)` in the sigmoid table; **public** binds A(0), A(1) to the instance column.
+
+use std::sync::Arc;
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::{
+    Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance,
+    Selector, VirtualCells,
+};
+use halo2_proofs::poly::Rotation;
+
+use super::{fe, pow2, KEY_ROW, SCORE_ROW, TAG_RANGE, TAG_SIGMOID};
+use crate::quantize::layered::{ActivationShift, LayeredJudge, LayeredTrace, QNeuron};
+
+/// Tag of activation entries in the lookup table.
+pub const TAG_ACT: u64 = 3;
+/// Id of the constant 1 (the bias term's activation); activation `i` has id `i + 1`.
+pub const ID_ONE: u64 = 0;
+
+/// Everything `configure` needs: the gate constants (the weights sit in fixed columns).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LayeredShape {
+    pub limb_bits: u32,
+    /// Limbs of a hidden `|c|`.
+    pub hidden_limbs: usize,
+    /// Limbs the rescale drops (`sw / limb_bits`).
+    pub shift_limbs: usize,
+    pub rem_limbs: usize,
+    pub rem_bits: u32,
+    /// Some hidden layer has no ReLU (adds the `linear` gate).
+    pub any_linear: bool,
+    /// Rows the witness and the table occupy.
+    pub rows: usize,
+    pub table_entries: usize,
+}
+
+/// Where everything sits (computed once per model).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayeredPlan {
+    /// First row of the output neuron's running sum.
+    pub out_row: usize,
+    /// Block start `r0` of each hidden neuron, per layer.
+    pub blocks: Vec<Vec<usize>>,
+    /// Rows of the static table entries, then of the input cells.
+    pub table_rows: Vec<usize>,
+    pub rows: usize,
+}
+
+impl LayeredPlan {
+    pub fn new(q: &LayeredJudge) -> Self {
+        let s = &q.scales;
+        let hidden_limbs = s.conv_limbs as usize;
+        let rem_limbs = s.remainder_limbs() as usize;
+        let out_row = 2 + rem_limbs;
+        let mut next = out_row + q.output.terms.len() + 1;
+        let mut blocks = Vec::with_capacity(q.layers.len());
+        let mut producer = Vec::new();
+        for l in &q.layers {
+            let mut b = Vec::with_capacity(l.neurons.len());
+            for n in &l.neurons {
+                b.push(next);
+                producer.push(next);
+                next += hidden_limbs + 1 + n.terms.len() + 1;
+            }
+            blocks.push(b);
+        }
+        let mut taken = vec![false; next];
+        for &r in &producer {
+            taken[r] = true;
+        }
+        let entries = static_entries(s.limb, q.scales.sigmoid_index_range()) + q.input_len();
+        let mut table_rows = Vec::with_capacity(entries);
+        let mut r = 0;
+        while table_rows.len() < entries {
+            if !taken.get(r).copied().unwrap_or(false) {
+                table_rows.push(r);
+            }
+            r += 1;
+        }
+        Self {
+            out_row,
+            blocks,
+            rows: next.max(r),
+            table_rows,
+        }
+    }
+}
+
+/// Static table entries: (0,0,0), the range table, the sigmoid table, the constant one.
+fn static_entries(limb: u32, (lo, hi): (i64, i64)) -> usize {
+    1 + (1usize << limb) + (hi - lo) as usize + 1
+}
+
+impl LayeredShape {
+    pub fn new(q: &LayeredJudge, plan: &LayeredPlan) -> Self {
+        let s = &q.scales;
+        Self {
+            limb_bits: s.limb,
+            hidden_limbs: s.conv_limbs as usize,
+            shift_limbs: (s.conv / s.limb) as usize,
+            rem_limbs: s.remainder_limbs() as usize,
+            rem_bits: s.remainder_bits(),
+            any_linear: q.layers.iter().any(|l| !l.relu),
+            rows: plan.rows,
+            table_entries: plan.table_rows.len(),
+        }
+    }
+
+    /// Rows halo2 reserves at the bottom (blinding rows and the last row).
+    pub fn reserved_rows(&self) -> usize {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        LayeredCircuit::configure_with_params(&mut cs, self.clone());
+        cs.blinding_factors() + 1
+    }
+
+    /// Smallest k whose usable rows hold the witness and the table.
+    pub fn min_k(&self) -> u32 {
+        (self.rows + self.reserved_rows())
+            .next_power_of_two()
+            .trailing_zeros()
+            .max(4)
+    }
+
+    /// Advice, fixed (before selector compression) and lookup arguments.
+    pub fn columns(&self) -> (usize, usize, usize) {
+        (3, 5, 1)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct LayeredConfig {
+    pub a: Column<Advice>,
+    pub acc: Column<Advice>,
+    pub d: Column<Advice>,
+    pub w: Column<Fixed>,
+    pub id: Column<Fixed>,
+    pub t_tag: Column<Fixed>,
+    pub t_a: Column<Fixed>,
+    pub t_b: Column<Fixed>,
+    pub instance: Column<Instance>,
+    pub q_mac: Selector,
+    pub q_tail: Selector,
+    pub q_relu: Selector,
+    pub q_linear: Option<Selector>,
+    pub q_static: Selector,
+    pub q_public: Selector,
+    pub q_logit: Selector,
+    pub q_range: Selector,
+    pub q_sigmoid: Selector,
+}
+
+/// A cell to corrupt on purpose, for the soundness tests (each must make the proof fail).
+/// `layer` counts hidden layers from 0; `layer == layers.len()` is the output neuron.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LayeredTamper {
+    None,
+    /// Add `delta` to the activation a term reads (its lookup must fail).
+    Term {
+        layer: usize,
+        neuron: usize,
+        term: usize,
+        delta: i64,
+    },
+    /// Add `delta` to a running sum cell.
+    Acc {
+        layer: usize,
+        neuron: usize,
+        term: usize,
+        delta: i64,
+    },
+    /// Flip a hidden neuron's sign bit (a wrong ReLU).
+    Sign {
+        layer: usize,
+        neuron: usize,
+    },
+    /// Set a hidden neuron's sign bit to 2 (not a bit).
+    SignNotBit {
+        layer: usize,
+        neuron: usize,
+    },
+    /// Add `delta` to one magnitude limb.
+    Limb {
+        layer: usize,
+        neuron: usize,
+        limb: usize,
+        delta: i64,
+    },
+    /// Replace the top limb by `value`, lowering the one below so `|c|` is unchanged.
+    LimbOutOfRange {
+        layer: usize,
+        neuron: usize,
+        value: i64,
+    },
+    /// Move one activation by `delta` and carry it consistently downstream: only the gate that
+    /// produced it can notice.
+    Activation(ActivationShift),
+    /// Forge the sigmoid table: write `delta` into D on the row of the witness's index, so the
+    /// table holds `(idx, σ + delta)`, and claim the score `σ + delta`.
+    ForgedSigmoidEntry {
+        delta: i64,
+    },
+    /// Add `delta` to sigmoid remainder limb `limb`.
+    Remainder {
+        limb: usize,
+        delta: i64,
+    },
+    /// Move the sigmoid index (and the remainder, keeping the split).
+    Index {
+        delta: i64,
+    },
+    /// Report another score than the table gives.
+    Score {
+        delta: i64,
+    },
+}
+
+/// The circuit: the model (weights in fixed columns), one input's trace, and the key.
+#[derive(Debug, Clone)]
+pub struct LayeredCircuit {
+    pub shape: LayeredShape,
+    pub model: Arc<LayeredJudge>,
+    pub plan: Arc<LayeredPlan>,
+    /// `None` for key generation.
+    pub witness: Option<(LayeredTrace, Fr)>,
+    pub tamper: LayeredTamper,
+}
+
+impl LayeredCircuit {
+    /// A circuit for key generation (no witness).
+    pub fn keygen(q: Arc<LayeredJudge>, plan: Arc<LayeredPlan>) -> Self {
+        Self {
+            shape: LayeredShape::new(&q, &plan),
+            model: q,
+            plan,
+            witness: None,
+            tamper: LayeredTamper::None,
+        }
+    }
+
+    /// A circuit proving `trace` with `key` as the submitter's key.
+    pub fn new(q: Arc<LayeredJudge>, plan: Arc<LayeredPlan>, trace: LayeredTrace, key: Fr) -> Self {
+        Self {
+            witness: Some((trace, key)),
+            ..Self::keygen(q, plan)
+        }
+    }
+
+    /// Public instances: `[key, score]`.
+    pub fn instances(&self) -> Vec<Fr> {
+        match &self.witness {
+            Some((t, key)) => vec![*key, fe(t.score_q as i128)],
+            None => vec![Fr::ZERO, Fr::ZERO],
+        }
+    }
+}
+
+impl Circuit<Fr> for LayeredCircuit {
+    type Config = LayeredConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = LayeredShape;
+
+    fn without_witnesses(&self) -> Self {
+        Self {
+            witness: None,
+            tamper: LayeredTamper::None,
+            ..self.clone()
+        }
+    }
+
+    fn params(&self) -> LayeredShape {
+        self.shape.clone()
+    }
+
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> LayeredConfig {
+        unreachable!("LayeredCircuit is configured with its LayeredShape (configure_with_params)")
+    }
+
+    fn configure_with_params(
+        meta: &mut ConstraintSystem<Fr>,
+        shape: LayeredShape,
+    ) -> LayeredConfig {
+        let a = meta.advice_column();
+        let acc = meta.advice_column();
+        let d = meta.advice_column();
+        let w = meta.fixed_column();
+        let id = meta.fixed_column();
+        let (t_tag, t_a, t_b) = (
+            meta.fixed_column(),
+            meta.fixed_column(),
+            meta.fixed_column(),
+        );
+        let instance = meta.instance_column();
+        let q_mac = meta.complex_selector();
+        let q_tail = meta.complex_selector();
+        let q_range = meta.complex_selector();
+        let q_sigmoid = meta.complex_selector();
+        let q_relu = meta.selector();
+        let q_static = meta.selector();
+        let q_public = meta.selector();
+        let q_logit = meta.selector();
+        let limb_base = pow2(shape.limb_bits);
+        let one = || Expression::Constant(Fr::ONE);
+
+        // Running sums: acc = w·a + acc(below) on term rows, acc = w·a on the bias row (a = 1
+        // there, by its lookup). Each neuron's sum ends in its own bias row, so neurons never mix.
+        meta.create_gate("mac", |m| {
+            let q = m.query_selector(q_mac);
+            let (v, wv) = (
+                m.query_advice(a, Rotation(0)),
+                m.query_fixed(w, Rotation(0)),
+            );
+            let (cur, below) = (
+                m.query_advice(acc, Rotation(0)),
+                m.query_advice(acc, Rotation(1)),
+            );
+            Constraints::with_selector(
+                q,
+                [("mac: acc − acc_below − w·a = 0", cur - below - wv * v)],
+            )
+        });
+        meta.create_gate("mac tail", |m| {
+            let q = m.query_selector(q_tail);
+            let (v, wv) = (
+                m.query_advice(a, Rotation(0)),
+                m.query_fixed(w, Rotation(0)),
+            );
+            let cur = m.query_advice(acc, Rotation(0));
+            Constraints::with_selector(q, [("bias: acc − w·1 = 0", cur - wv * v)])
+        });
+
+        // A hidden neuron at r0: limbs of |c| in A(0..L), the sign in A(L), c = acc(L+1).
+        let split = |m: &mut VirtualCells<Fr>| {
+            let (mut mag, mut upper, mut scale) = (
+                Expression::Constant(Fr::ZERO),
+                Expression::Constant(Fr::ZERO),
+                Fr::ONE,
+            );
+            for i in 0..shape.hidden_limbs {
+                let l = m.query_advice(a, Rotation(i as i32));
+                mag = mag + l.clone() * scale;
+                if i >= shape.shift_limbs {
+                    upper = upper + l * pow2(shape.limb_bits * (i - shape.shift_limbs) as u32);
+                }
+                scale *= limb_base;
+            }
+            let s = m.query_advice(a, Rotation(shape.hidden_limbs as i32));
+            let c = m.query_advice(acc, Rotation(shape.hidden_limbs as i32 + 1));
+            (c, mag, upper, s, m.query_advice(d, Rotation(0)))
+        };
+        meta.create_gate("relu", |m| {
+            let q = m.query_selector(q_relu);
+            let (c, mag, upper, s, out) = split(m);
+            Constraints::with_selector(
+                q,
+                [
+                    (
+                        "relu: c − (1 − 2s)·|c| = 0",
+                        c - (one() - s.clone() * Fr::from(2)) * mag,
+                    ),
+                    ("relu: s·(1 − s) = 0", s.clone() * (one() - s.clone())),
+                    (
+                        "relu: a' − (1 − s)·(|c| >> sw) = 0",
+                        out - (one() - s) * upper,
+                    ),
+                ],
+            )
+        });
+        let q_linear = shape.any_linear.then(|| {
+            let q_linear = meta.selector();
+            meta.create_gate("linear", |m| {
+                let q = m.query_selector(q_linear);
+                let (c, mag, upper, s, out) = split(m);
+                let sign = || one() - s.clone() * Fr::from(2);
+                Constraints::with_selector(
+                    q,
+                    [
+                        ("linear: c − (1 − 2s)·|c| = 0", c - sign() * mag),
+                        ("linear: s·(1 − s) = 0", s.clone() * (one() - s.clone())),
+                        (
+                            "linear: a' − (1 − 2s)·(|c| >> sw) = 0",
+                            out - sign() * upper,
+                        ),
+                    ],
+                )
+            });
+            q_linear
+        });
+        // Static table rows carry no witness value: D = 0 there.
+        meta.create_gate("static", |m| {
+            let q = m.query_selector(q_static);
+            Constraints::with_selector(q, [("static: D = 0", m.query_advice(d, Rotation(0)))])
+        });
+        meta.create_gate("public", |m| {
+            let q = m.query_selector(q_public);
+            Constraints::with_selector(
+                q,
+                [(
+                    "public: A = instance (key, score)",
+                    m.query_advice(a, Rotation(0)) - m.query_instance(instance, Rotation(0)),
+                )],
+            )
+        });
+        // Row 1: the output neuron's sum (at row P = 2 + Lr) = idx·2^R + Σ rem_i·2^(12i).
+        meta.create_gate("logit", |m| {
+            let q = m.query_selector(q_logit);
+            let logit = m.query_advice(acc, Rotation(1 + shape.rem_limbs as i32));
+            let idx = m.query_advice(acc, Rotation(0));
+            let mut rem = Expression::Constant(Fr::ZERO);
+            let mut scale = Fr::ONE;
+            for i in 0..shape.rem_limbs {
+                rem = rem + m.query_advice(a, Rotation(1 + i as i32)) * scale;
+                scale *= limb_base;
+            }
+            Constraints::with_selector(
+                q,
+                [(
+                    "logit: acc − idx·2^R − rem = 0",
+                    logit - idx * pow2(shape.rem_bits) - rem,
+                )],
+            )
+        });
+        // One tagged lookup: (1, limb, 0) range, (2, idx, σ) sigmoid, (3, id, a) activations.
+        meta.lookup_any("range / sigmoid / activations", |m| {
+            let (qr, qs) = (m.query_selector(q_range), m.query_selector(q_sigmoid));
+            let qa = m.query_selector(q_mac) + m.query_selector(q_tail);
+            let av = m.query_advice(a, Rotation(0));
+            let cv = m.query_advice(acc, Rotation(0));
+            let idv = m.query_fixed(id, Rotation(0));
+            vec![
+                (
+                    qr.clone() * Fr::from(TAG_RANGE)
+                        + qs.clone() * Fr::from(TAG_SIGMOID)
+                        + qa.clone() * Fr::from(TAG_ACT),
+                    m.query_fixed(t_tag, Rotation(0)),
+                ),
+                (
+                    qr * av.clone() + qs.clone() * cv + qa.clone() * idv,
+                    m.query_fixed(t_a, Rotation(0)),
+                ),
+                (
+                    (qs + qa) * av,
+                    m.query_fixed(t_b, Rotation(0)) + m.query_advice(d, Rotation(0)),
+                ),
+            ]
+        });
+        LayeredConfig {
+            a,
+            acc,
+            d,
+            w,
+            id,
+            t_tag,
+            t_a,
+            t_b,
+            instance,
+            q_mac,
+            q_tail,
+            q_relu,
+            q_linear,
+            q_static,
+            q_public,
+            q_logit,
+            q_range,
+            q_sigmoid,
+        }
+    }
+
+    fn synthesize(&self, cfg: LayeredConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let q = &*self.model;
+        let plan = &*self.plan;
+        let shape = &self.shape;
+        let tamper = self.tamper;
+        // The witness, with an activation shift applied consistently when tampering.
+        let trace: Option<(LayeredTrace, Fr)> = match (&self.witness, tamper) {
+            (Some((t, k)), LayeredTamper::Activation(sh)) => Some((
+                q.forward_shifted(t.x.clone(), 0, Some(sh))
+                    .map_err(|_| Error::Synthesis)?,
+                *k,
+            )),
+            (w, _) => w.clone(),
+        };
+        let known = trace.is_some();
+        let witness_idx = trace.as_ref().map(|(t, _)| t.idx).unwrap_or(0);
+        let val = |f: Fr| {
+            if known {
+                Value::known(f)
+            } else {
+                Value::unknown()
+            }
+        };
+        // Activation values by global index (inputs, then hidden layers).
+        let act: Vec<i64> = trace
+            .as_ref()
+            .map(|(t, _)| {
+                let mut v = t.x.clone();
+                for a in &t.act {
+                    v.extend_from_slice(a);
+                }
+                v
+            })
+            .unwrap_or_default();
+        let act_at = |i: u32| act.get(i as usize).copied().unwrap_or(0);
+        let limb_mask = (1u128 << shape.limb_bits) - 1;
+        let split = |v: u128, n: usize| -> Vec<i64> {
+            (0..n)
+                .map(|i| ((v >> (i as u32 * shape.limb_bits)) & limb_mask) as i64)
+                .collect()
+        };
+
+        layouter.assign_region(
+            || "layered judge",
+            |mut region| {
+                // The table side: static entries, then the input cells.
+                let (lo, hi) = q.scales.sigmoid_index_range();
+                let mut entries: Vec<(u64, Fr, Fr)> = vec![(0, Fr::ZERO, Fr::ZERO)];
+                entries.extend(
+                    (0..1u64 << shape.limb_bits).map(|v| (TAG_RANGE, Fr::from(v), Fr::ZERO)),
+                );
+                entries.extend((lo..hi).map(|i| {
+                    (
+                        TAG_SIGMOID,
+                        fe(i as i128),
+                        fe(q.scales.sigmoid_q(i) as i128),
+                    )
+                }));
+                entries.push((TAG_ACT, Fr::from(ID_ONE), Fr::ONE));
+                let n_static = entries.len();
+                for (k, &row) in plan.table_rows.iter().enumerate() {
+                    if k < n_static {
+                        let (tag, ta, tb) = entries[k];
+                        region.assign_fixed(cfg.t_tag, row, Fr::from(tag));
+                        region.assign_fixed(cfg.t_a, row, ta);
+                        region.assign_fixed(cfg.t_b, row, tb);
+                        cfg.q_static.enable(&mut region, row)?;
+                        let forged = match tamper {
+                            LayeredTamper::ForgedSigmoidEntry { delta }
+                                if (tag, ta) == (TAG_SIGMOID, fe(witness_idx as i128)) =>
+                            {
+                                fe(delta as i128)
+                            }
+                            _ => Fr::ZERO,
+                        };
+                        region.assign_advice(cfg.d, row, val(forged));
+                    } else {
+                        let i = k - n_static;
+                        region.assign_fixed(cfg.t_tag, row, Fr::from(TAG_ACT));
+                        region.assign_fixed(cfg.t_a, row, Fr::from(i as u64 + 1));
+                        region.assign_advice(cfg.d, row, val(fe(act_at(i as u32) as i128)));
+                    }
+                }
+
+                // A running sum from `row`: terms, then the bias row. `layer` names it for tamper.
+                let chain = |region: &mut halo2_proofs::circuit::Region<'_, Fr>,
+                             row: usize,
+                             n: &QNeuron,
+                             layer: usize,
+                             neuron: usize|
+                 -> Result<(), Error> {
+                    let hit = |l: usize, j: usize| (l, j) == (layer, neuron);
+                    let mut sums = vec![n.bias; n.terms.len() + 1];
+                    for i in (0..n.terms.len()).rev() {
+                        let (s, wv) = n.terms[i];
+                        sums[i] = sums[i + 1] + wv as i128 * act_at(s) as i128;
+                    }
+                    for (i, &(s, wv)) in n.terms.iter().enumerate() {
+                        let r = row + i;
+                        cfg.q_mac.enable(region, r)?;
+                        region.assign_fixed(cfg.w, r, fe(wv as i128));
+                        region.assign_fixed(cfg.id, r, Fr::from(s as u64 + 1));
+                        let mut x = act_at(s);
+                        let mut acc_v = sums[i];
+                        match tamper {
+                            LayeredTamper::Term {
+                                layer: l,
+                                neuron: j,
+                                term,
+                                delta,
+                            } if hit(l, j) && term == i => x += delta,
+                            LayeredTamper::Acc {
+                                layer: l,
+                                neuron: j,
+                                term,
+                                delta,
+                            } if hit(l, j) && term == i => acc_v += delta as i128,
+                            _ => {}
+                        }
+                        region.assign_advice(cfg.a, r, val(fe(x as i128)));
+                        region.assign_advice(cfg.acc, r, val(fe(acc_v)));
+                    }
+                    let r = row + n.terms.len();
+                    cfg.q_tail.enable(region, r)?;
+                    region.assign_fixed(cfg.w, r, fe(n.bias));
+                    region.assign_fixed(cfg.id, r, Fr::from(ID_ONE));
+                    region.assign_advice(cfg.a, r, val(Fr::ONE));
+                    region.assign_advice(cfg.acc, r, val(fe(n.bias)));
+                    Ok(())
+                };
+
+                // Hidden neurons: limbs, sign, output, running sum.
+                for (li, l) in q.layers.iter().enumerate() {
+                    for (ni, n) in l.neurons.iter().enumerate() {
+                        let r0 = plan.blocks[li][ni];
+                        let c = trace.as_ref().map(|(t, _)| t.pre[li][ni]).unwrap_or(0);
+                        let out = trace.as_ref().map(|(t, _)| t.act[li][ni]).unwrap_or(0);
+                        let mut limbs = split(c.unsigned_abs(), shape.hidden_limbs);
+                        let mut sign = (c < 0) as i64;
+                        let hit = |layer: usize, neuron: usize| (layer, neuron) == (li, ni);
+                        match tamper {
+                            LayeredTamper::Sign { layer, neuron } if hit(layer, neuron) => {
+                                sign = 1 - sign
+                            }
+                            LayeredTamper::SignNotBit { layer, neuron } if hit(layer, neuron) => {
+                                sign = 2
+                            }
+                            LayeredTamper::Limb {
+                                layer,
+                                neuron,
+                                limb,
+                                delta,
+                            } if hit(layer, neuron) => limbs[limb] += delta,
+                            LayeredTamper::LimbOutOfRange {
+                                layer,
+                                neuron,
+                                value,
+                            } if hit(layer, neuron) => {
+                                let top = shape.hidden_limbs - 1;
+                                let diff = value - limbs[top];
+                                limbs[top] = value;
+                                limbs[top - 1] -= diff << shape.limb_bits;
+                            }
+                            _ => {}
+                        }
+                        for (i, &v) in limbs.iter().enumerate() {
+                            cfg.q_range.enable(&mut region, r0 + i)?;
+                            region.assign_advice(cfg.a, r0 + i, val(fe(v as i128)));
+                        }
+                        region.assign_advice(cfg.a, r0 + shape.hidden_limbs, val(fe(sign as i128)));
+                        match (l.relu, cfg.q_linear) {
+                            (true, _) => cfg.q_relu.enable(&mut region, r0)?,
+                            (false, Some(q_linear)) => q_linear.enable(&mut region, r0)?,
+                            (false, None) => return Err(Error::Synthesis),
+                        }
+                        region.assign_fixed(cfg.t_tag, r0, Fr::from(TAG_ACT));
+                        let id = q.input_len()
+                            + q.layers[..li]
+                                .iter()
+                                .map(|l| l.neurons.len())
+                                .sum::<usize>()
+                            + ni;
+                        region.assign_fixed(cfg.t_a, r0, Fr::from(id as u64 + 1));
+                        region.assign_advice(cfg.d, r0, val(fe(out as i128)));
+                        chain(&mut region, r0 + shape.hidden_limbs + 1, n, li, ni)?;
+                    }
+                }
+                // The output neuron's running sum, from row P.
+                chain(&mut region, plan.out_row, &q.output, q.layers.len(), 0)?;
+
+                // Key, score, sigmoid split.
+                let (key, score_q, mut idx, mut rem) = trace
+                    .as_ref()
+                    .map(|(t, k)| (*k, t.score_q, t.idx, t.rem))
+                    .unwrap_or((Fr::ZERO, 0, 0, 0));
+                cfg.q_public.enable(&mut region, KEY_ROW)?;
+                cfg.q_public.enable(&mut region, SCORE_ROW)?;
+                region.assign_advice(cfg.a, KEY_ROW, val(key));
+                if let LayeredTamper::Index { delta } = tamper {
+                    idx += delta;
+                    rem -= (delta as i128) << shape.rem_bits;
+                }
+                let mut rem_f: Vec<Fr> = if rem >= 0 {
+                    split(rem as u128, shape.rem_limbs)
+                        .iter()
+                        .map(|&v| fe(v as i128))
+                        .collect()
+                } else {
+                    // Out of range (tampered): the whole value in limb 0, as a field element.
+                    let mut v = vec![Fr::ZERO; shape.rem_limbs];
+                    v[0] = fe(rem);
+                    v
+                };
+                if let LayeredTamper::Remainder { limb, delta } = tamper {
+                    rem_f[limb] += fe(delta as i128);
+                }
+                for (i, &f) in rem_f.iter().enumerate() {
+                    cfg.q_range.enable(&mut region, 2 + i)?;
+                    region.assign_advice(cfg.a, 2 + i, val(f));
+                }
+                let score_delta = match tamper {
+                    LayeredTamper::Score { delta }
+                    | LayeredTamper::ForgedSigmoidEntry { delta } => delta,
+                    _ => 0,
+                };
+                cfg.q_logit.enable(&mut region, SCORE_ROW)?;
+                cfg.q_sigmoid.enable(&mut region, SCORE_ROW)?;
+                region.assign_advice(cfg.acc, SCORE_ROW, val(fe(idx as i128)));
+                region.assign_advice(cfg.a, SCORE_ROW, val(fe((score_q + score_delta) as i128)));
+                Ok(())
+            },
+        )?;
+        Ok(())
+    }
+}

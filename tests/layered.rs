@@ -1,0 +1,413 @@
+//! Widened and deepened judges (issue 7, "stacked layers, several channels"): the layered
+//! circuit. The ONNX models are built here (tests/common `stack_onnx`) on small inputs so the
+//! circuits stay small; the float reference is the ONNX graph itself, run by our evaluator.
+//! Soundness: every gate and every kind of lookup entry rejects a tampered witness, by name.
+
+mod common;
+
+use common::Layer;
+use cryptoidol::circuit::layered::LayeredTamper;
+use cryptoidol::circuit::{fe, ModelShape};
+use cryptoidol::onnx::{self, OnnxGraph, Tensor};
+use cryptoidol::prove::{self, gen_witness, mock_circuit, MockReport, Witness};
+use cryptoidol::quantize::layered::{ActivationShift, LayeredFloat};
+use cryptoidol::quantize::{Layout, QuantModel};
+use cryptoidol::srs;
+use halo2_proofs::halo2curves::bn256::Fr;
+
+use common::{deep_fixture, deep_input as input, DEEP_H as H, DEEP_W as W};
+
+fn graph_score(g: &OnnxGraph, x: &[f32]) -> f64 {
+    let xt = Tensor::new(vec![1, 1, H, W], x.iter().map(|&v| v as f64).collect());
+    let kt = Tensor::new(vec![1, 1], vec![0.0]);
+    let out = g
+        .run(&[(onnx::KEY_INPUT, kt), (onnx::X_INPUT, xt)])
+        .unwrap();
+    out[onnx::SCORE_OUTPUT].data[0]
+}
+
+#[test]
+fn the_layered_reader_computes_what_the_onnx_graph_computes() {
+    let fx = deep_fixture(3);
+    assert_eq!(fx.model.layout(), Layout::Layered);
+    assert_eq!(fx.model.settings.layout, Layout::Layered);
+    let f = LayeredFloat::from_graph(&fx.model.graph).unwrap();
+    assert_eq!(f.layers.len(), 3);
+    assert_eq!(
+        f.layers.iter().map(|l| l.neurons.len()).collect::<Vec<_>>(),
+        vec![2 * 6 * 7, 3 * 4 * 5, 5]
+    );
+    for seed in 0..4 {
+        let x = common::spectrogram_hw(seed, H, W);
+        let (a, b) = (f.score(&x), graph_score(&fx.model.graph, &x));
+        assert!((a - b).abs() < 1e-9, "input {seed}: {a} vs graph {b}");
+        assert!(a > 0.02 && a < 0.98, "score {a} saturates: weak test model");
+    }
+}
+
+#[test]
+fn a_deep_judge_proves_verifies_and_rejects_a_changed_score() {
+    let fx = deep_fixture(1);
+    let (w, _) = gen_witness(&fx.model, &input(2)).unwrap();
+    assert!(
+        (w.score - w.float_score).abs() < 0.002,
+        "proven {} vs float {}",
+        w.score,
+        w.float_score
+    );
+    let mock = prove::mock(&fx.model, &w).unwrap();
+    assert!(mock.satisfied, "{mock}");
+
+    let k = fx.model.k();
+    let dir = tempfile::tempdir().unwrap();
+    let srs = srs::gen_srs(k, dir.path().join("kzg.srs")).unwrap();
+    let keys = prove::setup(&fx.model, &srs).unwrap();
+    let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
+    let vk = keys.pk.get_vk();
+    let v = prove::verify(&proof, vk, &srs).unwrap();
+    assert!(v.valid, "{v}");
+    let forged = proof.claiming_score(proof.score_q + 1);
+    assert!(!prove::verify(&forged, vk, &srs).unwrap().valid);
+
+    // Keys round-trip through files (the ModelShape is rebuilt from the model).
+    let (pk_path, vk_path) = (dir.path().join("pk.key"), dir.path().join("vk.key"));
+    prove::save_pk(&keys.pk, &fx.model, &pk_path).unwrap();
+    prove::save_vk(vk, &fx.model, &vk_path).unwrap();
+    let pk2 = prove::load_pk(&pk_path, &fx.model).unwrap();
+    let vk2 = prove::load_vk(&vk_path, &fx.model).unwrap();
+    let proof2 = prove::prove(&fx.model, &w, &pk2, &srs).unwrap();
+    assert!(prove::verify(&proof2, &vk2, &srs).unwrap().valid);
+
+    // Another model's verifying key (same architecture, other weights) rejects the proof.
+    let other = deep_fixture(2);
+    assert_eq!(other.model.k(), k);
+    let other_keys = prove::setup(&other.model, &srs).unwrap();
+    assert!(
+        !prove::verify(&proof, other_keys.pk.get_vk(), &srs)
+            .unwrap()
+            .valid
+    );
+}
+
+struct Case {
+    fx: common::Fixture,
+    w: Witness,
+    /// First-layer neurons with a positive and a negative pre-activation.
+    pos: usize,
+    neg: usize,
+}
+
+fn case() -> Case {
+    let fx = deep_fixture(4);
+    let (w, _) = gen_witness(&fx.model, &input(1)).unwrap();
+    let QuantModel::Layered(q) = &fx.model.quantized else {
+        panic!("layered")
+    };
+    let t = q.forward_q(w.inputs.clone(), 0).unwrap();
+    let pos = t.pre[0].iter().position(|&c| c > 0).expect("a positive c");
+    let neg = t.pre[0].iter().position(|&c| c < 0).expect("a negative c");
+    // The activation must matter downstream for the Activation tamper to be visible only at
+    // its producer: it is read by some second-layer neuron.
+    Case { fx, w, pos, neg }
+}
+
+fn run(c: &Case, t: LayeredTamper) -> MockReport {
+    let circuit = prove::tampered_layered(&c.fx.model, &c.w, t).unwrap();
+    let inst = circuit.instances();
+    mock_circuit(&circuit, c.fx.model.k(), inst).unwrap()
+}
+
+fn assert_fails(r: &MockReport, needle: &str) {
+    assert!(!r.satisfied, "tampered witness was accepted");
+    assert!(
+        r.failures.iter().any(|f| f.contains(needle)),
+        "no failure mentions '{needle}': {:#?}",
+        &r.failures[..r.failures.len().min(5)]
+    );
+}
+
+fn assert_only(r: &MockReport, needle: &str) {
+    assert_fails(r, needle);
+    assert!(
+        r.failures.iter().all(|f| f.contains(needle)),
+        "other constraints failed too: {:#?}",
+        &r.failures[..r.failures.len().min(5)]
+    );
+}
+
+#[test]
+fn layered_soundness_suite() {
+    let c = case();
+    let honest = run(&c, LayeredTamper::None);
+    assert!(honest.satisfied, "{honest}");
+    const LOOKUP: &str = "range / sigmoid / activations";
+    let (pos, neg) = (c.pos, c.neg);
+
+    // A term reading another value than the one its id was written with (its running sum
+    // then fails too, as the sums are computed from the honest values).
+    assert_fails(
+        &run(
+            &c,
+            LayeredTamper::Term {
+                layer: 1,
+                neuron: 0,
+                term: 2,
+                delta: 5,
+            },
+        ),
+        LOOKUP,
+    );
+    // A running-sum cell.
+    assert_fails(
+        &run(
+            &c,
+            LayeredTamper::Acc {
+                layer: 0,
+                neuron: pos,
+                term: 1,
+                delta: 1,
+            },
+        ),
+        "mac: acc − acc_below − w·a = 0",
+    );
+    // The output neuron's last (bias) row feeds its sum: shift the first term's sum.
+    assert_fails(
+        &run(
+            &c,
+            LayeredTamper::Acc {
+                layer: 3,
+                neuron: 0,
+                term: 0,
+                delta: 1,
+            },
+        ),
+        "acc",
+    );
+    // Wrong ReLU: flipped sign bits, a non-bit, a changed limb.
+    for n in [pos, neg] {
+        assert_fails(
+            &run(
+                &c,
+                LayeredTamper::Sign {
+                    layer: 0,
+                    neuron: n,
+                },
+            ),
+            "relu: c − (1 − 2s)·|c| = 0",
+        );
+    }
+    assert_fails(
+        &run(
+            &c,
+            LayeredTamper::SignNotBit {
+                layer: 0,
+                neuron: neg,
+            },
+        ),
+        "relu: s·(1 − s) = 0",
+    );
+    assert_fails(
+        &run(
+            &c,
+            LayeredTamper::Limb {
+                layer: 1,
+                neuron: 0,
+                limb: 0,
+                delta: 1,
+            },
+        ),
+        "relu: c − (1 − 2s)·|c| = 0",
+    );
+    // Same |c| from a limb outside 12 bits: only the range lookup catches it.
+    assert_only(
+        &run(
+            &c,
+            LayeredTamper::LimbOutOfRange {
+                layer: 0,
+                neuron: pos,
+                value: 4096 + 3,
+            },
+        ),
+        LOOKUP,
+    );
+    // A wrong activation (a wrong rescale or ReLU output) carried consistently downstream:
+    // every lookup and sum holds; only the producing neuron's gate fails.
+    let shifted = run(
+        &c,
+        LayeredTamper::Activation(ActivationShift {
+            layer: 0,
+            neuron: pos,
+            delta: 1,
+        }),
+    );
+    assert_only(&shifted, "relu: a' − (1 − s)·(|c| >> sw) = 0");
+    // A forged sigmoid table entry (a witness value on a static row) backing a better score
+    // with a matching public instance: only the static gate stands in the way.
+    let circuit = prove::tampered_layered(
+        &c.fx.model,
+        &c.w,
+        LayeredTamper::ForgedSigmoidEntry { delta: 1 },
+    )
+    .unwrap();
+    let inst = vec![c.w.key_fr().unwrap(), fe((c.w.score_q + 1) as i128)];
+    assert_only(
+        &mock_circuit(&circuit, c.fx.model.k(), inst).unwrap(),
+        "static: D = 0",
+    );
+    // The sigmoid split: a remainder limb, an index moved with a compensating remainder.
+    assert_fails(
+        &run(&c, LayeredTamper::Remainder { limb: 0, delta: 1 }),
+        "logit: acc − idx·2^R − rem = 0",
+    );
+    assert_fails(&run(&c, LayeredTamper::Index { delta: 1 }), LOOKUP);
+    // A score that is not the table's entry, with a matching public instance.
+    let circuit =
+        prove::tampered_layered(&c.fx.model, &c.w, LayeredTamper::Score { delta: 1 }).unwrap();
+    let inst = vec![c.w.key_fr().unwrap(), fe((c.w.score_q + 1) as i128)];
+    assert_only(
+        &mock_circuit(&circuit, c.fx.model.k(), inst).unwrap(),
+        LOOKUP,
+    );
+}
+
+#[test]
+fn changed_public_instances_break_the_public_gate() {
+    let c = case();
+    let circuit = prove::circuit(&c.fx.model, &c.w).unwrap();
+    let key = c.w.key_fr().unwrap();
+    let score = fe(c.w.score_q as i128);
+    for inst in [vec![key + Fr::one(), score], vec![key, score + Fr::one()]] {
+        assert_only(
+            &mock_circuit(&circuit, c.fx.model.k(), inst).unwrap(),
+            "public: A = instance",
+        );
+    }
+}
+
+#[test]
+fn a_hidden_layer_without_relu_is_rescaled_with_its_sign() {
+    let layers = vec![
+        Layer::Conv {
+            cout: 2,
+            k: [3, 3],
+            s: [3, 3],
+            p: [0; 4],
+            relu: false,
+        },
+        Layer::Dense {
+            out: 1,
+            relu: false,
+            matmul: false,
+        },
+    ];
+    let fx = common::stack_fixture(
+        common::stack_onnx([1, H, W], &layers, 7),
+        (0..4).map(|i| common::spectrogram_hw(i, H, W)).collect(),
+    );
+    let (w, _) = gen_witness(&fx.model, &input(3)).unwrap();
+    assert!((w.score - w.float_score).abs() < 0.002);
+    assert!(prove::mock(&fx.model, &w).unwrap().satisfied);
+    let circuit = prove::tampered_layered(
+        &fx.model,
+        &w,
+        LayeredTamper::Activation(ActivationShift {
+            layer: 0,
+            neuron: 0,
+            delta: -1,
+        }),
+    )
+    .unwrap();
+    let inst = circuit.instances();
+    assert_only(
+        &mock_circuit(&circuit, fx.model.k(), inst).unwrap(),
+        "linear: a' − (1 − 2s)·(|c| >> sw) = 0",
+    );
+}
+
+#[test]
+fn a_widened_tutorial_judge_gets_the_layered_circuit() {
+    // The tutorial's judge with two conv channels: 1×128×130 → Conv(1→2, k5, s4) → Relu →
+    // Gemm(1984→1) → Sigmoid, the real input size.
+    let layers = vec![
+        Layer::Conv {
+            cout: 2,
+            k: [5, 5],
+            s: [4, 4],
+            p: [0; 4],
+            relu: true,
+        },
+        Layer::Dense {
+            out: 1,
+            relu: false,
+            matmul: false,
+        },
+    ];
+    let fx = common::stack_fixture(
+        common::stack_onnx([1, 128, 130], &layers, 5),
+        (0..4).map(common::spectrogram).collect(),
+    );
+    assert_eq!(fx.model.layout(), Layout::Layered);
+    let ModelShape::Layered(shape) = fx.model.shape() else {
+        panic!("layered")
+    };
+    // One row per multiply-add: 1984 neurons of 25 terms, plus limbs, biases and the output.
+    assert!(
+        shape.rows > 1984 * 26 && shape.rows < 70_000,
+        "{}",
+        shape.rows
+    );
+    assert_eq!(fx.model.k(), 16);
+    let (w, _) = gen_witness(&fx.model, &common::address_input(1)).unwrap();
+    assert!(
+        (w.score - w.float_score).abs() < 0.002,
+        "proven {} vs float {}",
+        w.score,
+        w.float_score
+    );
+    let mock = prove::mock(&fx.model, &w).unwrap();
+    assert!(mock.satisfied, "{mock}");
+}
+
+#[test]
+fn models_the_layered_reader_cannot_prove_are_refused_by_node() {
+    // The output layer has two values: the Sigmoid must get one.
+    let two = vec![
+        Layer::Conv {
+            cout: 1,
+            k: [3, 3],
+            s: [2, 2],
+            p: [0; 4],
+            relu: true,
+        },
+        Layer::Dense {
+            out: 2,
+            relu: false,
+            matmul: false,
+        },
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.onnx");
+    std::fs::write(&path, common::stack_onnx([1, H, W], &two, 1)).unwrap();
+    let e = cryptoidol::settings::gen_settings(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("two.onnx") && e.contains("/l1/Gemm") && e.contains("one value"),
+        "{e}"
+    );
+
+    // A Relu right before the Sigmoid.
+    let relu_out = vec![
+        two[0],
+        Layer::Dense {
+            out: 1,
+            relu: true,
+            matmul: false,
+        },
+    ];
+    std::fs::write(&path, common::stack_onnx([1, H, W], &relu_out, 1)).unwrap();
+    let e = cryptoidol::settings::gen_settings(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/l1/Gemm") && e.contains("Relu"), "{e}");
+}
