@@ -31,6 +31,11 @@ fn fails(out: &Output) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(err.starts_with("error: "), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    // Each cause is said once (a stage error already carries its source's text).
+    let parts: Vec<&str> = err.trim().split(": ").filter(|p| p.len() > 20).collect();
+    for (i, p) in parts.iter().enumerate() {
+        assert!(!parts[i + 1..].contains(p), "'{p}' repeated in: {err}");
+    }
     err
 }
 

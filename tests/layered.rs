@@ -411,3 +411,33 @@ fn models_the_layered_reader_cannot_prove_are_refused_by_node() {
         .to_string();
     assert!(e.contains("/l1/Gemm") && e.contains("Relu"), "{e}");
 }
+
+#[test]
+fn bad_inputs_and_settings_are_refused_with_the_fix() {
+    let fx = deep_fixture(6);
+    // An input far outside the calibrated range: a hidden pre-activation outgrows its limbs.
+    let mut loud = input(1);
+    for v in &mut loud.xs[0] {
+        *v *= 5000.0;
+    }
+    let e = gen_witness(&fx.model, &loud).unwrap_err().to_string();
+    assert!(
+        e.contains("hidden pre-activation") && e.contains("calibrate-settings"),
+        "{e}"
+    );
+    // A spectrogram of the wrong size.
+    let mut short = input(1);
+    short.xs[0].pop();
+    let e = gen_witness(&fx.model, &short).unwrap_err().to_string();
+    assert!(e.contains(&format!("{}", H * W - 1)), "{e}");
+    // A weight scale that is not a whole number of limbs cannot be rescaled by dropping limbs.
+    let mut s = fx.model.settings.clone();
+    s.scales.conv = 16;
+    let e = prove::Model::new(s, fx.model.graph.clone())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("layered circuit") && e.contains("multiple of the limb bits"),
+        "{e}"
+    );
+}
