@@ -119,7 +119,9 @@ macro_rules! notebook_display {
 use crate::dataset::ScanReport;
 use crate::prove::{MockReport, Proof, Verdict, Witness};
 use crate::settings::{CalibrationReport, Settings};
-use crate::steps::{DataSource, Deployment, EvmReport, MevReport, OnChainVerdict, TrainOutcome};
+use crate::steps::{
+    DataSource, Deployment, EvmReport, MevReport, OnChainVerdict, TrainOutcome, WidenOutcome,
+};
 use crate::train::TrainReport;
 
 notebook_display!(
@@ -127,6 +129,7 @@ notebook_display!(
     ScanReport,
     TrainReport,
     TrainOutcome,
+    WidenOutcome,
     Settings,
     CalibrationReport,
     Witness,
@@ -325,6 +328,33 @@ impl Witness {
                 self.inputs.len().to_string(),
             ])
             .to_html()
+    }
+}
+
+impl WidenOutcome {
+    pub fn to_html(&self) -> String {
+        let c = &self.config;
+        let mut t = Table::new("the widened judge")
+            .header(["", "trained", "widened"])
+            .row([
+                "conv channels".to_string(),
+                "1".into(),
+                c.channels.to_string(),
+            ]);
+        if c.hidden > 0 {
+            t = t.row([
+                "hidden ReLU layer".to_string(),
+                "—".into(),
+                format!("{} neurons", c.hidden),
+            ]);
+        }
+        t.row([
+            "score on input.json".to_string(),
+            format!("{:.4}", self.trained_score),
+            format!("{:.4}", self.widened_score),
+        ])
+        .note(format!("written: {}", self.onnx.display()))
+        .to_html()
     }
 }
 

@@ -38,6 +38,8 @@ pub enum ModelError {
     },
     #[error("cannot write {path}: {reason}")]
     Save { path: String, reason: String },
+    #[error("cannot widen the judge: {0}")]
+    Widen(String),
     #[error("model computation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }
@@ -232,5 +234,127 @@ impl JudgeWeights {
             }
         }
         1.0 / (1.0 + (-logit).exp())
+    }
+}
+
+/// One layer of a stacked judge with its float weights: what a workshop builds when it widens
+/// or deepens the tutorial's judge ([`JudgeWeights::widened`]); [`crate::onnx::export_stack`]
+/// writes such a stack as ONNX, and the layered circuit proves it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StackLayer {
+    /// A 2-D convolution: `weight` is `[out, in, kh, kw]` row-major.
+    Conv {
+        weight: Vec<f32>,
+        dims: [usize; 4],
+        bias: Vec<f32>,
+        stride: [usize; 2],
+        /// top, left, bottom, right
+        pads: [usize; 4],
+        relu: bool,
+    },
+    /// A dense layer on the flattened activations: `weight` is `[out, in]` row-major.
+    Dense {
+        weight: Vec<f32>,
+        dims: [usize; 2],
+        bias: Vec<f32>,
+        relu: bool,
+    },
+}
+
+/// How to widen or deepen the tutorial's judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WidenConfig {
+    /// Conv output channels (the tutorial has 1).
+    pub channels: usize,
+    /// Neurons of a hidden dense ReLU layer before the output (0: none, as in the tutorial).
+    pub hidden: usize,
+}
+
+impl WidenConfig {
+    /// Two conv channels, no hidden layer: the smallest widening.
+    pub fn two_channels() -> Self {
+        Self {
+            channels: 2,
+            hidden: 0,
+        }
+    }
+}
+
+impl Default for WidenConfig {
+    fn default() -> Self {
+        Self::two_channels()
+    }
+}
+
+impl JudgeWeights {
+    /// The trained judge widened (and optionally deepened), keeping what it learned: conv
+    /// channel 0 is the trained kernel, channel `c` the kernel mirrored (odd `c`) or flipped
+    /// upside down (even `c`) and scaled by 0.8^c; the linear layer reads every channel with
+    /// the trained weights shared out (0.8^c, normalised), so with one channel it is the trained
+    /// judge. A hidden layer of `hidden` ReLU neurons reads shifted copies of those weights and
+    /// the output averages them. Not retrained: a circuit-shape exercise.
+    pub fn widened(&self, cfg: &WidenConfig) -> Vec<StackLayer> {
+        let c_n = cfg.channels.max(1);
+        let k = KERNEL;
+        let mut conv_w = Vec::with_capacity(c_n * k * k);
+        for c in 0..c_n {
+            let scale = 0.8f32.powi(c as i32);
+            for ky in 0..k {
+                for kx in 0..k {
+                    let (sy, sx) = match c {
+                        0 => (ky, kx),
+                        c if c % 2 == 1 => (ky, k - 1 - kx),
+                        _ => (k - 1 - ky, kx),
+                    };
+                    conv_w.push(self.conv_w[sy * k + sx] * scale);
+                }
+            }
+        }
+        let total: f32 = (0..c_n).map(|c| 0.8f32.powi(c as i32)).sum();
+        let lin: Vec<f32> = (0..c_n)
+            .flat_map(|c| {
+                let share = 0.8f32.powi(c as i32) / total;
+                self.lin_w.iter().map(move |w| w * share)
+            })
+            .collect();
+        let flat = lin.len();
+        let mut layers = vec![StackLayer::Conv {
+            weight: conv_w,
+            dims: [c_n, 1, k, k],
+            bias: vec![self.conv_b; c_n],
+            stride: [STRIDE, STRIDE],
+            pads: [0; 4],
+            relu: true,
+        }];
+        if cfg.hidden == 0 {
+            layers.push(StackLayer::Dense {
+                weight: lin,
+                dims: [1, flat],
+                bias: vec![self.lin_b],
+                relu: false,
+            });
+        } else {
+            let h = cfg.hidden;
+            let weight = (0..h)
+                .flat_map(|j| {
+                    let lin = &lin;
+                    let gain = 1.0 + 0.1 * j as f32;
+                    (0..flat).map(move |i| lin[(i + flat - (7 * j) % flat) % flat] * gain)
+                })
+                .collect();
+            layers.push(StackLayer::Dense {
+                weight,
+                dims: [h, flat],
+                bias: vec![0.5; h],
+                relu: true,
+            });
+            layers.push(StackLayer::Dense {
+                weight: vec![1.0 / h as f32; h],
+                dims: [1, h],
+                bias: vec![self.lin_b - 0.5],
+                relu: false,
+            });
+        }
+        layers
     }
 }

@@ -169,6 +169,71 @@ fn io(path: std::path::PathBuf, source: std::io::Error) -> Error {
     Error::Io { path, source }
 }
 
+/// What [`widen`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WidenOutcome {
+    pub onnx: PathBuf,
+    pub config: crate::model::WidenConfig,
+    /// Values the linear layer after the conv reads.
+    pub flat: usize,
+    /// The trained and the widened judge's float scores on input.json's sample.
+    pub trained_score: f64,
+    pub widened_score: f64,
+}
+
+impl std::fmt::Display for WidenOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "wrote {}: conv 1→{} channels, {}linear {}→1 (input.json and cal.json copied); score on input.json {:.4} (trained judge {:.4})",
+            self.onnx.display(),
+            self.config.channels,
+            if self.config.hidden > 0 {
+                format!("a hidden layer of {} ReLU neurons, ", self.config.hidden)
+            } else {
+                String::new()
+            },
+            if self.config.hidden > 0 { self.config.hidden } else { self.flat },
+            self.widened_score,
+            self.trained_score
+        )
+    }
+}
+
+/// Widen (or deepen) the trained judge of `src` into the workspace `dst`, as a workshop's next
+/// step: `network.onnx` from the trained weights ([`crate::model::JudgeWeights::widened`]),
+/// with `src`'s input.json and cal.json, so every later step runs on `dst` unchanged (the
+/// model gets the layered circuit).
+pub fn widen(
+    src: &Workspace,
+    dst: &Workspace,
+    cfg: &crate::model::WidenConfig,
+) -> Result<WidenOutcome> {
+    if cfg.channels == 0 {
+        return Err(Error::Model(crate::model::ModelError::Widen(
+            "--channels must be at least 1".into(),
+        )));
+    }
+    let trained = Judge::load(src.judge())?.weights()?;
+    let layers = trained.widened(cfg);
+    let input = [1, crate::model::INPUT_H, crate::model::INPUT_W];
+    onnx::export_stack(input, &layers, dst.onnx())?;
+    for (from, to) in [(src.input(), dst.input()), (src.cal(), dst.cal())] {
+        std::fs::copy(&from, &to).map_err(|e| io(from.clone(), e))?;
+    }
+    let sample = InputData::load(dst.input())?;
+    let x = &sample.xs[0];
+    let graph = OnnxGraph::load(dst.onnx())?;
+    let (_, widened_score) = graph.judge(0.0, x)?;
+    Ok(WidenOutcome {
+        onnx: dst.onnx(),
+        config: *cfg,
+        flat: cfg.channels * crate::model::FLAT,
+        trained_score: trained.score_f64(x),
+        widened_score,
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Settings, SRS, keys, witness, mock, proof, verification
 

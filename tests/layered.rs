@@ -392,7 +392,7 @@ fn models_the_layered_reader_cannot_prove_are_refused_by_node() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("two.onnx") && e.contains("/l1/Gemm") && e.contains("one value"),
+        e.contains("two.onnx") && e.contains("/layer1/Gemm") && e.contains("one value"),
         "{e}"
     );
 
@@ -409,7 +409,7 @@ fn models_the_layered_reader_cannot_prove_are_refused_by_node() {
     let e = cryptoidol::settings::gen_settings(&path)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("/l1/Gemm") && e.contains("Relu"), "{e}");
+    assert!(e.contains("/layer1/Gemm") && e.contains("Relu"), "{e}");
 }
 
 #[test]

@@ -192,26 +192,45 @@ fn onnxruntime_agrees_with_our_export() {
     let dir = tempfile::tempdir().unwrap();
     let judge = Judge::new(11).unwrap();
     let w: JudgeWeights = judge.weights().unwrap();
-    onnx::export(&w, dir.path().join("network.onnx")).unwrap();
     let xs = spectrograms(3);
-    let scores: Vec<f64> = xs.iter().map(|x| judge.score(x).unwrap() as f64).collect();
-    let check = serde_json::json!({"key": 0.5, "xs": xs, "scores": scores});
-    std::fs::write(dir.path().join("check.json"), check.to_string()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_onnx.py");
-    let out = Command::new(&python)
-        .arg(script)
-        .arg(dir.path().join("network.onnx"))
-        .arg(dir.path().join("check.json"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "onnxruntime disagrees: {stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
+    let check = |name: &str, scores: Vec<f64>| {
+        let model = dir.path().join(name);
+        let check = serde_json::json!({"key": 0.5, "xs": xs, "scores": scores});
+        std::fs::write(dir.path().join("check.json"), check.to_string()).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/check_onnx.py");
+        let out = Command::new(&python)
+            .arg(script)
+            .arg(&model)
+            .arg(dir.path().join("check.json"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{name}: onnxruntime disagrees: {stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(report["opset"], serde_json::json!([10]));
+        assert_eq!(report["inputs"], serde_json::json!(["input", "input.1"]));
+        assert!(report["max_abs_diff"].as_f64().unwrap() <= 1e-5);
+    };
+    onnx::export(&w, dir.path().join("network.onnx")).unwrap();
+    check(
+        "network.onnx",
+        xs.iter().map(|x| judge.score(x).unwrap() as f64).collect(),
     );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(report["opset"], serde_json::json!([10]));
-    assert_eq!(report["inputs"], serde_json::json!(["input", "input.1"]));
-    assert!(report["max_abs_diff"].as_f64().unwrap() <= 1e-5);
+    // A widened and deepened judge (onnx::export_stack): onnxruntime computes what our
+    // evaluator computes.
+    let wide = dir.path().join("wide.onnx");
+    let layers = w.widened(&cryptoidol::model::WidenConfig {
+        channels: 3,
+        hidden: 4,
+    });
+    onnx::export_stack([1, 128, 130], &layers, &wide).unwrap();
+    let graph = onnx::OnnxGraph::load(&wide).unwrap();
+    check(
+        "wide.onnx",
+        xs.iter().map(|x| graph.judge(0.5, x).unwrap().1).collect(),
+    );
 }

@@ -57,3 +57,75 @@ fn figures_render_as_png_and_svg() {
     let svg = chart.svg();
     assert!(svg.starts_with("<svg") && svg.contains("errors"));
 }
+
+/// `steps::widen`: the trained judge with more channels (and a hidden layer) in a new
+/// workspace; with one channel it is the trained judge again, so the weights are carried over.
+#[test]
+fn widen_writes_a_layered_judge_next_to_the_same_inputs() {
+    use cryptoidol::model::{Judge, JudgeWeights, WidenConfig};
+    use cryptoidol::quantize::{FloatModel, Layout};
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::new(dir.path().join("ws")).unwrap();
+    let judge = Judge::new(3).unwrap();
+    judge.save(ws.judge()).unwrap();
+    let x: Vec<f32> = (0..128 * 130)
+        .map(|i| -40.0 + 30.0 * (i as f32 * 0.013).sin())
+        .collect();
+    let input = InputData {
+        keys: vec![Key::parse_address(cryptoidol::onnx::DEFAULT_KEY).unwrap()],
+        xs: vec![x.clone()],
+    };
+    input.save(ws.input()).unwrap();
+    input.save(ws.cal()).unwrap();
+    let trained: JudgeWeights = judge.weights().unwrap();
+
+    let same = Workspace::new(dir.path().join("same")).unwrap();
+    let one = WidenConfig {
+        channels: 1,
+        hidden: 0,
+    };
+    let out = steps::widen(&ws, &same, &one).unwrap();
+    assert!(
+        (out.widened_score - trained.score_f64(&x)).abs() < 1e-5,
+        "{out}"
+    );
+
+    let wide = Workspace::new(dir.path().join("wide")).unwrap();
+    let out = steps::widen(
+        &ws,
+        &wide,
+        &WidenConfig {
+            channels: 3,
+            hidden: 4,
+        },
+    )
+    .unwrap();
+    assert!(out.to_string().contains("1→3 channels"), "{out}");
+    assert_eq!(
+        std::fs::read(wide.cal()).unwrap(),
+        std::fs::read(ws.cal()).unwrap()
+    );
+    let graph = OnnxGraph::load(wide.onnx()).unwrap();
+    let FloatModel::Layered(f) = FloatModel::from_graph(&graph).unwrap() else {
+        panic!("a widened judge is layered")
+    };
+    assert_eq!(
+        f.layers.iter().map(|l| l.neurons.len()).collect::<Vec<_>>(),
+        vec![3 * 992, 4]
+    );
+    assert_eq!(
+        FloatModel::from_graph(&graph).unwrap().layout(),
+        Layout::Layered
+    );
+    assert!(out.to_html().contains("3"));
+
+    // Without a trained judge: the error names the file and the fix.
+    let empty = Workspace::new(dir.path().join("empty")).unwrap();
+    let e = steps::widen(&empty, &wide, &WidenConfig::two_channels())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("judge.safetensors") && e.contains("idol train"),
+        "{e}"
+    );
+}

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cryptoidol::model::WidenConfig;
 use cryptoidol::train::TrainConfig;
 use cryptoidol::workspace::Workspace;
 use cryptoidol::{audio, dataset, mel, plot, steps, synthetic, Error};
@@ -62,6 +63,22 @@ enum Command {
         epochs: usize,
         #[arg(long, default_value_t = TrainConfig::tutorial().seed)]
         seed: u64,
+    },
+    /// Widen (or deepen) the trained judge of --dir into a new workspace --out: more conv
+    /// channels, an optional hidden ReLU layer; input.json and cal.json come along. Such models
+    /// get the layered circuit; every later step runs on --out unchanged.
+    Widen {
+        /// The workspace with the trained judge (judge.safetensors, input.json, cal.json).
+        #[arg(long, default_value = "artifacts")]
+        dir: PathBuf,
+        /// The new workspace.
+        #[arg(long, short = 'O')]
+        out: PathBuf,
+        #[arg(long, default_value_t = WidenConfig::two_channels().channels)]
+        channels: usize,
+        /// Neurons of a hidden dense ReLU layer before the output (0: none).
+        #[arg(long, default_value_t = WidenConfig::two_channels().hidden)]
+        hidden: usize,
     },
     /// Draw a figure as PNG or SVG (by the --output extension).
     Plot {
@@ -451,6 +468,19 @@ fn run(command: Command) -> anyhow::Result<()> {
                 ws.cal().display(),
                 outcome.onnx_max_diff
             );
+        }
+        Command::Widen {
+            dir,
+            out,
+            channels,
+            hidden,
+        } => {
+            let outcome = steps::widen(
+                &workspace(&dir)?,
+                &workspace(&out)?,
+                &WidenConfig { channels, hidden },
+            )?;
+            println!("{outcome}");
         }
         Command::Plot { figure } => {
             let (fig, output) = match figure {

@@ -156,206 +156,118 @@ pub enum Layer {
     },
 }
 
-/// A widened or deepened judge as ONNX bytes (the tutorial's tensor names, opset 10): the
-/// given layers on a `c × h × w` input, a Flatten before the first dense layer, and a Sigmoid
-/// on the last (one-output) layer. Weights are deterministic, varied by `seed`, and scaled by
-/// fan-in so pre-activations take both signs and the score stays away from 0 and 1.
+/// A widened or deepened judge as ONNX bytes ([`onnx::export_stack_bytes`]: the tutorial's
+/// tensor names, opset 10) with the given layers on a `c × h × w` input. Weights are
+/// deterministic, varied by `seed`, and scaled by fan-in so pre-activations take both signs and
+/// the score stays away from 0 and 1. A dense layer with `matmul` is rewritten as PyTorch
+/// exports it: MatMul by the transposed weight, then Add of the bias.
 pub fn stack_onnx(input: [usize; 3], layers: &[Layer], seed: u64) -> Vec<u8> {
-    use cryptoidol::onnx::proto::*;
+    use cryptoidol::model::StackLayer;
+    use cryptoidol::onnx::proto::{ModelProto, NodeProto};
     use prost::Message;
     let s = seed as f32;
-    let tensor = |name: &str, dims: &[usize], amp: f32, off: f32| {
-        let n: usize = dims.iter().product();
-        TensorProto {
-            dims: dims.iter().map(|&d| d as i64).collect(),
-            data_type: 1,
-            name: name.into(),
-            raw_data: (0..n)
-                .flat_map(|i| (off + amp * ((i as f32) * 1.37 + s).sin()).to_le_bytes())
-                .collect(),
-            ..Default::default()
-        }
+    let values = |n: usize, amp: f32, off: f32| -> Vec<f32> {
+        (0..n)
+            .map(|i| off + amp * ((i as f32) * 1.37 + s).sin())
+            .collect()
     };
-    let attr_ints = |name: &str, v: &[usize]| AttributeProto {
-        name: name.into(),
-        r#type: 7,
-        ints: v.iter().map(|&x| x as i64).collect(),
-        ..Default::default()
-    };
-    let attr_int = |name: &str, v: i64| AttributeProto {
-        name: name.into(),
-        r#type: 2,
-        i: v,
-        ..Default::default()
-    };
-    let node = |name: &str, op: &str, inputs: &[&str], out: &str, attribute| NodeProto {
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![out.to_string()],
-        name: name.into(),
-        op_type: op.into(),
-        attribute,
-        ..Default::default()
-    };
-    let value_info = |name: &str, dims: &[i64]| ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            tensor_type: Some(TypeProtoTensor {
-                elem_type: 1,
-                shape: Some(TensorShapeProto {
-                    dim: dims
-                        .iter()
-                        .map(|&d| Dimension {
-                            dim_value: Some(d),
-                            dim_param: None,
-                        })
-                        .collect(),
-                }),
-            }),
-        }),
-    };
-    let mut nodes = vec![node(
-        "/Identity",
-        "Identity",
-        &[onnx::KEY_INPUT],
-        onnx::KEY_OUTPUT,
-        vec![],
-    )];
-    let mut inits = Vec::new();
-    let mut cur = onnx::X_INPUT.to_string();
     let [mut c, mut h, mut w] = input;
-    let mut flat: Option<usize> = None;
+    let mut n_flat: Option<usize> = None;
     let last = layers.len() - 1;
+    let mut stack = Vec::new();
     for (i, l) in layers.iter().enumerate() {
-        let out = format!("/l{i}/out");
-        let amp_out = if i == last { 0.3 } else { 1.2 };
-        match *l {
+        let amp = if i == last { 0.3 } else { 1.2 };
+        stack.push(match *l {
             Layer::Conv {
                 cout,
                 k,
-                s: st,
+                s: stride,
                 p,
-                relu: _,
+                relu,
             } => {
                 let fan = (c * k[0] * k[1]) as f32;
-                let (wn, bn) = (format!("l{i}.weight"), format!("l{i}.bias"));
-                inits.push(tensor(
-                    &wn,
-                    &[cout, c, k[0], k[1]],
-                    amp_out / fan.sqrt(),
-                    0.0,
-                ));
-                inits.push(tensor(&bn, &[cout], 0.3, 0.1));
-                nodes.push(node(
-                    &format!("/l{i}/Conv"),
-                    "Conv",
-                    &[&cur, &wn, &bn],
-                    &out,
-                    vec![
-                        attr_ints("dilations", &[1, 1]),
-                        attr_int("group", 1),
-                        attr_ints("kernel_shape", &k),
-                        attr_ints("pads", &p),
-                        attr_ints("strides", &st),
-                    ],
-                ));
-                h = (h + p[0] + p[2] - k[0]) / st[0] + 1;
-                w = (w + p[1] + p[3] - k[1]) / st[1] + 1;
-                c = cout;
-            }
-            Layer::Dense {
-                out: n_out, matmul, ..
-            } => {
-                let n_in = match flat {
-                    Some(n) => n,
-                    None => {
-                        let f = format!("/l{i}/flat");
-                        nodes.push(node(
-                            &format!("/l{i}/Flatten"),
-                            "Flatten",
-                            &[&cur],
-                            &f,
-                            vec![attr_int("axis", 1)],
-                        ));
-                        cur = f;
-                        c * h * w
-                    }
+                let layer = StackLayer::Conv {
+                    weight: values(cout * c * k[0] * k[1], amp / fan.sqrt(), 0.0),
+                    dims: [cout, c, k[0], k[1]],
+                    bias: values(cout, 0.3, 0.1),
+                    stride,
+                    pads: p,
+                    relu,
                 };
-                let amp = amp_out / (n_in as f32).sqrt() * if i == last { 0.5 } else { 2.0 };
-                let (wn, bn) = (format!("l{i}.weight"), format!("l{i}.bias"));
-                inits.push(tensor(&bn, &[n_out], 0.2, 0.05));
-                if matmul {
-                    inits.push(tensor(&wn, &[n_in, n_out], amp, 0.0));
-                    let mm = format!("/l{i}/mm");
-                    nodes.push(node(
-                        &format!("/l{i}/MatMul"),
-                        "MatMul",
-                        &[&cur, &wn],
-                        &mm,
-                        vec![],
-                    ));
-                    nodes.push(node(
-                        &format!("/l{i}/Add"),
-                        "Add",
-                        &[&mm, &bn],
-                        &out,
-                        vec![],
-                    ));
-                } else {
-                    inits.push(tensor(&wn, &[n_out, n_in], amp, 0.0));
-                    nodes.push(node(
-                        &format!("/l{i}/Gemm"),
-                        "Gemm",
-                        &[&cur, &wn, &bn],
-                        &out,
-                        vec![attr_int("transB", 1)],
-                    ));
-                }
-                flat = Some(n_out);
+                h = (h + p[0] + p[2] - k[0]) / stride[0] + 1;
+                w = (w + p[1] + p[3] - k[1]) / stride[1] + 1;
+                c = cout;
+                layer
             }
-        }
-        cur = out;
-        let relu = match *l {
-            Layer::Conv { relu, .. } | Layer::Dense { relu, .. } => relu,
+            Layer::Dense { out, relu, .. } => {
+                let n_in = n_flat.unwrap_or(c * h * w);
+                let gain = if i == last { 0.5 } else { 2.0 };
+                n_flat = Some(out);
+                StackLayer::Dense {
+                    weight: values(out * n_in, amp / (n_in as f32).sqrt() * gain, 0.0),
+                    dims: [out, n_in],
+                    bias: values(out, 0.2, 0.05),
+                    relu,
+                }
+            }
+        });
+    }
+    let bytes = onnx::export_stack_bytes(input, &stack);
+    let mut model = ModelProto::decode(bytes.as_slice()).unwrap();
+    let g = model.graph.as_mut().unwrap();
+    for (i, l) in layers.iter().enumerate() {
+        let Layer::Dense { matmul: true, .. } = l else {
+            continue;
         };
-        if relu {
-            let r = format!("/l{i}/relu");
-            nodes.push(node(&format!("/l{i}/Relu"), "Relu", &[&cur], &r, vec![]));
-            cur = r;
-        }
+        let at = g
+            .node
+            .iter()
+            .position(|n| n.name == format!("/layer{i}/Gemm"))
+            .unwrap();
+        let gemm = g.node.remove(at);
+        let wt = g
+            .initializer
+            .iter_mut()
+            .find(|t| t.name == gemm.input[1])
+            .unwrap();
+        let (rows, cols) = (wt.dims[0] as usize, wt.dims[1] as usize);
+        let data: Vec<f32> = wt
+            .raw_data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        wt.raw_data = (0..rows * cols)
+            .flat_map(|t| data[(t % rows) * cols + t / rows].to_le_bytes())
+            .collect();
+        wt.dims = vec![cols as i64, rows as i64];
+        let mm = format!("/layer{i}/mm");
+        let node = |name: String, op: &str, inputs: Vec<String>, out: String| NodeProto {
+            input: inputs,
+            output: vec![out],
+            name,
+            op_type: op.into(),
+            ..Default::default()
+        };
+        g.node.insert(
+            at,
+            node(
+                format!("/layer{i}/MatMul"),
+                "MatMul",
+                vec![gemm.input[0].clone(), gemm.input[1].clone()],
+                mm.clone(),
+            ),
+        );
+        g.node.insert(
+            at + 1,
+            node(
+                format!("/layer{i}/Add"),
+                "Add",
+                vec![mm, gemm.input[2].clone()],
+                gemm.output[0].clone(),
+            ),
+        );
     }
-    nodes.push(node(
-        "/Sigmoid",
-        "Sigmoid",
-        &[&cur],
-        onnx::SCORE_OUTPUT,
-        vec![],
-    ));
-    ModelProto {
-        ir_version: 5,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: onnx::OPSET,
-        }],
-        producer_name: "cryptoidol-tests".into(),
-        graph: Some(GraphProto {
-            name: "stacked_judge".into(),
-            node: nodes,
-            initializer: inits,
-            input: vec![
-                value_info(onnx::KEY_INPUT, &[1, 1]),
-                value_info(
-                    onnx::X_INPUT,
-                    &[1, input[0] as i64, input[1] as i64, input[2] as i64],
-                ),
-            ],
-            output: vec![
-                value_info(onnx::KEY_OUTPUT, &[1, 1]),
-                value_info(onnx::SCORE_OUTPUT, &[1, 1]),
-            ],
-        }),
-        ..Default::default()
-    }
-    .encode_to_vec()
+    model.encode_to_vec()
 }
 
 /// A spectrogram-like `h × w` input (dB in [-80, 0]), varied by `seed`.
