@@ -35,7 +35,6 @@ use std::sync::Arc;
 use crate::circuit::layered::{LayeredCircuit, LayeredPlan, LayeredShape, LayeredTamper};
 use crate::circuit::{fe, CircuitShape, JudgeCircuit, ModelCircuit, ModelShape, Tamper};
 use crate::onnx::{InputData, Key, OnnxGraph};
-use crate::quantize::layered::LayeredJudge;
 use crate::quantize::{FloatModel, Layout, ModelTrace, QuantModel, QuantizedJudge};
 use crate::settings::{hex, Settings};
 use crate::srs::Srs;
@@ -102,8 +101,8 @@ pub struct Model {
     pub quantized: QuantModel,
     /// The circuit's shape (built once: it holds the sigmoid table).
     shape: ModelShape,
-    /// The layered circuit's model and row plan, shared by every circuit made from it.
-    layered: Option<(Arc<LayeredJudge>, Arc<LayeredPlan>)>,
+    /// The layered circuit's row plan (layered models only), shared by its circuits.
+    plan: Option<Arc<LayeredPlan>>,
 }
 
 impl Model {
@@ -119,7 +118,7 @@ impl Model {
         let float = FloatModel::from_graph(&graph)?;
         settings.check_layout(float.layout())?;
         let quantized = float.quantize(&settings.scales);
-        let (shape, layered) = match &quantized {
+        let (shape, plan) = match &quantized {
             QuantModel::Windowed(q) => {
                 let shape = CircuitShape::new(q);
                 // A window's limbs and sign bit fill the rows up to the next window.
@@ -137,10 +136,7 @@ impl Model {
             QuantModel::Layered(q) => {
                 let plan = LayeredPlan::new(q);
                 let shape = LayeredShape::new(q, &plan);
-                (
-                    ModelShape::Layered(shape),
-                    Some((Arc::new(q.clone()), Arc::new(plan))),
-                )
+                (ModelShape::Layered(shape), Some(Arc::new(plan)))
             }
         };
         Ok(Self {
@@ -149,7 +145,7 @@ impl Model {
             float,
             quantized,
             shape,
-            layered,
+            plan,
         })
     }
 
@@ -171,31 +167,40 @@ impl Model {
 
     /// The circuit for key generation (no witness).
     pub fn keygen_circuit(&self) -> ModelCircuit {
-        match (&self.quantized, &self.layered) {
-            (QuantModel::Windowed(q), _) => JudgeCircuit::keygen(q).into(),
-            (QuantModel::Layered(_), Some((q, plan))) => {
-                LayeredCircuit::keygen(q.clone(), plan.clone()).into()
-            }
-            (QuantModel::Layered(_), None) => unreachable!("layered models keep their plan"),
-        }
+        self.circuit(None)
     }
 
     /// The circuit proving `trace` for `key`.
     pub fn circuit_for(&self, trace: ModelTrace, key: Fr) -> ModelCircuit {
-        match (trace, self.keygen_circuit()) {
-            (ModelTrace::Windowed(t), ModelCircuit::Windowed(c)) => {
-                ModelCircuit::Windowed(JudgeCircuit {
-                    witness: Some((t, key)),
-                    ..c
-                })
+        self.circuit(Some((trace, key)))
+    }
+
+    /// The model's circuit from its shape (built once in [`Model::new`]), with or without a
+    /// witness.
+    fn circuit(&self, witness: Option<(ModelTrace, Fr)>) -> ModelCircuit {
+        match (&self.quantized, &self.shape, witness) {
+            (QuantModel::Windowed(q), ModelShape::Windowed(shape), w) => JudgeCircuit {
+                shape: shape.clone(),
+                lin_w: q.lin_w.clone(),
+                witness: w.map(|(t, k)| match t {
+                    ModelTrace::Windowed(t) => (t, k),
+                    ModelTrace::Layered(_) => unreachable!("a windowed model's trace"),
+                }),
+                tamper: Tamper::None,
             }
-            (ModelTrace::Layered(t), ModelCircuit::Layered(c)) => {
-                ModelCircuit::Layered(LayeredCircuit {
-                    witness: Some((t, key)),
-                    ..c
-                })
+            .into(),
+            (QuantModel::Layered(q), ModelShape::Layered(shape), w) => LayeredCircuit {
+                shape: shape.clone(),
+                model: q.clone(),
+                plan: self.plan.clone().expect("layered models keep their plan"),
+                witness: w.map(|(t, k)| match t {
+                    ModelTrace::Layered(t) => (t, k),
+                    ModelTrace::Windowed(_) => unreachable!("a layered model's trace"),
+                }),
+                tamper: LayeredTamper::None,
             }
-            _ => unreachable!("a model's traces come from its own layout"),
+            .into(),
+            _ => unreachable!("a model's shape follows its layout"),
         }
     }
 

@@ -624,7 +624,9 @@ impl FloatModel {
     pub fn quantize(&self, scales: &Scales) -> QuantModel {
         match self {
             Self::Windowed(f) => QuantModel::Windowed(QuantizedJudge::new(f, scales)),
-            Self::Layered(f) => QuantModel::Layered(layered::LayeredJudge::new(f, scales)),
+            Self::Layered(f) => {
+                QuantModel::Layered(std::sync::Arc::new(layered::LayeredJudge::new(f, scales)))
+            }
         }
     }
 }
@@ -633,7 +635,8 @@ impl FloatModel {
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuantModel {
     Windowed(QuantizedJudge),
-    Layered(layered::LayeredJudge),
+    /// Shared with the circuits made from it.
+    Layered(std::sync::Arc<layered::LayeredJudge>),
 }
 
 /// One forward pass's witness, for either layout.

@@ -263,25 +263,6 @@ pub struct LayeredCircuit {
 }
 
 impl LayeredCircuit {
-    /// A circuit for key generation (no witness).
-    pub fn keygen(q: Arc<LayeredJudge>, plan: Arc<LayeredPlan>) -> Self {
-        Self {
-            shape: LayeredShape::new(&q, &plan),
-            model: q,
-            plan,
-            witness: None,
-            tamper: LayeredTamper::None,
-        }
-    }
-
-    /// A circuit proving `trace` with `key` as the submitter's key.
-    pub fn new(q: Arc<LayeredJudge>, plan: Arc<LayeredPlan>, trace: LayeredTrace, key: Fr) -> Self {
-        Self {
-            witness: Some((trace, key)),
-            ..Self::keygen(q, plan)
-        }
-    }
-
     /// Public instances: `[key, score]`.
     pub fn instances(&self) -> Vec<Fr> {
         match &self.witness {
