@@ -97,30 +97,41 @@ pub enum QuantizeError {
     },
 }
 
+/// A graph reader's error for `g`: the file and the reason.
+fn shape_error(g: &OnnxGraph) -> impl Fn(String) -> QuantizeError + '_ {
+    move |reason| QuantizeError::Shape {
+        path: g.path.display().to_string(),
+        reason,
+    }
+}
+
+/// The spectrogram input (the graph's second input, after the key): its name and `[C, H, W]`.
+fn spectrogram_input(g: &OnnxGraph) -> Result<(&str, [usize; 3]), QuantizeError> {
+    let bad = shape_error(g);
+    let (name, dims) = g.inputs.get(1).ok_or_else(|| {
+        bad(format!(
+            "expected two inputs (key, spectrogram), found {}",
+            g.inputs.len()
+        ))
+    })?;
+    match dims.as_slice() {
+        [_, Some(c), Some(h), Some(w)] if *c > 0 && *h > 0 && *w > 0 => Ok((name, [*c, *h, *w])),
+        other => Err(bad(format!(
+            "spectrogram input '{name}' must be [N,C,H,W] with known sizes, found {other:?}"
+        ))),
+    }
+}
+
 impl FloatJudge {
     /// Read the judge's parameters from a loaded ONNX graph (ours or a PyTorch export).
     pub fn from_graph(g: &OnnxGraph) -> Result<Self, QuantizeError> {
-        let path = g.path.display().to_string();
-        let bad = |reason: String| QuantizeError::Shape {
-            path: path.clone(),
-            reason,
-        };
-        let x_input = g.inputs.get(1).ok_or_else(|| {
-            bad(format!(
-                "expected two inputs (key, spectrogram), found {}",
-                g.inputs.len()
-            ))
-        })?;
-        let dims = &x_input.1;
-        let (in_h, in_w) = match dims.as_slice() {
-            [_, Some(1), Some(h), Some(w)] => (*h, *w),
-            other => {
-                return Err(bad(format!(
-                    "spectrogram input '{}' must be [N,1,H,W], found {other:?}",
-                    x_input.0
-                )))
-            }
-        };
+        let bad = shape_error(g);
+        let (name, [c, in_h, in_w]) = spectrogram_input(g)?;
+        if c != 1 {
+            return Err(bad(format!(
+                "spectrogram input '{name}' has {c} channels; the windowed layout takes 1"
+            )));
+        }
         let mut conv = None;
         let mut lin_w: Option<Vec<f64>> = None;
         let mut lin_b = 0.0;

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::assert_fails;
+
 use cryptoidol::circuit::{fe, ModelCircuit, ModelShape, Tamper};
 use cryptoidol::prove::{self, gen_witness, mock_circuit, MockReport};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -49,15 +51,6 @@ fn run(c: &Case, tamper: Tamper) -> MockReport {
 
 fn run_with(c: &Case, circuit: &ModelCircuit, inst: Vec<Fr>) -> MockReport {
     mock_circuit(circuit, c.fx.model.k(), inst).unwrap()
-}
-
-fn assert_fails(r: &MockReport, needle: &str) {
-    assert!(!r.satisfied, "tampered witness was accepted");
-    assert!(
-        r.failures.iter().any(|f| f.contains(needle)),
-        "no failure mentions '{needle}': {:#?}",
-        &r.failures[..r.failures.len().min(5)]
-    );
 }
 
 #[test]

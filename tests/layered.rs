@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Layer;
+use common::{assert_fails, Layer};
 use cryptoidol::circuit::layered::LayeredTamper;
 use cryptoidol::circuit::{fe, ModelShape};
 use cryptoidol::onnx::{self, OnnxGraph, Tensor};
@@ -115,15 +115,6 @@ fn run(c: &Case, t: LayeredTamper) -> MockReport {
     let circuit = prove::tampered_layered(&c.fx.model, &c.w, t).unwrap();
     let inst = circuit.instances();
     mock_circuit(&circuit, c.fx.model.k(), inst).unwrap()
-}
-
-fn assert_fails(r: &MockReport, needle: &str) {
-    assert!(!r.satisfied, "tampered witness was accepted");
-    assert!(
-        r.failures.iter().any(|f| f.contains(needle)),
-        "no failure mentions '{needle}': {:#?}",
-        &r.failures[..r.failures.len().min(5)]
-    );
 }
 
 fn assert_only(r: &MockReport, needle: &str) {

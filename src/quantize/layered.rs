@@ -20,7 +20,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{padded_index, sigmoid, split_logit, QuantizeError, Scales};
+use super::{
+    padded_index, shape_error, sigmoid, spectrogram_input, split_logit, QuantizeError, Scales,
+};
 use crate::onnx::{OnnxGraph, Op};
 
 /// One neuron in float: `Σ w·a[src] + bias`, with `src` a global activation index (inputs
@@ -82,26 +84,8 @@ impl Flow {
 impl LayeredFloat {
     /// Read a judge from a loaded ONNX graph: the spectrogram input is followed node by node.
     pub fn from_graph(g: &OnnxGraph) -> Result<Self, QuantizeError> {
-        let path = g.path.display().to_string();
-        let bad = |reason: String| QuantizeError::Shape {
-            path: path.clone(),
-            reason,
-        };
-        let x_input = g.inputs.get(1).ok_or_else(|| {
-            bad(format!(
-                "expected two inputs (key, spectrogram), found {}",
-                g.inputs.len()
-            ))
-        })?;
-        let input = match x_input.1.as_slice() {
-            [_, Some(c), Some(h), Some(w)] if *c > 0 && *h > 0 && *w > 0 => [*c, *h, *w],
-            other => {
-                return Err(bad(format!(
-                    "spectrogram input '{}' must be [N,C,H,W] with known sizes, found {other:?}",
-                    x_input.0
-                )))
-            }
-        };
+        let bad = shape_error(g);
+        let (x_name, input) = spectrogram_input(g)?;
         let n_in = input.iter().product::<usize>();
         let mut flow = Flow::Map {
             c: input[0],
@@ -110,7 +94,7 @@ impl LayeredFloat {
             base: 0,
         };
         let mut next_id = n_in;
-        let mut current = x_input.0.clone();
+        let mut current = x_name.to_string();
         let mut layers: Vec<FloatLayer> = Vec::new();
         // The last layer's output is still the flow (an Add or a Relu may follow it).
         let mut open = false;

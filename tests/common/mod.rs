@@ -341,3 +341,13 @@ pub fn deep_input(seed: usize) -> InputData {
         xs: vec![spectrogram_hw(seed, DEEP_H, DEEP_W)],
     }
 }
+
+/// The mock prover refused the tampered witness, naming the constraint `needle`.
+pub fn assert_fails(r: &cryptoidol::prove::MockReport, needle: &str) {
+    assert!(!r.satisfied, "tampered witness was accepted");
+    assert!(
+        r.failures.iter().any(|f| f.contains(needle)),
+        "no failure mentions '{needle}': {:#?}",
+        &r.failures[..r.failures.len().min(5)]
+    );
+}
