@@ -120,17 +120,14 @@ impl Model {
         let quantized = float.quantize(&settings.scales);
         let (shape, plan) = match &quantized {
             QuantModel::Windowed(q) => {
-                let shape = CircuitShape::new(q);
-                // A window's limbs and sign bit fill the rows up to the next window.
-                if shape.out_w > 1 && shape.conv_limbs + 1 > shape.stride[1] {
-                    return Err(crate::settings::SettingsError::Invalid {
+                let shape = CircuitShape::new(q).map_err(|e| {
+                    crate::settings::SettingsError::Invalid {
                         reason: format!(
-                            "{} conv limbs and a sign bit do not fit between windows {} rows apart: run `idol calibrate-settings`, which picks the limbs from the data, or lower the input or weight scale",
-                            shape.conv_limbs, shape.stride[1]
+                            "{} conv limbs and a sign bit per window do not fit the windowed circuit: {e}. Run `idol calibrate-settings`, which picks the limbs from the data, or lower the input or weight scale",
+                            q.scales.conv_limbs
                         ),
                     }
-                    .into());
-                }
+                })?;
                 (ModelShape::Windowed(shape), None)
             }
             QuantModel::Layered(q) => {

@@ -229,14 +229,13 @@ impl FloatJudge {
             }
         }
         let (geometry, conv_w, conv_b) = conv.ok_or_else(|| bad("no Conv node".into()))?;
-        // Each window keeps its limbs and sign bit in the `stride` rows before the next window
-        // along the frame axis: the layout needs a stride of at least 3 there.
-        if geometry.out_w() > 1 && geometry.stride[1] < MIN_STRIDE {
-            return Err(bad(format!(
-                "conv stride {} along the frame axis is below {MIN_STRIDE}, the smallest this circuit layout supports",
-                geometry.stride[1]
-            )));
-        }
+        // The windowed layout splits the input by row parity and packs each window's limbs and
+        // sign bit between the windows: it needs even strides and room for the cells.
+        crate::circuit::windowed::input_row_stride(
+            &geometry,
+            crate::circuit::windowed::DEFAULT_WINDOW_CELLS,
+        )
+        .map_err(|e| bad(format!("the windowed circuit cannot hold this conv: {e}")))?;
         let lin_w = lin_w.ok_or_else(|| bad("no linear layer (Gemm or MatMul)".into()))?;
         if !sigmoid {
             return Err(bad("no Sigmoid at the output".into()));
@@ -320,10 +319,6 @@ pub fn split_logit(logit: i128, s: &Scales, sample: usize) -> Result<(i64, i128)
     }
     Ok((idx as i64, rem))
 }
-
-/// Smallest conv stride along the frame axis the circuit layout supports (a window's limbs and
-/// sign bit occupy the rows up to the next window; calibration checks the limb count).
-pub const MIN_STRIDE: usize = 3;
 
 pub fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())
@@ -557,7 +552,7 @@ impl fmt::Display for Scales {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
-    /// The tutorial's shape (one 1→1 conv, frame stride ≥ 3, one linear layer): each conv
+    /// The tutorial's shape (one 1→1 conv with even strides, one linear layer): each conv
     /// window is one gate reading its inputs by rotation. The fast path.
     Windowed,
     /// Any supported width and depth: one row per multiply-add, activations by dynamic lookup.

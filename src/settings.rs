@@ -222,8 +222,12 @@ impl Settings {
         Ok(())
     }
 
-    fn refresh(&mut self, q: &QuantModel) {
-        let shape = ModelShape::new(q);
+    fn refresh(&mut self, q: &QuantModel) -> Result<(), SettingsError> {
+        let shape = ModelShape::new(q).map_err(|e| SettingsError::Invalid {
+            reason: format!(
+                "the conv does not fit the windowed circuit: {e}; lower the input or weight scale"
+            ),
+        })?;
         self.layout = match q {
             QuantModel::Windowed(_) => Layout::Windowed,
             QuantModel::Layered(_) => Layout::Layered,
@@ -237,6 +241,7 @@ impl Settings {
         self.lookup_range = (lo.min(0), hi.max(1 << self.scales.limb));
         self.advice_columns = shape.columns().0;
         self.lookup_arguments = shape.columns().2;
+        Ok(())
     }
 
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), SettingsError> {
@@ -381,7 +386,7 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
         proof_system: "halo2 (halo2-axiom), KZG on BN254, SHPLONK".into(),
         calibration: None,
     };
-    s.refresh(&float.quantize(&s.scales));
+    s.refresh(&float.quantize(&s.scales))?;
     Ok((s, graph))
 }
 
@@ -443,22 +448,19 @@ pub fn calibrate_settings(
         // The rescale drops conv/limb whole limbs; at least one limb must remain.
         s.conv_limbs = s.conv_limbs.max(s.conv / s.limb + 1);
     }
-    // A window's limbs and sign bit occupy the rows up to the next window along the frame axis.
-    if let FloatModel::Windowed(f) = &float {
-        let g = &f.geometry;
-        if g.out_w() > 1 && s.conv_limbs as usize + 1 > g.stride[1] {
-            return Err(SettingsError::Invalid {
-                reason: format!(
-                    "conv outputs up to {max_conv:.1} need {} limbs of {} bits and a sign bit, more than the conv stride {} leaves room for: lower the input or weight scale",
-                    s.conv_limbs, s.limb, g.stride[1]
-                ),
-            });
-        }
-    }
-    let base_shape = ModelShape::new(&float.quantize(&with_linear_scale(Scales {
+    // A window's limbs and sign bit must fit between the windows of the windowed layout.
+    let shape_of = |s: &Scales| {
+        ModelShape::new(&float.quantize(s)).map_err(|e| SettingsError::Invalid {
+            reason: format!(
+                "conv outputs up to {max_conv:.1} need {} limbs of {} bits and a sign bit, but {e}: lower the input or weight scale",
+                s.conv_limbs, s.limb
+            ),
+        })
+    };
+    let base_shape = shape_of(&with_linear_scale(Scales {
         sigmoid_grid: 1,
         ..s.clone()
-    })));
+    }))?;
     let k = base_shape.min_k();
     let with_grid = |g: u32| {
         with_linear_scale(Scales {
@@ -466,7 +468,7 @@ pub fn calibrate_settings(
             ..s.clone()
         })
     };
-    let fits = |g: u32| ModelShape::new(&float.quantize(&with_grid(g))).min_k() <= k;
+    let fits = |g: u32| shape_of(&with_grid(g)).is_ok_and(|shape| shape.min_k() <= k);
     let chosen = match target {
         CalibrationTarget::Accuracy => (1..=14).rev().find(|&g| fits(g)).unwrap_or(1),
         CalibrationTarget::Resources { max_error } => {
@@ -498,7 +500,7 @@ pub fn calibrate_settings(
     let mut out = settings.clone();
     out.scales = s;
     out.calibration = Some(report.clone());
-    out.refresh(&out.quantized(graph)?);
+    out.refresh(&out.quantized(graph)?)?;
     Ok((out, report))
 }
 

@@ -120,6 +120,13 @@ fn soundness_suite() {
         ),
         "relu+linear: acc − acc_below − v·(1 − s)·|c| = 0",
     );
+    // A chain cell between two rows of windows (it only carries the sum along).
+    let gap = shape.window_row(shape.out_w - 1) + 5;
+    assert!(gap < shape.window_row(shape.out_w));
+    assert_fails(
+        &run(&c, Tamper::ChainRow { row: gap, delta: 1 }),
+        "relu+linear: acc − acc_below − v·(1 − s)·|c| = 0",
+    );
     // The chain's zero end: shifting every accumulator cell keeps each step valid and would
     // add an offset to the logit; the end gate catches it.
     assert_fails(
@@ -175,12 +182,25 @@ fn padded_convolutions_force_padding_cells_to_zero() {
         w.score,
         w.float_score
     );
-    let circuit = prove::tampered(&fx.model, &w, Tamper::Padding { delta: 9 }).unwrap();
-    let inst = circuit.instances();
-    assert_fails(
-        &mock_circuit(&circuit, fx.model.k(), inst).unwrap(),
-        "pad: x = 0",
-    );
+    // Padding cells in both input columns: row 0 (even rows, column A) and the left pad of row 1
+    // (odd rows, column C).
+    let ModelShape::Windowed(shape) = fx.model.shape() else {
+        panic!("a padded 1→1 conv is windowed")
+    };
+    for (cell, constraint) in [(0, "pad: x = 0"), (shape.width, "pad: x = 0 (odd rows)")] {
+        assert!(shape.padding_rows.contains(&cell));
+        let circuit = prove::tampered(&fx.model, &w, Tamper::Padding { cell, delta: 9 }).unwrap();
+        let inst = circuit.instances();
+        let r = mock_circuit(&circuit, fx.model.k(), inst).unwrap();
+        assert_fails(&r, constraint);
+        if cell == 0 {
+            assert!(
+                r.failures.iter().all(|f| !f.contains("(odd rows)")),
+                "{:?}",
+                r.failures
+            );
+        }
+    }
 }
 
 #[test]
@@ -195,16 +215,16 @@ fn conv_strides_the_windowed_layout_cannot_hold_get_the_layered_circuit() {
         .iter_mut()
         .find(|a| a.name == "strides")
         .unwrap()
-        .ints = vec![4, 2];
+        .ints = vec![4, 3];
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("stride2.onnx");
+    let path = dir.path().join("stride3.onnx");
     std::fs::write(&path, model.encode_to_vec()).unwrap();
-    // A frame stride of 2 leaves no rows between windows for their limbs: the model gets the
-    // layered circuit instead (its linear layer is now too short for the wider conv output, so
-    // the layered reader names the mismatch).
+    // An odd frame stride puts windows on rows of both parities: the model gets the layered
+    // circuit instead (its linear layer is now too short for the wider conv output, so the
+    // layered reader names the mismatch).
     let e = cryptoidol::settings::gen_settings(&path).unwrap_err();
     assert!(
-        e.to_string().contains("stride2.onnx") && e.to_string().contains("takes 992 values"),
+        e.to_string().contains("stride3.onnx") && e.to_string().contains("takes 992 values"),
         "{e}"
     );
 }

@@ -30,7 +30,7 @@ struct Proved {
 fn proved(seed: u64) -> Proved {
     let fx = common::fixture(seed);
     let srs = &srs14().1;
-    assert_eq!(fx.model.k(), 14);
+    assert_eq!(fx.model.k(), 13);
     let (w, note) = gen_witness(&fx.model, &common::address_input(3)).unwrap();
     assert!(note.is_none(), "an address key needs no note");
     let keys = prove::setup(&fx.model, srs).unwrap();

@@ -1,0 +1,817 @@
+//! [`QuantizedJudge`] + one input → [`JudgeCircuit`]: the circuit for the tutorial's shape (one
+//! 1→1 conv, ReLU, one linear layer, sigmoid), where each conv window is one gate that reads its
+//! inputs by rotation.
+//!
+//! # Layout: 3 advice columns (A, B, C), 1 fixed column (V), 1 lookup argument, no permutation
+//!
+//! The used part of the (padded) spectrogram, `uh × uw`, is split by row parity: even image rows
+//! run down column **A**, odd ones down column **C**, from row `o`, each image row taking `Wr`
+//! rows (`uw`, or `uw + 1` so that every window starts on a row of the same parity). So the input
+//! takes half the rows a single column would: 63 × 129 rows for the tutorial's 125 × 129 cells,
+//! k = 13. Column **B** holds everything else:
+//!
+//! ```text
+//! row               A              B                                     C              V
+//! 0                                key = instance[0]
+//! 1                                σ = instance[1]  [sigmoid (2, idx, σ)]
+//! 2                                idx
+//! 3..3+RL                          remainder limbs  [range (1, limb, 0)]
+//! o−2                              free (absorbs the final gate on row 0)
+//! o−1, o+1, …, e    x[even rows]   chain: Σ terms of the windows below   x[odd rows]
+//! a(n) + cell(k)                   window n: |c| limb k [range], or s
+//!                                                                                       v_n at a(n)
+//! e + (o−2)                        free (absorbs the final gate on row e)
+//! ```
+//!
+//! - **Window** `n = (i, j)` is anchored at row `a(n) = o + i·(sh/2)·Wr + j·sw`, always an even
+//!   offset from `o`. Its gate reads kernel row `ky` from A (even `ky`) or C (odd `ky`) at rotation
+//!   `⌊ky/2⌋·Wr + kx`: no input is copied, and windows overlap for free. The kernel weights are
+//!   constants of the gate, which is scaled by the window's linear weight `v_n` (zero on every
+//!   other row) instead of a selector column.
+//! - The window's `|c|` limbs (12 bits each, looked up in the range table) and its sign bit sit in
+//!   B at even offsets `cell(k)` from its anchor, packed so that the windows of one band of input
+//!   rows tile the band's even rows: `cell(k) = 2·(⌊k/u⌋·u·out_w + k mod u)` with `u = sw/2`
+//!   (tutorial: 0, 2, 128, 130).
+//! - The linear layer is a **running sum on B's odd rows**, from `o − 1` down to `e`:
+//!   `chain(r+1) = chain(r+3) + v(r)·(1 − s)·|c|` on every even row `r` from `o − 2` to the last
+//!   anchor (ReLU and the linear layer at once; `v` is zero between windows), zero at `e`, the
+//!   logit's integer part at `o − 1`.
+//! - One **final gate** on rows 0, 1 and `e` binds B to the instance column (key, score, and the
+//!   zero the chain ends in: the instance column is zero below row 1) and checks the sigmoid split
+//!   `chain(o−1) + d = idx·2^R + rem` on row 1 (on rows 0 and `e` a free cell absorbs it). So
+//!   there are no copy constraints and no permutation argument at all.
+//! - One lookup argument over a tagged table `(tag, a, b)`: `(1, v, 0)` for `v < 2^12` (range) and
+//!   `(2, idx, σ_q[idx])` (sigmoid); `(0, 0, 0)` for rows that look nothing up.
+//!
+//! The layout needs even conv strides (or a single window along that axis); anything else gets
+//! the layered circuit ([`super::layered`]).
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{
+    Advice, Circuit, Column, ConstraintSystem, Constraints, Error, Expression, Fixed, Instance,
+    Selector, TableColumn, VirtualCells,
+};
+use halo2_proofs::poly::Rotation;
+
+use super::{fe, pow2, KEY_ROW, SCORE_ROW, TAG_RANGE, TAG_SIGMOID};
+use crate::quantize::{ConvGeometry, QuantizedJudge, Trace};
+
+/// Row of the sigmoid index in column B.
+pub const IDX_ROW: usize = 2;
+/// First row of the sigmoid remainder limbs in column B.
+pub const REM_ROW: usize = 3;
+
+/// Cells (conv limbs + the sign bit) a window gets in column B when a model is first read: the
+/// windowed layout is chosen only if this many fit, which holds every conv output the tutorial's
+/// scales can produce (three 12-bit limbs).
+pub const DEFAULT_WINDOW_CELLS: usize = 4;
+
+/// Rows per image row in the input columns for a conv of geometry `g` whose windows keep
+/// `cells` cells (limbs + sign) in column B, or why the windowed layout cannot hold it.
+pub fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, String> {
+    let (out_h, out_w) = (g.out_h(), g.out_w());
+    if out_h > 1 && g.stride[0] % 2 != 0 {
+        return Err(format!(
+            "its conv stride along the mel axis ({}) is odd, and the windowed layout splits the input by row parity",
+            g.stride[0]
+        ));
+    }
+    if out_w > 1 && g.stride[1] % 2 != 0 {
+        return Err(format!(
+            "its conv stride along the frame axis ({}) is odd, and the windowed layout keeps every window on rows of one parity",
+            g.stride[1]
+        ));
+    }
+    let uw = g.used().1;
+    if out_h == 1 {
+        return Ok(uw);
+    }
+    let half = g.stride[0] / 2;
+    let wr = if (half * uw) % 2 == 1 { uw + 1 } else { uw };
+    let u = frame_unit(g.stride[1], out_w);
+    let need = 2 * cells.div_ceil(u) * u * out_w;
+    if need > half * wr {
+        return Err(format!(
+            "its {out_w} windows per row of windows need {need} rows for {cells} cells each (conv limbs and a sign bit), more than the {} rows between rows of windows",
+            half * wr
+        ));
+    }
+    Ok(wr)
+}
+
+/// Even rows between neighbouring windows along the frame axis.
+fn frame_unit(stride: usize, out_w: usize) -> usize {
+    if out_w > 1 {
+        stride / 2
+    } else {
+        1
+    }
+}
+
+/// Everything `configure` needs: the shape and the constants baked into the gates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CircuitShape {
+    /// Width and height of the used input region.
+    pub width: usize,
+    pub height: usize,
+    /// Rows per image row in columns A and C (`width`, or one more to keep windows on one
+    /// parity).
+    pub row_stride: usize,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub out_h: usize,
+    pub out_w: usize,
+    /// Conv weights (gate constants), row-major.
+    pub conv_w: Vec<i64>,
+    pub conv_b: i128,
+    pub lin_b: i128,
+    pub limb_bits: u32,
+    pub conv_limbs: usize,
+    pub rem_limbs: usize,
+    pub rem_bits: u32,
+    /// Sigmoid table: first index and the entries from there on.
+    pub sigmoid_lo: i64,
+    pub sigmoid: Vec<i64>,
+    /// Input indices (row-major in the used region) of padding cells (must be zero); empty when
+    /// the conv has no padding.
+    pub padding_rows: Vec<usize>,
+}
+
+/// Which input column a cell lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputColumn {
+    /// Even image rows.
+    A,
+    /// Odd image rows.
+    C,
+}
+
+impl CircuitShape {
+    /// The shape of `q`'s circuit, or why its windows do not fit the layout (too many limbs).
+    pub fn new(q: &QuantizedJudge) -> Result<Self, String> {
+        let g = &q.geometry;
+        let (uh, uw) = g.used();
+        let (lo, hi) = q.sigmoid_index_range();
+        let cells = q.scales.conv_limbs as usize + 1;
+        let row_stride = input_row_stride(g, cells)?;
+        let mut padding_rows = Vec::new();
+        if g.pads.iter().any(|&p| p > 0) {
+            for r in 0..uh {
+                for c in 0..uw {
+                    let inside = r >= g.pads[0]
+                        && r - g.pads[0] < g.in_h
+                        && c >= g.pads[1]
+                        && c - g.pads[1] < g.in_w;
+                    if !inside {
+                        padding_rows.push(r * uw + c);
+                    }
+                }
+            }
+        }
+        Ok(Self {
+            width: uw,
+            height: uh,
+            row_stride,
+            kernel: g.kernel,
+            stride: g.stride,
+            out_h: g.out_h(),
+            out_w: g.out_w(),
+            conv_w: q.conv_w.clone(),
+            conv_b: q.conv_b,
+            lin_b: q.lin_b,
+            limb_bits: q.scales.limb,
+            conv_limbs: q.scales.conv_limbs as usize,
+            rem_limbs: q.scales.remainder_limbs() as usize,
+            rem_bits: q.scales.remainder_bits(),
+            sigmoid_lo: lo,
+            sigmoid: (lo..hi).map(|i| q.sigmoid_q(i)).collect(),
+            padding_rows,
+        })
+    }
+
+    /// Row of input row 0 and of the first window: below the final stage's cells, the free
+    /// cell at `o − 2` and the chain's top at `o − 1`.
+    pub fn input_row(&self) -> usize {
+        REM_ROW + self.rem_limbs + 2
+    }
+    /// Rotation from row 1 to the chain's top (and from rows 0 and `e` to their free cells).
+    pub fn top_rotation(&self) -> usize {
+        self.input_row() - 2
+    }
+    /// Input index of window `n`'s first cell (row-major in the used region).
+    pub fn base(&self, n: usize) -> usize {
+        let (i, j) = (n / self.out_w, n % self.out_w);
+        i * self.stride[0] * self.width + j * self.stride[1]
+    }
+    /// Column and row of input cell `index` (row-major in the used region).
+    pub fn input_cell(&self, index: usize) -> (InputColumn, usize) {
+        let (r, c) = (index / self.width, index % self.width);
+        let col = if r % 2 == 0 {
+            InputColumn::A
+        } else {
+            InputColumn::C
+        };
+        (col, self.input_row() + (r / 2) * self.row_stride + c)
+    }
+    /// Rows between consecutive rows of windows.
+    fn band(&self) -> usize {
+        (self.stride[0] / 2) * self.row_stride
+    }
+    /// Anchor row of window `n`: its conv gate and its linear weight.
+    pub fn window_row(&self, n: usize) -> usize {
+        let (i, j) = (n / self.out_w, n % self.out_w);
+        self.input_row() + i * self.band() + j * self.stride[1]
+    }
+    /// Rotation of window cell `k` (limb `k < conv_limbs`, then the sign bit) in column B.
+    pub fn cell(&self, k: usize) -> usize {
+        let u = frame_unit(self.stride[1], self.out_w);
+        2 * ((k / u) * u * self.out_w + k % u)
+    }
+    pub fn windows(&self) -> usize {
+        self.out_h * self.out_w
+    }
+    /// Row where the chain ends (its value there is zero).
+    pub fn chain_end(&self) -> usize {
+        self.window_row(self.windows() - 1) + 3
+    }
+    /// Rows the witness occupies.
+    pub fn witness_rows(&self) -> usize {
+        let o = self.input_row();
+        let input = o + self.height.div_ceil(2) * self.row_stride;
+        let cells = self.window_row(self.windows() - 1) + self.cell(self.conv_limbs) + 1;
+        let end = self.chain_end() + self.top_rotation() + 1;
+        input.max(cells).max(end)
+    }
+    /// Rows the lookup table occupies.
+    pub fn table_rows(&self) -> usize {
+        1 + (1usize << self.limb_bits) + self.sigmoid.len()
+    }
+    /// Queries on columns A, B and C.
+    pub fn queries(&self) -> [usize; 3] {
+        let [kh, kw] = self.kernel;
+        let mut b: Vec<usize> = (0..=self.conv_limbs).map(|k| self.cell(k)).collect();
+        b.extend([1, 3, self.top_rotation()]);
+        b.extend(0..=1 + self.rem_limbs);
+        b.sort_unstable();
+        b.dedup();
+        [kh.div_ceil(2) * kw, b.len(), (kh / 2) * kw]
+    }
+    /// Blinding rows halo2 reserves below the usable ones: max(3, queries on one advice column)
+    /// + 2, plus one.
+    pub fn reserved_rows(&self) -> usize {
+        self.queries().into_iter().max().unwrap_or(0).max(3) + 3
+    }
+    /// Smallest k whose usable rows hold the witness and the table.
+    pub fn min_k(&self) -> u32 {
+        let need = self.witness_rows().max(self.table_rows()) + self.reserved_rows();
+        need.next_power_of_two().trailing_zeros().max(4)
+    }
+    /// Advice, fixed (before selector compression) and lookup arguments.
+    pub fn columns(&self) -> (usize, usize, usize) {
+        (3, 1, 1)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct JudgeConfig {
+    pub a: Column<Advice>,
+    pub b: Column<Advice>,
+    pub c: Column<Advice>,
+    pub lin_w: Column<Fixed>,
+    pub instance: Column<Instance>,
+    pub q_chain: Selector,
+    pub q_public: Selector,
+    /// Only for models whose conv pads its input (selector columns cost verifier gas).
+    pub q_pad: Option<[Selector; 2]>,
+    pub q_range: Selector,
+    pub q_sigmoid: Selector,
+    pub t_tag: TableColumn,
+    pub t_a: TableColumn,
+    pub t_b: TableColumn,
+}
+
+/// A cell to corrupt on purpose, for the soundness tests (each must make the proof fail).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tamper {
+    None,
+    /// Add `delta` to input cell `row` (row-major index in the used region; changes the conv
+    /// output the limbs must match).
+    Input {
+        row: usize,
+        delta: i64,
+    },
+    /// Flip the sign bit of window `n` (a wrong ReLU).
+    Sign {
+        window: usize,
+    },
+    /// Set the sign bit of window `n` to 2 (not a bit).
+    SignNotBit {
+        window: usize,
+    },
+    /// Add `delta` to magnitude limb `limb` of window `n`.
+    Limb {
+        window: usize,
+        limb: usize,
+        delta: i64,
+    },
+    /// Replace window `n`'s top limb by `value` and lower the one below so |c| is unchanged.
+    LimbOutOfRange {
+        window: usize,
+        value: i64,
+    },
+    /// Add `delta` to the chain cell below window `n`'s anchor.
+    Acc {
+        window: usize,
+        delta: i64,
+    },
+    /// Add `delta` to the chain cell on row `row` of column B (an odd offset from the first
+    /// window), e.g. one that only carries the sum between two rows of windows.
+    ChainRow {
+        row: usize,
+        delta: i64,
+    },
+    /// Shift the whole chain by `delta` (every step still holds; only its zero end can catch
+    /// it).
+    AccEnd {
+        delta: i64,
+    },
+    /// Add `delta` to sigmoid remainder limb `limb`.
+    Remainder {
+        limb: usize,
+        delta: i64,
+    },
+    /// Move the sigmoid index by `delta` (and the remainder to keep the split valid).
+    Index {
+        delta: i64,
+    },
+    /// Report another score than the table gives.
+    Score {
+        delta: i64,
+    },
+    /// Put `delta` into input cell `cell` (row-major in the used region), a padding cell of a
+    /// padded model.
+    Padding {
+        cell: usize,
+        delta: i64,
+    },
+}
+
+/// The circuit: the judge's fixed weights (in `shape`), one input's trace, and the key.
+#[derive(Debug, Clone)]
+pub struct JudgeCircuit {
+    pub shape: CircuitShape,
+    pub lin_w: Vec<i64>,
+    /// `None` for key generation.
+    pub witness: Option<(Trace, Fr)>,
+    pub tamper: Tamper,
+}
+
+impl JudgeCircuit {
+    /// Public instances: `[key, score]`.
+    pub fn instances(&self) -> Vec<Fr> {
+        match &self.witness {
+            Some((t, key)) => vec![*key, fe(t.score_q as i128)],
+            None => vec![Fr::zero(), Fr::zero()],
+        }
+    }
+}
+
+/// The witness columns A, B and C of one proof, row by row.
+struct Columns {
+    a: Vec<Fr>,
+    b: Vec<Fr>,
+    c: Vec<Fr>,
+}
+
+/// Split `v` into `n` little-endian limbs of `bits` bits.
+fn split(v: u128, n: usize, bits: u32) -> Vec<i64> {
+    let mask = (1u128 << bits) - 1;
+    (0..n)
+        .map(|i| ((v >> (i as u32 * bits)) & mask) as i64)
+        .collect()
+}
+
+/// The witness of `trace` for `key`, with `tamper` applied.
+fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns {
+    let rows = shape.witness_rows();
+    let mut cols = Columns {
+        a: vec![Fr::zero(); rows],
+        b: vec![Fr::zero(); rows],
+        c: vec![Fr::zero(); rows],
+    };
+    // Input cells, split by row parity.
+    for (i, &x) in trace.x.iter().enumerate() {
+        let d = match tamper {
+            Tamper::Input { row, delta } if row == i => delta,
+            Tamper::Padding { cell, delta } if cell == i => delta,
+            _ => 0,
+        };
+        let (col, row) = shape.input_cell(i);
+        let target = match col {
+            InputColumn::A => &mut cols.a,
+            InputColumn::C => &mut cols.c,
+        };
+        target[row] = fe((x + d) as i128);
+    }
+    // Window cells: |c| limbs and the sign bit.
+    for n in 0..shape.windows() {
+        let c = trace.conv[n];
+        let mut limbs = split(c.unsigned_abs(), shape.conv_limbs, shape.limb_bits);
+        let mut sign: i64 = (c < 0) as i64;
+        match tamper {
+            Tamper::Sign { window } if window == n => sign = 1 - sign,
+            Tamper::SignNotBit { window } if window == n => sign = 2,
+            Tamper::Limb {
+                window,
+                limb,
+                delta,
+            } if window == n => limbs[limb] += delta,
+            Tamper::LimbOutOfRange { window, value } if window == n => {
+                let top = shape.conv_limbs - 1;
+                let diff = value - limbs[top];
+                limbs[top] = value;
+                limbs[top - 1] -= diff << shape.limb_bits;
+            }
+            _ => {}
+        }
+        let a = shape.window_row(n);
+        for (k, &l) in limbs.iter().chain([&sign]).enumerate() {
+            cols.b[a + shape.cell(k)] = fe(l as i128);
+        }
+    }
+    // The chain on odd offsets from o − 1 down to e: at row r, the terms of the windows anchored
+    // at r − 1 or below.
+    let total = *trace.acc.last().expect("windows");
+    let shift = match tamper {
+        Tamper::AccEnd { delta } => delta as i128,
+        _ => 0,
+    };
+    let mut next = 0; // first window anchored at or below r − 1
+    for r in (shape.input_row() - 1..=shape.chain_end()).step_by(2) {
+        while next < shape.windows() && shape.window_row(next) < r - 1 {
+            next += 1;
+        }
+        let below = if next == 0 {
+            total
+        } else if next < shape.windows() {
+            total - trace.acc[next - 1]
+        } else {
+            0
+        };
+        let d = match tamper {
+            Tamper::Acc { window, delta } if shape.window_row(window) + 1 == r => delta as i128,
+            Tamper::ChainRow { row, delta } if row == r => delta as i128,
+            _ => 0,
+        };
+        cols.b[r] = fe(below + shift + d);
+    }
+    // Final stage: key, σ, idx, remainder limbs.
+    let (mut idx, mut rem) = (trace.idx, trace.rem);
+    if let Tamper::Index { delta } = tamper {
+        idx += delta;
+        rem -= (delta as i128) << shape.rem_bits;
+    }
+    let mut rem_cells: Vec<Fr> = if rem >= 0 {
+        split(rem as u128, shape.rem_limbs, shape.limb_bits)
+            .into_iter()
+            .map(|l| fe(l as i128))
+            .collect()
+    } else {
+        // Out of range (tampered): the whole field value in limb 0.
+        let mut v = vec![Fr::zero(); shape.rem_limbs];
+        v[0] = fe(rem);
+        v
+    };
+    if let Tamper::Remainder { limb, delta } = tamper {
+        rem_cells[limb] += fe(delta as i128);
+    }
+    let score_delta = match tamper {
+        Tamper::Score { delta } => delta,
+        _ => 0,
+    };
+    cols.b[KEY_ROW] = key;
+    cols.b[SCORE_ROW] = fe((trace.score_q + score_delta) as i128);
+    cols.b[IDX_ROW] = fe(idx as i128);
+    cols.b[REM_ROW..REM_ROW + shape.rem_limbs].copy_from_slice(&rem_cells);
+    // The final gate's split equation on rows 0 and e, solved for the free cell r + t:
+    // B(r+t) = B(r+1)·2^R + Σ B(r+2+i)·2^(12i) − d.
+    let t = shape.top_rotation();
+    let limb_base = pow2(shape.limb_bits);
+    for r in [KEY_ROW, shape.chain_end()] {
+        let mut v = cols.b[r + 1] * pow2(shape.rem_bits) - fe(shape.lin_b);
+        let mut scale = Fr::one();
+        for i in 0..shape.rem_limbs {
+            v += cols.b[r + 2 + i] * scale;
+            scale *= limb_base;
+        }
+        cols.b[r + t] = v;
+    }
+    cols
+}
+
+impl Circuit<Fr> for JudgeCircuit {
+    type Config = JudgeConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitShape;
+
+    fn without_witnesses(&self) -> Self {
+        Self {
+            witness: None,
+            tamper: Tamper::None,
+            ..self.clone()
+        }
+    }
+
+    fn params(&self) -> CircuitShape {
+        self.shape.clone()
+    }
+
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> JudgeConfig {
+        unreachable!("JudgeCircuit is configured with its CircuitShape (configure_with_params)")
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> JudgeConfig {
+        let a = meta.advice_column();
+        let b = meta.advice_column();
+        let c = meta.advice_column();
+        let lin_w = meta.fixed_column();
+        let instance = meta.instance_column();
+        let q_chain = meta.selector();
+        let q_public = meta.selector();
+        let q_range = meta.complex_selector();
+        let q_sigmoid = meta.complex_selector();
+        let (t_tag, t_a, t_b) = (
+            meta.lookup_table_column(),
+            meta.lookup_table_column(),
+            meta.lookup_table_column(),
+        );
+        let limb_base = pow2(shape.limb_bits);
+        // |c| from the window's limb cells in B, and its sign bit.
+        let magnitude = |m: &mut VirtualCells<Fr>| {
+            let mut mag = Expression::Constant(Fr::zero());
+            let mut scale = Fr::one();
+            for k in 0..shape.conv_limbs {
+                mag = mag + m.query_advice(b, Rotation(shape.cell(k) as i32)) * scale;
+                scale *= limb_base;
+            }
+            let s = m.query_advice(b, Rotation(shape.cell(shape.conv_limbs) as i32));
+            (mag, s)
+        };
+
+        // Window n at its anchor: c = Σ w·x + b (kernel rows from A and C by rotation) must equal
+        // (1 − 2s)·|c| with |c| given by the limbs, s a bit. The gate is scaled by the window's
+        // linear weight v (a fixed cell: zero on every other row), so it needs no selector
+        // column; a window whose weight is 0 contributes nothing to the score and is left
+        // unconstrained.
+        meta.create_gate("window", |m| {
+            let v = m.query_fixed(lin_w, Rotation(0));
+            let mut conv = Expression::Constant(fe(shape.conv_b));
+            for ky in 0..shape.kernel[0] {
+                let col = if ky % 2 == 0 { a } else { c };
+                for kx in 0..shape.kernel[1] {
+                    let rot = ((ky / 2) * shape.row_stride + kx) as i32;
+                    conv = conv
+                        + m.query_advice(col, Rotation(rot))
+                            * fe(shape.conv_w[ky * shape.kernel[1] + kx] as i128);
+                }
+            }
+            let (mag, s) = magnitude(m);
+            let one = Expression::Constant(Fr::one());
+            Constraints::with_selector(
+                v,
+                [
+                    (
+                        "conv: v·(Σw·x + b − (1 − 2s)·|c|) = 0",
+                        conv - (one.clone() - s.clone() * Fr::from(2)) * mag,
+                    ),
+                    ("sign: v·s·(1 − s) = 0", s.clone() * (one - s)),
+                ],
+            )
+        });
+        // The linear layer as a running sum down B's odd rows: chain(r+1) = chain(r+3) +
+        // v(r)·(1 − s)·|c| on every even row r of the chain; v is zero except on anchors, so the
+        // rows in between carry the sum unchanged. No copies, hence no permutation argument.
+        meta.create_gate("chain", |m| {
+            let q = m.query_selector(q_chain);
+            let acc = m.query_advice(b, Rotation(1));
+            let below = m.query_advice(b, Rotation(3));
+            let v = m.query_fixed(lin_w, Rotation(0));
+            let (mag, s) = magnitude(m);
+            let one = Expression::Constant(Fr::one());
+            Constraints::with_selector(
+                q,
+                [(
+                    "relu+linear: acc − acc_below − v·(1 − s)·|c| = 0",
+                    acc - below - v * (one - s) * mag,
+                )],
+            )
+        });
+        // Padding cells of the input are zero (only models whose conv pads have them).
+        let q_pad = (!shape.padding_rows.is_empty()).then(|| {
+            let q_pad = [meta.selector(), meta.selector()];
+            meta.create_gate("padding", |m| {
+                let qa = m.query_selector(q_pad[0]);
+                let qc = m.query_selector(q_pad[1]);
+                [
+                    ("pad: x = 0", qa * m.query_advice(a, Rotation(0))),
+                    ("pad: x = 0 (odd rows)", qc * m.query_advice(c, Rotation(0))),
+                ]
+            });
+            q_pad
+        });
+        // The final gate, on rows 0, 1 and the chain's end e:
+        // - B equals the instance cell: the key (row 0), the score (row 1), and zero at e (the
+        //   instance column is zero there), where the sum ends;
+        // - the sigmoid split: on row 1, chain(o−1) + d = idx·2^R + Σ rem_i·2^(12i) with idx in
+        //   B(2) (looked up with its σ = B(1)) and the remainder limbs in B(3..). On rows 0 and e
+        //   the equation holds through a free cell (B(o−2), B(e+o−2)) that nothing else reads,
+        //   so it constrains nothing there.
+        let t = shape.top_rotation() as i32;
+        meta.create_gate("final", |m| {
+            let q = m.query_selector(q_public);
+            let acc = m.query_advice(b, Rotation(t));
+            let mut rem = Expression::Constant(Fr::zero());
+            let mut scale = Fr::one();
+            for i in 0..shape.rem_limbs {
+                rem = rem + m.query_advice(b, Rotation(2 + i as i32)) * scale;
+                scale *= limb_base;
+            }
+            let idx = m.query_advice(b, Rotation(1));
+            Constraints::with_selector(
+                q,
+                [
+                    (
+                        "public: state = instance (key, score; 0 below the last window)",
+                        m.query_advice(b, Rotation(0)) - m.query_instance(instance, Rotation(0)),
+                    ),
+                    (
+                        "logit: acc + d − idx·2^R − rem = 0",
+                        acc + Expression::Constant(fe(shape.lin_b))
+                            - idx * pow2(shape.rem_bits)
+                            - rem,
+                    ),
+                ],
+            )
+        });
+        // One lookup argument, tagged: (1, limb, 0) for range checks, (2, idx, σ) for the sigmoid
+        // (on the σ row, with idx in the row below).
+        meta.lookup("range / sigmoid", |m| {
+            let qr = m.query_selector(q_range);
+            let qs = m.query_selector(q_sigmoid);
+            let here = m.query_advice(b, Rotation(0));
+            let next = m.query_advice(b, Rotation(1));
+            vec![
+                (
+                    qr.clone() * Fr::from(TAG_RANGE) + qs.clone() * Fr::from(TAG_SIGMOID),
+                    t_tag,
+                ),
+                (qr * here.clone() + qs.clone() * next, t_a),
+                (qs * here, t_b),
+            ]
+        });
+        JudgeConfig {
+            a,
+            b,
+            c,
+            lin_w,
+            instance,
+            q_chain,
+            q_public,
+            q_pad,
+            q_range,
+            q_sigmoid,
+            t_tag,
+            t_a,
+            t_b,
+        }
+    }
+
+    fn synthesize(&self, cfg: JudgeConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        let shape = &self.shape;
+        layouter.assign_table(
+            || "range / sigmoid table",
+            |mut t| {
+                let mut row = 0;
+                let mut put = |tag: u64, a: Fr, b: Fr| -> Result<(), Error> {
+                    t.assign_cell(|| "tag", cfg.t_tag, row, || Value::known(Fr::from(tag)))?;
+                    t.assign_cell(|| "a", cfg.t_a, row, || Value::known(a))?;
+                    t.assign_cell(|| "b", cfg.t_b, row, || Value::known(b))?;
+                    row += 1;
+                    Ok(())
+                };
+                put(0, Fr::zero(), Fr::zero())?;
+                for v in 0..(1u64 << shape.limb_bits) {
+                    put(TAG_RANGE, Fr::from(v), Fr::zero())?;
+                }
+                for (i, &s) in shape.sigmoid.iter().enumerate() {
+                    put(
+                        TAG_SIGMOID,
+                        fe((shape.sigmoid_lo + i as i64) as i128),
+                        fe(s as i128),
+                    )?;
+                }
+                Ok(())
+            },
+        )?;
+
+        let cols = self
+            .witness
+            .as_ref()
+            .map(|(t, key)| fill(shape, t, *key, self.tamper));
+        layouter.assign_region(
+            || "judge",
+            |mut region| {
+                let rows = shape.witness_rows();
+                for (col, pick) in [
+                    (
+                        cfg.a,
+                        (|c: &Columns, r: usize| c.a[r]) as fn(&Columns, usize) -> Fr,
+                    ),
+                    (cfg.b, |c, r| c.b[r]),
+                    (cfg.c, |c, r| c.c[r]),
+                ] {
+                    for r in 0..rows {
+                        let v = cols
+                            .as_ref()
+                            .map(|c| Value::known(pick(c, r)))
+                            .unwrap_or_else(Value::unknown);
+                        region.assign_advice(col, r, v);
+                    }
+                }
+                if let Some(q_pad) = cfg.q_pad {
+                    for &i in &shape.padding_rows {
+                        let (col, row) = shape.input_cell(i);
+                        let q = match col {
+                            InputColumn::A => q_pad[0],
+                            InputColumn::C => q_pad[1],
+                        };
+                        q.enable(&mut region, row)?;
+                    }
+                }
+                // Windows: linear weight at the anchor, range checks on the limbs.
+                for n in 0..shape.windows() {
+                    let row = shape.window_row(n);
+                    region.assign_fixed(cfg.lin_w, row, fe(self.lin_w[n] as i128));
+                    for k in 0..shape.conv_limbs {
+                        cfg.q_range.enable(&mut region, row + shape.cell(k))?;
+                    }
+                }
+                // The chain's steps on every even offset from o − 2 to the last anchor.
+                let last = shape.window_row(shape.windows() - 1);
+                for r in (shape.input_row() - 2..=last).step_by(2) {
+                    cfg.q_chain.enable(&mut region, r)?;
+                }
+                for r in [KEY_ROW, SCORE_ROW, shape.chain_end()] {
+                    cfg.q_public.enable(&mut region, r)?;
+                }
+                cfg.q_sigmoid.enable(&mut region, SCORE_ROW)?;
+                for i in 0..shape.rem_limbs {
+                    cfg.q_range.enable(&mut region, REM_ROW + i)?;
+                }
+                Ok(())
+            },
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tutorial() -> ConvGeometry {
+        ConvGeometry {
+            in_h: 128,
+            in_w: 130,
+            kernel: [5, 5],
+            stride: [4, 4],
+            pads: [0; 4],
+        }
+    }
+
+    #[test]
+    fn the_tutorial_conv_packs_four_cells_per_window_into_its_bands() {
+        let g = tutorial();
+        assert_eq!(input_row_stride(&g, 4), Ok(129));
+        // Five cells would need a third group of rows: 3·2·2·32 = 384 > 258.
+        let e = input_row_stride(&g, 5).unwrap_err();
+        assert!(e.contains("384 rows") && e.contains("258 rows"), "{e}");
+    }
+
+    #[test]
+    fn odd_strides_and_odd_bands_are_handled() {
+        let mut g = tutorial();
+        g.stride = [4, 3];
+        assert!(input_row_stride(&g, 4).unwrap_err().contains("frame axis"));
+        g.stride = [3, 4];
+        assert!(input_row_stride(&g, 4).unwrap_err().contains("mel axis"));
+        // Stride 2 along the mel axis with an odd used width: one spare row per image row keeps
+        // every band an even number of rows.
+        g.stride = [2, 4];
+        g.in_h = 9;
+        let (_, uw) = g.used();
+        assert_eq!(uw % 2, 1);
+        assert!(input_row_stride(&g, 1).unwrap() == uw + 1);
+    }
+}
