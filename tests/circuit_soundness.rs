@@ -127,6 +127,12 @@ fn soundness_suite() {
         &run(&c, Tamper::ChainRow { row: gap, delta: 1 }),
         "relu+linear: acc − acc_below − v·(1 − s)·|c| = 0",
     );
+    // The chain's top, above the first window: only the pass-through step at o − 2 reads it
+    // besides the logit.
+    let top = shape.input_row() - 1;
+    let r = run(&c, Tamper::ChainRow { row: top, delta: 1 });
+    assert_fails(&r, "relu+linear: acc − acc_below − v·(1 − s)·|c| = 0");
+    assert_fails(&r, "logit: acc + d − idx·2^R − rem = 0");
     // The chain's zero end: shifting every accumulator cell keeps each step valid and would
     // add an offset to the logit; the end gate catches it.
     assert_fails(
@@ -137,6 +143,14 @@ fn soundness_suite() {
     assert_fails(
         &run(&c, Tamper::Remainder { limb: 1, delta: 1 }),
         "logit: acc + d − idx·2^R − rem = 0",
+    );
+    // The same remainder with a limb outside 12 bits: only the range lookup can catch it.
+    let r = run(&c, Tamper::RemainderCarry { limb: 0 });
+    assert_fails(&r, "range / sigmoid");
+    assert!(
+        r.failures.iter().all(|f| !f.contains("logit:")),
+        "the split still holds: {:?}",
+        &r.failures[..1]
     );
     let r = run(&c, Tamper::Index { delta: 1 });
     assert_fails(&r, "range / sigmoid");
@@ -227,4 +241,33 @@ fn conv_strides_the_windowed_layout_cannot_hold_get_the_layered_circuit() {
         e.to_string().contains("stride3.onnx") && e.to_string().contains("takes 992 values"),
         "{e}"
     );
+}
+
+#[test]
+fn a_coarse_sigmoid_grid_with_four_remainder_limbs_proves_honestly() {
+    // A loose error bound lets calibration pick a coarse sigmoid grid: the remainder then takes
+    // four limbs, which moves the first input row (it stays even, so the final gate's free cell
+    // below the chain misses every window cell).
+    use cryptoidol::onnx::{InputData, Key};
+    use cryptoidol::settings::{self, CalibrationTarget};
+    let fx = common::fixture(21);
+    let (s, graph) = settings::gen_settings(&fx.onnx).unwrap();
+    let cal = InputData {
+        keys: vec![Key::Number(0.0); 4],
+        xs: (0..4).map(common::spectrogram).collect(),
+    };
+    let (s, _) = settings::calibrate_settings(
+        &cal,
+        &graph,
+        &s,
+        CalibrationTarget::Resources { max_error: 0.2 },
+    )
+    .unwrap();
+    assert_eq!(s.scales.remainder_limbs(), 4, "{}", s.scales);
+    let model = prove::Model::new(s, graph).unwrap();
+    for seed in 0..3 {
+        let (w, _) = gen_witness(&model, &common::address_input(seed)).unwrap();
+        let r = prove::mock(&model, &w).unwrap();
+        assert!(r.satisfied, "{r}");
+    }
 }

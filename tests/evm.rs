@@ -174,7 +174,7 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
 }
 
 /// The generator is driven by the circuit's protocol, not by one layout: a padded workshop
-/// variant (one more gate and fixed column, other rows) and the PyTorch-style export get
+/// variant (a padding gate on both input columns, one more fixed column, other rows) and the PyTorch-style export get
 /// verifiers that accept their proofs and reject a changed score.
 #[test]
 fn generated_verifiers_follow_other_circuit_shapes() {

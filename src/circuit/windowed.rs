@@ -40,8 +40,16 @@
 //!   zero the chain ends in: the instance column is zero below row 1) and checks the sigmoid split
 //!   `chain(o−1) + d = idx·2^R + rem` on row 1 (on rows 0 and `e` a free cell absorbs it). So
 //!   there are no copy constraints and no permutation argument at all.
+//! - A conv that pads its input gets one more fixed column marking the padding cells of A and C,
+//!   and a gate that keeps them zero.
 //! - One lookup argument over a tagged table `(tag, a, b)`: `(1, v, 0)` for `v < 2^12` (range) and
 //!   `(2, idx, σ_q[idx])` (sigmoid); `(0, 0, 0)` for rows that look nothing up.
+//!
+//! The input cells are private and not range-checked (a range check would cost one lookup per
+//! cell and double the rows): the circuit proves that some input vector over the field gives the
+//! score under this model, for this key. For a judge whose quantized conv weights all share a
+//! large power-of-two factor, such vectors reach logits that integer inputs cannot; a statement
+//! about integer inputs would need that range check.
 //!
 //! The layout needs even conv strides (or a single window along that axis); anything else gets
 //! the layered circuit ([`super::layered`]).
@@ -154,6 +162,14 @@ impl CircuitShape {
         let (uh, uw) = g.used();
         let (lo, hi) = q.sigmoid_index_range();
         let cells = q.scales.conv_limbs as usize + 1;
+        // The split idx·2^R + rem pins idx only if the remainder limbs hold exactly R bits.
+        let (rem_bits, rem_limbs) = (q.scales.remainder_bits(), q.scales.remainder_limbs());
+        if rem_bits != rem_limbs * q.scales.limb {
+            return Err(format!(
+                "the sigmoid remainder has {rem_bits} bits, not a whole number of {}-bit limbs",
+                q.scales.limb
+            ));
+        }
         let row_stride = input_row_stride(g, cells)?;
         let mut padding_rows = Vec::new();
         if g.pads.iter().any(|&p| p > 0) {
@@ -191,9 +207,10 @@ impl CircuitShape {
     }
 
     /// Row of input row 0 and of the first window: below the final stage's cells, the free
-    /// cell at `o − 2` and the chain's top at `o − 1`.
+    /// cell at `o − 2` and the chain's top at `o − 1`. Even, so that the free cell of the final gate on row `e` (`e + o − 2`) falls on an odd
+    /// offset past the chain, where no window cell lies.
     pub fn input_row(&self) -> usize {
-        REM_ROW + self.rem_limbs + 2
+        (REM_ROW + self.rem_limbs + 2).next_multiple_of(2)
     }
     /// Rotation from row 1 to the chain's top (and from rows 0 and `e` to their free cells).
     pub fn top_rotation(&self) -> usize {
@@ -269,7 +286,7 @@ impl CircuitShape {
     }
     /// Advice, fixed (before selector compression) and lookup arguments.
     pub fn columns(&self) -> (usize, usize, usize) {
-        (3, 1, 1)
+        (3, 1 + !self.padding_rows.is_empty() as usize, 1)
     }
 }
 
@@ -282,8 +299,9 @@ pub struct JudgeConfig {
     pub instance: Column<Instance>,
     pub q_chain: Selector,
     pub q_public: Selector,
-    /// Only for models whose conv pads its input (selector columns cost verifier gas).
-    pub q_pad: Option<[Selector; 2]>,
+    /// Only for models whose conv pads its input (a fixed column costs verifier gas): 1 where
+    /// the A cell is padding, 2 where the C cell is, 3 where both are, 0 elsewhere.
+    pub pad: Option<Column<Fixed>>,
     pub q_range: Selector,
     pub q_sigmoid: Selector,
     pub t_tag: TableColumn,
@@ -340,6 +358,11 @@ pub enum Tamper {
     Remainder {
         limb: usize,
         delta: i64,
+    },
+    /// Add 2^12 to remainder limb `limb` and take 1 from the next: the same remainder, one limb
+    /// outside 12 bits.
+    RemainderCarry {
+        limb: usize,
     },
     /// Move the sigmoid index by `delta` (and the remainder to keep the split valid).
     Index {
@@ -483,8 +506,13 @@ fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns
         v[0] = fe(rem);
         v
     };
-    if let Tamper::Remainder { limb, delta } = tamper {
-        rem_cells[limb] += fe(delta as i128);
+    match tamper {
+        Tamper::Remainder { limb, delta } => rem_cells[limb] += fe(delta as i128),
+        Tamper::RemainderCarry { limb } => {
+            rem_cells[limb] += pow2(shape.limb_bits);
+            rem_cells[limb + 1] -= Fr::one();
+        }
+        _ => {}
     }
     let score_delta = match tamper {
         Tamper::Score { delta } => delta,
@@ -607,18 +635,27 @@ impl Circuit<Fr> for JudgeCircuit {
                 )],
             )
         });
-        // Padding cells of the input are zero (only models whose conv pads have them).
-        let q_pad = (!shape.padding_rows.is_empty()).then(|| {
-            let q_pad = [meta.selector(), meta.selector()];
+        // Padding cells of the input are zero (only models whose conv pads have them). One fixed
+        // column p marks them in both input columns: p·(p − 2) is nonzero exactly for p ∈ {1, 3}
+        // (A is padding), p·(p − 1) exactly for p ∈ {2, 3} (C is padding).
+        let pad = (!shape.padding_rows.is_empty()).then(|| {
+            let pad = meta.fixed_column();
             meta.create_gate("padding", |m| {
-                let qa = m.query_selector(q_pad[0]);
-                let qc = m.query_selector(q_pad[1]);
+                let p = m.query_fixed(pad, Rotation(0));
+                let one = Expression::Constant(Fr::one());
+                let two = Expression::Constant(Fr::from(2));
                 [
-                    ("pad: x = 0", qa * m.query_advice(a, Rotation(0))),
-                    ("pad: x = 0 (odd rows)", qc * m.query_advice(c, Rotation(0))),
+                    (
+                        "pad: x = 0",
+                        p.clone() * (p.clone() - two) * m.query_advice(a, Rotation(0)),
+                    ),
+                    (
+                        "pad: x = 0 (odd rows)",
+                        p.clone() * (p - one) * m.query_advice(c, Rotation(0)),
+                    ),
                 ]
             });
-            q_pad
+            pad
         });
         // The final gate, on rows 0, 1 and the chain's end e:
         // - B equals the instance cell: the key (row 0), the score (row 1), and zero at e (the
@@ -678,7 +715,7 @@ impl Circuit<Fr> for JudgeCircuit {
             instance,
             q_chain,
             q_public,
-            q_pad,
+            pad,
             q_range,
             q_sigmoid,
             t_tag,
@@ -739,14 +776,17 @@ impl Circuit<Fr> for JudgeCircuit {
                         region.assign_advice(col, r, v);
                     }
                 }
-                if let Some(q_pad) = cfg.q_pad {
+                if let Some(pad) = cfg.pad {
+                    let mut marks = std::collections::BTreeMap::<usize, u64>::new();
                     for &i in &shape.padding_rows {
                         let (col, row) = shape.input_cell(i);
-                        let q = match col {
-                            InputColumn::A => q_pad[0],
-                            InputColumn::C => q_pad[1],
+                        *marks.entry(row).or_default() |= match col {
+                            InputColumn::A => 1,
+                            InputColumn::C => 2,
                         };
-                        q.enable(&mut region, row)?;
+                    }
+                    for (row, mark) in marks {
+                        region.assign_fixed(pad, row, Fr::from(mark));
                     }
                 }
                 // Windows: linear weight at the anchor, range checks on the limbs.
