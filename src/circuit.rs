@@ -47,6 +47,46 @@ pub(crate) fn pow2(bits: u32) -> Fr {
     Fr::from(2).pow_vartime([bits as u64])
 }
 
+/// `n` little-endian limbs of `bits` bits of `v`.
+pub(crate) fn split_limbs(v: u128, n: usize, bits: u32) -> Vec<i64> {
+    let mask = (1u128 << bits) - 1;
+    (0..n)
+        .map(|i| ((v >> (i as u32 * bits)) & mask) as i64)
+        .collect()
+}
+
+/// Set the top limb to `value` and lower the one below so the limbs still sum to the same
+/// value (a soundness test's limb outside the range table).
+pub(crate) fn move_top_limb(limbs: &mut [i64], value: i64, bits: u32) {
+    let top = limbs.len() - 1;
+    let diff = value - limbs[top];
+    limbs[top] = value;
+    limbs[top - 1] -= diff << bits;
+}
+
+/// The sigmoid remainder's limb cells; a negative remainder (a soundness test's moved index)
+/// goes whole into limb 0, as a field element.
+pub(crate) fn remainder_cells(rem: i128, n: usize, bits: u32) -> Vec<Fr> {
+    if rem >= 0 {
+        split_limbs(rem as u128, n, bits)
+            .into_iter()
+            .map(|l| fe(l as i128))
+            .collect()
+    } else {
+        let mut v = vec![Fr::ZERO; n];
+        v[0] = fe(rem);
+        v
+    }
+}
+
+/// Rows halo2 keeps below the usable ones for circuit `C` with `params` (its blinding rows and
+/// the last row), read from the constraint system `C` configures.
+pub(crate) fn reserved_rows<C: Circuit<Fr>>(params: C::Params) -> usize {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    C::configure_with_params(&mut cs, params);
+    cs.blinding_factors() + 1
+}
+
 /// The shape of the circuit a model gets: the windowed fast path (the tutorial's one 1→1 conv)
 /// or the layered circuit (any supported width and depth).
 #[derive(Debug, Clone, PartialEq)]
@@ -85,13 +125,6 @@ impl ModelShape {
         match self {
             Self::Windowed(s) => s.table_rows(),
             Self::Layered(s) => s.table_entries,
-        }
-    }
-    /// Rows halo2 reserves below the usable ones.
-    pub fn reserved_rows(&self) -> usize {
-        match self {
-            Self::Windowed(s) => s.reserved_rows(),
-            Self::Layered(s) => s.reserved_rows(),
         }
     }
     /// Smallest k that holds the circuit.

@@ -46,7 +46,10 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 
-use super::{fe, pow2, KEY_ROW, SCORE_ROW, TAG_RANGE, TAG_SIGMOID};
+use super::{
+    fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
+    TAG_SIGMOID,
+};
 use crate::quantize::layered::{ActivationShift, LayeredJudge, LayeredTrace, QNeuron};
 
 /// Tag of activation entries in the lookup table.
@@ -145,9 +148,7 @@ impl LayeredShape {
 
     /// Rows halo2 reserves at the bottom (blinding rows and the last row).
     pub fn reserved_rows(&self) -> usize {
-        let mut cs = ConstraintSystem::<Fr>::default();
-        LayeredCircuit::configure_with_params(&mut cs, self.clone());
-        cs.blinding_factors() + 1
+        super::reserved_rows::<LayeredCircuit>(self.clone())
     }
 
     /// Smallest k whose usable rows hold the witness and the table.
@@ -518,12 +519,6 @@ impl Circuit<Fr> for LayeredCircuit {
             })
             .unwrap_or_default();
         let act_at = |i: u32| act.get(i as usize).copied().unwrap_or(0);
-        let limb_mask = (1u128 << shape.limb_bits) - 1;
-        let split = |v: u128, n: usize| -> Vec<i64> {
-            (0..n)
-                .map(|i| ((v >> (i as u32 * shape.limb_bits)) & limb_mask) as i64)
-                .collect()
-        };
 
         layouter.assign_region(
             || "layered judge",
@@ -620,7 +615,8 @@ impl Circuit<Fr> for LayeredCircuit {
                         let r0 = plan.blocks[li][ni];
                         let c = trace.as_ref().map(|(t, _)| t.pre[li][ni]).unwrap_or(0);
                         let out = trace.as_ref().map(|(t, _)| t.act[li][ni]).unwrap_or(0);
-                        let mut limbs = split(c.unsigned_abs(), shape.hidden_limbs);
+                        let mut limbs =
+                            split_limbs(c.unsigned_abs(), shape.hidden_limbs, shape.limb_bits);
                         let mut sign = (c < 0) as i64;
                         let hit = |layer: usize, neuron: usize| (layer, neuron) == (li, ni);
                         match tamper {
@@ -641,10 +637,7 @@ impl Circuit<Fr> for LayeredCircuit {
                                 neuron,
                                 value,
                             } if hit(layer, neuron) => {
-                                let top = shape.hidden_limbs - 1;
-                                let diff = value - limbs[top];
-                                limbs[top] = value;
-                                limbs[top - 1] -= diff << shape.limb_bits;
+                                move_top_limb(&mut limbs, value, shape.limb_bits)
                             }
                             _ => {}
                         }
@@ -685,17 +678,7 @@ impl Circuit<Fr> for LayeredCircuit {
                     idx += delta;
                     rem -= (delta as i128) << shape.rem_bits;
                 }
-                let mut rem_f: Vec<Fr> = if rem >= 0 {
-                    split(rem as u128, shape.rem_limbs)
-                        .iter()
-                        .map(|&v| fe(v as i128))
-                        .collect()
-                } else {
-                    // Out of range (tampered): the whole value in limb 0, as a field element.
-                    let mut v = vec![Fr::ZERO; shape.rem_limbs];
-                    v[0] = fe(rem);
-                    v
-                };
+                let mut rem_f = remainder_cells(rem, shape.rem_limbs, shape.limb_bits);
                 if let LayeredTamper::Remainder { limb, delta } = tamper {
                     rem_f[limb] += fe(delta as i128);
                 }

@@ -62,7 +62,10 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 
-use super::{fe, pow2, KEY_ROW, SCORE_ROW, TAG_RANGE, TAG_SIGMOID};
+use super::{
+    fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
+    TAG_SIGMOID,
+};
 use crate::quantize::{ConvGeometry, QuantizedJudge, Trace};
 
 /// Row of the sigmoid index in column B.
@@ -264,20 +267,9 @@ impl CircuitShape {
     pub fn table_rows(&self) -> usize {
         1 + (1usize << self.limb_bits) + self.sigmoid.len()
     }
-    /// Queries on columns A, B and C.
-    pub fn queries(&self) -> [usize; 3] {
-        let [kh, kw] = self.kernel;
-        let mut b: Vec<usize> = (0..=self.conv_limbs).map(|k| self.cell(k)).collect();
-        b.extend([1, 3, self.top_rotation()]);
-        b.extend(0..=1 + self.rem_limbs);
-        b.sort_unstable();
-        b.dedup();
-        [kh.div_ceil(2) * kw, b.len(), (kh / 2) * kw]
-    }
-    /// Blinding rows halo2 reserves below the usable ones: max(3, queries on one advice column)
-    /// + 2, plus one.
+    /// Rows halo2 reserves below the usable ones.
     pub fn reserved_rows(&self) -> usize {
-        self.queries().into_iter().max().unwrap_or(0).max(3) + 3
+        super::reserved_rows::<JudgeCircuit>(self.clone())
     }
     /// Smallest k whose usable rows hold the witness and the table.
     pub fn min_k(&self) -> u32 {
@@ -407,14 +399,6 @@ struct Columns {
     c: Vec<Fr>,
 }
 
-/// Split `v` into `n` little-endian limbs of `bits` bits.
-fn split(v: u128, n: usize, bits: u32) -> Vec<i64> {
-    let mask = (1u128 << bits) - 1;
-    (0..n)
-        .map(|i| ((v >> (i as u32 * bits)) & mask) as i64)
-        .collect()
-}
-
 /// The witness of `trace` for `key`, with `tamper` applied.
 fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns {
     let rows = shape.witness_rows();
@@ -440,7 +424,7 @@ fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns
     // Window cells: |c| limbs and the sign bit.
     for n in 0..shape.windows() {
         let c = trace.conv[n];
-        let mut limbs = split(c.unsigned_abs(), shape.conv_limbs, shape.limb_bits);
+        let mut limbs = split_limbs(c.unsigned_abs(), shape.conv_limbs, shape.limb_bits);
         let mut sign: i64 = (c < 0) as i64;
         match tamper {
             Tamper::Sign { window } if window == n => sign = 1 - sign,
@@ -451,10 +435,7 @@ fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns
                 delta,
             } if window == n => limbs[limb] += delta,
             Tamper::LimbOutOfRange { window, value } if window == n => {
-                let top = shape.conv_limbs - 1;
-                let diff = value - limbs[top];
-                limbs[top] = value;
-                limbs[top - 1] -= diff << shape.limb_bits;
+                move_top_limb(&mut limbs, value, shape.limb_bits)
             }
             _ => {}
         }
@@ -495,17 +476,7 @@ fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns
         idx += delta;
         rem -= (delta as i128) << shape.rem_bits;
     }
-    let mut rem_cells: Vec<Fr> = if rem >= 0 {
-        split(rem as u128, shape.rem_limbs, shape.limb_bits)
-            .into_iter()
-            .map(|l| fe(l as i128))
-            .collect()
-    } else {
-        // Out of range (tampered): the whole field value in limb 0.
-        let mut v = vec![Fr::zero(); shape.rem_limbs];
-        v[0] = fe(rem);
-        v
-    };
+    let mut rem_cells = remainder_cells(rem, shape.rem_limbs, shape.limb_bits);
     match tamper {
         Tamper::Remainder { limb, delta } => rem_cells[limb] += fe(delta as i128),
         Tamper::RemainderCarry { limb } => {
