@@ -66,7 +66,7 @@ use super::{
     fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
     TAG_SIGMOID,
 };
-use crate::quantize::{ConvGeometry, QuantizedJudge, Trace};
+use crate::quantize::{padded_index, ConvGeometry, QuantizedJudge, Trace};
 
 /// Row of the sigmoid index in column B.
 pub const IDX_ROW: usize = 2;
@@ -146,7 +146,7 @@ pub struct CircuitShape {
     pub sigmoid: Vec<i64>,
     /// Input indices (row-major in the used region) of padding cells (must be zero); empty when
     /// the conv has no padding.
-    pub padding_rows: Vec<usize>,
+    pub padding_cells: Vec<usize>,
 }
 
 /// Which input column a cell lives in.
@@ -174,20 +174,9 @@ impl CircuitShape {
             ));
         }
         let row_stride = input_row_stride(g, cells)?;
-        let mut padding_rows = Vec::new();
-        if g.pads.iter().any(|&p| p > 0) {
-            for r in 0..uh {
-                for c in 0..uw {
-                    let inside = r >= g.pads[0]
-                        && r - g.pads[0] < g.in_h
-                        && c >= g.pads[1]
-                        && c - g.pads[1] < g.in_w;
-                    if !inside {
-                        padding_rows.push(r * uw + c);
-                    }
-                }
-            }
-        }
+        let padding_cells = (0..uh * uw)
+            .filter(|i| padded_index([g.in_h, g.in_w], g.pads, i / uw, i % uw).is_none())
+            .collect();
         Ok(Self {
             width: uw,
             height: uh,
@@ -205,7 +194,7 @@ impl CircuitShape {
             rem_bits: q.scales.remainder_bits(),
             sigmoid_lo: lo,
             sigmoid: (lo..hi).map(|i| q.sigmoid_q(i)).collect(),
-            padding_rows,
+            padding_cells,
         })
     }
 
@@ -278,7 +267,7 @@ impl CircuitShape {
     }
     /// Advice, fixed (before selector compression) and lookup arguments.
     pub fn columns(&self) -> (usize, usize, usize) {
-        (3, 1 + !self.padding_rows.is_empty() as usize, 1)
+        (3, 1 + !self.padding_cells.is_empty() as usize, 1)
     }
 }
 
@@ -609,7 +598,7 @@ impl Circuit<Fr> for JudgeCircuit {
         // Padding cells of the input are zero (only models whose conv pads have them). One fixed
         // column p marks them in both input columns: p·(p − 2) is nonzero exactly for p ∈ {1, 3}
         // (A is padding), p·(p − 1) exactly for p ∈ {2, 3} (C is padding).
-        let pad = (!shape.padding_rows.is_empty()).then(|| {
+        let pad = (!shape.padding_cells.is_empty()).then(|| {
             let pad = meta.fixed_column();
             meta.create_gate("padding", |m| {
                 let p = m.query_fixed(pad, Rotation(0));
@@ -731,25 +720,16 @@ impl Circuit<Fr> for JudgeCircuit {
             || "judge",
             |mut region| {
                 let rows = shape.witness_rows();
-                for (col, pick) in [
-                    (
-                        cfg.a,
-                        (|c: &Columns, r: usize| c.a[r]) as fn(&Columns, usize) -> Fr,
-                    ),
-                    (cfg.b, |c, r| c.b[r]),
-                    (cfg.c, |c, r| c.c[r]),
-                ] {
+                let values = cols.as_ref().map(|c| [&c.a, &c.b, &c.c]);
+                for (i, col) in [cfg.a, cfg.b, cfg.c].into_iter().enumerate() {
                     for r in 0..rows {
-                        let v = cols
-                            .as_ref()
-                            .map(|c| Value::known(pick(c, r)))
-                            .unwrap_or_else(Value::unknown);
+                        let v = values.map_or_else(Value::unknown, |v| Value::known(v[i][r]));
                         region.assign_advice(col, r, v);
                     }
                 }
                 if let Some(pad) = cfg.pad {
                     let mut marks = std::collections::BTreeMap::<usize, u64>::new();
-                    for &i in &shape.padding_rows {
+                    for &i in &shape.padding_cells {
                         let (col, row) = shape.input_cell(i);
                         *marks.entry(row).or_default() |= match col {
                             InputColumn::A => 1,
