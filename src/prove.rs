@@ -120,14 +120,7 @@ impl Model {
         let quantized = float.quantize(&settings.scales);
         let (shape, plan) = match &quantized {
             QuantModel::Windowed(q) => {
-                let shape = CircuitShape::new(q).map_err(|e| {
-                    crate::settings::SettingsError::Invalid {
-                        reason: format!(
-                            "{} conv limbs and a sign bit per window do not fit the windowed circuit: {e}. Run `idol calibrate-settings`, which picks the limbs from the data, or lower the input or weight scale",
-                            q.scales.conv_limbs
-                        ),
-                    }
-                })?;
+                let shape = CircuitShape::new(q).map_err(crate::settings::SettingsError::unfit)?;
                 (ModelShape::Windowed(shape), None)
             }
             QuantModel::Layered(q) => {

@@ -229,13 +229,6 @@ impl FloatJudge {
             }
         }
         let (geometry, conv_w, conv_b) = conv.ok_or_else(|| bad("no Conv node".into()))?;
-        // The windowed layout splits the input by row parity and packs each window's limbs and
-        // sign bit between the windows: it needs even strides and room for the cells.
-        crate::circuit::windowed::input_row_stride(
-            &geometry,
-            crate::circuit::windowed::DEFAULT_WINDOW_CELLS,
-        )
-        .map_err(|e| bad(format!("the windowed circuit cannot hold this conv: {e}")))?;
         let lin_w = lin_w.ok_or_else(|| bad("no linear layer (Gemm or MatMul)".into()))?;
         if !sigmoid {
             return Err(bad("no Sigmoid at the output".into()));
@@ -576,12 +569,18 @@ pub enum FloatModel {
 }
 
 impl FloatModel {
-    /// The tutorial's shape gets the windowed fast path; anything else the layered circuit.
+    /// The tutorial's shape (with strides the windowed layout holds) gets the windowed fast
+    /// path; anything else the layered circuit.
     /// If neither reads the graph, the layered reader's error (the more general) is returned.
     pub fn from_graph(g: &OnnxGraph) -> Result<Self, QuantizeError> {
+        use crate::circuit::windowed::{input_row_stride, DEFAULT_WINDOW_CELLS};
         match FloatJudge::from_graph(g) {
-            Ok(f) => Ok(Self::Windowed(f)),
-            Err(_) => Ok(Self::Layered(layered::LayeredFloat::from_graph(g)?)),
+            // The windowed layout splits the input by row parity and packs each window's limbs
+            // and sign bit between the windows: it needs even strides and room for the cells.
+            Ok(f) if input_row_stride(&f.geometry, DEFAULT_WINDOW_CELLS).is_ok() => {
+                Ok(Self::Windowed(f))
+            }
+            _ => Ok(Self::Layered(layered::LayeredFloat::from_graph(g)?)),
         }
     }
 

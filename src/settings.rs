@@ -135,6 +135,18 @@ pub enum SettingsError {
     Quantize(#[from] QuantizeError),
 }
 
+impl SettingsError {
+    /// Scales under which a model's circuit cannot be laid out (`reason` from
+    /// [`ModelShape::new`]), with the fix.
+    pub(crate) fn unfit(reason: String) -> Self {
+        Self::Invalid {
+            reason: format!(
+                "{reason}; lower the input or weight scale (`idol calibrate-settings` picks the limbs from the data)"
+            ),
+        }
+    }
+}
+
 /// SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex(&Sha256::digest(std::fs::read(path)?)))
@@ -223,11 +235,7 @@ impl Settings {
     }
 
     fn refresh(&mut self, q: &QuantModel) -> Result<(), SettingsError> {
-        let shape = ModelShape::new(q).map_err(|e| SettingsError::Invalid {
-            reason: format!(
-                "the conv does not fit the windowed circuit: {e}; lower the input or weight scale"
-            ),
-        })?;
+        let shape = ModelShape::new(q).map_err(SettingsError::unfit)?;
         self.layout = match q {
             QuantModel::Windowed(_) => Layout::Windowed,
             QuantModel::Layered(_) => Layout::Layered,
@@ -450,12 +458,8 @@ pub fn calibrate_settings(
     }
     // A window's limbs and sign bit must fit between the windows of the windowed layout.
     let shape_of = |s: &Scales| {
-        ModelShape::new(&float.quantize(s)).map_err(|e| SettingsError::Invalid {
-            reason: format!(
-                "conv outputs up to {max_conv:.1} need {} limbs of {} bits and a sign bit, but {e}: lower the input or weight scale",
-                s.conv_limbs, s.limb
-            ),
-        })
+        ModelShape::new(&float.quantize(s))
+            .map_err(|e| SettingsError::unfit(format!("conv outputs up to {max_conv:.1}: {e}")))
     };
     let base_shape = shape_of(&with_linear_scale(Scales {
         sigmoid_grid: 1,

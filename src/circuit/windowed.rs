@@ -159,7 +159,8 @@ pub enum InputColumn {
 }
 
 impl CircuitShape {
-    /// The shape of `q`'s circuit, or why its windows do not fit the layout (too many limbs).
+    /// The shape of `q`'s circuit, or why it does not fit the layout (too many limbs for the
+    /// strides).
     pub fn new(q: &QuantizedJudge) -> Result<Self, String> {
         let g = &q.geometry;
         let (uh, uw) = g.used();
@@ -173,7 +174,12 @@ impl CircuitShape {
                 q.scales.limb
             ));
         }
-        let row_stride = input_row_stride(g, cells)?;
+        let row_stride = input_row_stride(g, cells).map_err(|e| {
+            format!(
+                "{} conv limbs and a sign bit per window do not fit the windowed circuit: {e}",
+                cells - 1
+            )
+        })?;
         let padding_cells = (0..uh * uw)
             .filter(|i| padded_index([g.in_h, g.in_w], g.pads, i / uw, i % uw).is_none())
             .collect();
