@@ -248,26 +248,20 @@ fn a_coarse_sigmoid_grid_with_four_remainder_limbs_proves_honestly() {
     // A loose error bound lets calibration pick a coarse sigmoid grid: the remainder then takes
     // four limbs, which moves the first input row (it stays even, so the final gate's free cell
     // below the chain misses every window cell).
-    use cryptoidol::onnx::{InputData, Key};
-    use cryptoidol::settings::{self, CalibrationTarget};
-    let fx = common::fixture(21);
-    let (s, graph) = settings::gen_settings(&fx.onnx).unwrap();
-    let cal = InputData {
-        keys: vec![Key::Number(0.0); 4],
-        xs: (0..4).map(common::spectrogram).collect(),
-    };
-    let (s, _) = settings::calibrate_settings(
-        &cal,
-        &graph,
-        &s,
-        CalibrationTarget::Resources { max_error: 0.2 },
-    )
-    .unwrap();
-    assert_eq!(s.scales.remainder_limbs(), 4, "{}", s.scales);
-    let model = prove::Model::new(s, graph).unwrap();
+    let fx = common::fixture_for(
+        21,
+        cryptoidol::settings::CalibrationTarget::Resources { max_error: 0.2 },
+    );
+    let model = &fx.model;
+    assert_eq!(
+        model.settings.scales.remainder_limbs(),
+        4,
+        "{}",
+        model.settings.scales
+    );
     for seed in 0..3 {
-        let (w, _) = gen_witness(&model, &common::address_input(seed)).unwrap();
-        let r = prove::mock(&model, &w).unwrap();
+        let (w, _) = gen_witness(model, &common::address_input(seed)).unwrap();
+        let r = prove::mock(model, &w).unwrap();
         assert!(r.satisfied, "{r}");
     }
 }

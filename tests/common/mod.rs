@@ -43,10 +43,15 @@ pub fn weights(seed: u64) -> JudgeWeights {
 
 /// A judge exported to ONNX, with settings calibrated on a few inputs.
 pub fn fixture(seed: u64) -> Fixture {
+    fixture_for(seed, CalibrationTarget::Resources { max_error: 0.002 })
+}
+
+/// The same, calibrated for `target`.
+pub fn fixture_for(seed: u64, target: CalibrationTarget) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let onnx_path = dir.path().join("network.onnx");
     onnx::export(&weights(seed), &onnx_path).unwrap();
-    model_from(dir, onnx_path)
+    model_calibrated_for(dir, onnx_path, (0..4).map(spectrogram).collect(), target)
 }
 
 pub fn model_from(dir: tempfile::TempDir, onnx_path: PathBuf) -> Fixture {
@@ -59,18 +64,27 @@ pub fn model_calibrated_on(
     onnx_path: PathBuf,
     xs: Vec<Vec<f32>>,
 ) -> Fixture {
+    model_calibrated_for(
+        dir,
+        onnx_path,
+        xs,
+        CalibrationTarget::Resources { max_error: 0.002 },
+    )
+}
+
+/// The model at `onnx_path` with settings calibrated for `target` on `xs`.
+pub fn model_calibrated_for(
+    dir: tempfile::TempDir,
+    onnx_path: PathBuf,
+    xs: Vec<Vec<f32>>,
+    target: CalibrationTarget,
+) -> Fixture {
     let (s, graph) = settings::gen_settings(&onnx_path).unwrap();
     let cal = InputData {
         keys: vec![Key::Number(0.0); xs.len()],
         xs,
     };
-    let (s, _) = settings::calibrate_settings(
-        &cal,
-        &graph,
-        &s,
-        CalibrationTarget::Resources { max_error: 0.002 },
-    )
-    .unwrap();
+    let (s, _) = settings::calibrate_settings(&cal, &graph, &s, target).unwrap();
     let model = Model::new(s, graph).unwrap();
     Fixture {
         dir,
