@@ -1,9 +1,10 @@
-//! Model + one input → [`ModelCircuit`]: the Halo2 circuit that proves "this judge, with these
-//! fixed weights, gave this score for some private spectrogram, and the key passed through
+//! [`QuantNet`] + one input → [`ModelCircuit`]: the Halo2 circuit that proves "this judge, with
+//! these fixed weights, gave this score for some private spectrogram, and the key passed through
 //! unchanged".
 //!
-//! Two layouts share the tagged lookup table, the public instances `[key, score]` and the
-//! absence of any permutation argument:
+//! Both layouts are backends of the one spec ([`QuantNet::forward_q`]): the witness is its trace.
+//! They share the tagged lookup table, the public instances `[key, score]` and the absence of any
+//! permutation argument:
 //! - [`windowed`] for the tutorial's shape (one 1→1 conv with even strides): each conv window is
 //!   one gate reading its inputs by rotation from two input columns; 3 advice columns, 1 fixed
 //!   column, 1 lookup argument, 2^13 rows for the tutorial judge;
@@ -18,6 +19,7 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 pub mod layered;
 pub mod windowed;
 
+use crate::quantize::{Layout, QuantNet};
 use layered::{LayeredCircuit, LayeredConfig, LayeredShape};
 pub use windowed::{CircuitShape, JudgeCircuit, JudgeConfig, Tamper};
 
@@ -104,12 +106,10 @@ impl Default for ModelShape {
 impl ModelShape {
     /// The shape of a fixed-point model's circuit, or why a windowed model's conv windows do
     /// not fit the layout (too many limbs for its strides).
-    pub fn new(q: &crate::quantize::QuantModel) -> Result<Self, String> {
-        Ok(match q {
-            crate::quantize::QuantModel::Windowed(q) => Self::Windowed(CircuitShape::new(q)?),
-            crate::quantize::QuantModel::Layered(q) => {
-                Self::Layered(LayeredShape::new(q, &layered::LayeredPlan::new(q)))
-            }
+    pub fn new(q: &QuantNet) -> Result<Self, String> {
+        Ok(match q.layout {
+            Layout::Windowed => Self::Windowed(CircuitShape::new(q)?),
+            Layout::Layered => Self::Layered(LayeredShape::new(q, &layered::LayeredPlan::new(q))),
         })
     }
 
@@ -150,6 +150,8 @@ pub enum ModelConfig {
 }
 
 /// The circuit for any model: keys, proofs and the EVM verifier are made from this type.
+// One value per key or proof, never stored in bulk: the size gap between the backends is harmless.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum ModelCircuit {
     Windowed(JudgeCircuit),
@@ -174,6 +176,13 @@ impl ModelCircuit {
         match self {
             Self::Windowed(c) => c.instances(),
             Self::Layered(c) => c.instances(),
+        }
+    }
+    /// What the lookup on `row` looks up: `range`, `sigmoid` or `activation`.
+    pub fn lookup_kind(&self, row: usize) -> &'static str {
+        match self {
+            Self::Windowed(c) => c.shape.lookup_kind(row),
+            Self::Layered(c) => c.lookup_kind(row),
         }
     }
     pub fn shape(&self) -> ModelShape {

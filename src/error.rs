@@ -3,9 +3,10 @@
 
 use crate::evm::EvmError;
 use crate::{
-    audio::AudioError, dataset::DatasetError, mel::MelError, model::ModelError, onnx::OnnxError,
-    plot::PlotError, prove::ProveError, quantize::QuantizeError, settings::SettingsError,
-    srs::SrsError, synthetic::SyntheticError, train::TrainError,
+    audio::AudioError, dataset::DatasetError, mel::MelError, model::ModelError,
+    network::NetworkError, onnx::OnnxError, plot::PlotError, prove::ProveError,
+    quantize::QuantizeError, settings::SettingsError, srs::SrsError, synthetic::SyntheticError,
+    train::TrainError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,8 @@ pub enum Error {
     Plot(#[from] PlotError),
     #[error("idol settings: {0}")]
     Settings(#[from] SettingsError),
+    #[error("idol network: {0}")]
+    Network(#[from] NetworkError),
     #[error("idol quantize: {0}")]
     Quantize(#[from] QuantizeError),
     #[error("idol srs: {0}")]

@@ -7,12 +7,13 @@
 //! 4. [`dataset`]  corpora → [`dataset::ScanReport`] → [`dataset::Dataset`] → [`dataset::Split`] 80/10/10
 //! 5. [`model`], [`train`]  Split → [`model::Judge`] (judge.safetensors) + [`train::TrainReport`]
 //! 6. [`onnx`]     Judge → network.onnx + input.json / cal.json ([`onnx::InputData`]); ONNX → [`onnx::OnnxGraph`]
-//! 7. [`quantize`] OnnxGraph → [`quantize::QuantModel`] (fixed point, windowed or layered; `forward_int` is the circuit's spec)
-//!    [`settings`] ONNX + cal.json → [`settings::Settings`] (settings.json): scales, ranges, rows
-//! 8. [`circuit`]  QuantModel + trace + key → [`circuit::ModelCircuit`] (Halo2, 3 advice columns, 1 lookup)
-//! 9. [`srs`], [`prove`]  → kzg<k>.srs, pk.key, vk.key, witness.json, mock report, proof.json, verdict
-//! 10. [`evm`]     vk → Verifier.sol → bytecode (npm solc) → on-chain verdict and gas (revm)
-//! 11. [`judge`]   one recording + an address → [`judge::Judgement`]: the whole journey at once
+//! 7. [`network`]  OnnxGraph → [`network::Network`]: the one typed reading of a judge (layers, geometry, ReLUs) and its float reference
+//! 8. [`quantize`] Network → [`quantize::QuantNet`] (fixed point; `forward_q` is the circuit's spec, its trace the witness)
+//!    [`settings`] ONNX + cal.json → [`settings::Settings`] (settings.json): scales, layout, ranges, rows
+//! 9. [`circuit`]  QuantNet + trace + key → [`circuit::ModelCircuit`] (Halo2: the windowed fast path or the layered backend)
+//! 10. [`srs`], [`prove`]  → kzg<k>.srs, pk.key, vk.key, witness.json, mock report, proof.json, verdict
+//! 11. [`evm`]     vk → Verifier.sol → bytecode (npm solc) → on-chain verdict and gas (revm)
+//! 12. [`judge`]   one recording + an address → [`judge::Judgement`]: the whole journey at once
 //!
 //! Every stage's errors name the file or value at fault and the fix; [`Error`] wraps them.
 
@@ -23,6 +24,7 @@ pub mod dataset;
 pub mod model;
 pub mod train;
 pub mod onnx;
+pub mod network;
 pub mod quantize;
 pub mod settings;
 pub mod circuit;

@@ -94,7 +94,7 @@ pub mod proto {
     pub struct TensorProto {
         #[prost(int64, repeated, tag = "1")]
         pub dims: Vec<i64>,
-        /// 1 FLOAT, 7 INT64, 11 DOUBLE.
+        /// 1 FLOAT, 6 INT32, 7 INT64, 11 DOUBLE.
         #[prost(int32, tag = "2")]
         pub data_type: i32,
         #[prost(float, repeated, tag = "4")]
@@ -107,6 +107,21 @@ pub mod proto {
         pub raw_data: Vec<u8>,
         #[prost(double, repeated, tag = "10")]
         pub double_data: Vec<f64>,
+        #[prost(int32, repeated, tag = "5")]
+        pub int32_data: Vec<i32>,
+        /// Where the data lives when `data_location` is EXTERNAL (1): `location` (relative to
+        /// the model's folder), `offset`, `length`.
+        #[prost(message, repeated, tag = "13")]
+        pub external_data: Vec<StringStringEntryProto>,
+        #[prost(int32, tag = "14")]
+        pub data_location: i32,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct StringStringEntryProto {
+        #[prost(string, tag = "1")]
+        pub key: String,
+        #[prost(string, tag = "2")]
+        pub value: String,
     }
     #[derive(Clone, PartialEq, prost::Message)]
     pub struct ValueInfoProto {
@@ -565,6 +580,9 @@ pub struct Node {
 #[derive(Debug, Clone)]
 pub struct OnnxGraph {
     pub path: PathBuf,
+    /// SHA-256 of the model file and of any external data it reads (hex): what settings and
+    /// keys name the model by.
+    pub sha256: String,
     pub opset: i64,
     pub nodes: Vec<Node>,
     pub initializers: HashMap<String, Tensor>,
@@ -572,31 +590,125 @@ pub struct OnnxGraph {
     pub outputs: Vec<String>,
 }
 
-fn tensor_from_proto(t: &TensorProto) -> Result<Tensor, String> {
-    let dims: Vec<usize> = t.dims.iter().map(|&d| d.max(0) as usize).collect();
-    let n: usize = dims.iter().product();
+/// Most values a tensor may hold (a judge has a few hundred thousand weights at most).
+const MAX_TENSOR_VALUES: usize = 1 << 26;
+
+/// The bytes of a tensor stored as external data, read from the model's folder `dir`.
+fn external_bytes(t: &TensorProto, dir: &Path) -> Result<Vec<u8>, String> {
+    let get = |k: &str| {
+        t.external_data
+            .iter()
+            .find(|e| e.key == k)
+            .map(|e| e.value.as_str())
+    };
+    let location = get("location").ok_or_else(|| {
+        format!(
+            "tensor '{}' is stored externally but names no location",
+            t.name
+        )
+    })?;
+    let rel = Path::new(location);
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(format!(
+            "tensor '{}' points at external data '{location}' outside the model's folder; keep the data file beside the model",
+            t.name
+        ));
+    }
+    let number = |k: &str| -> Result<Option<u64>, String> {
+        get(k)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    format!(
+                        "tensor '{}': external data {k} '{v}' is not a byte count",
+                        t.name
+                    )
+                })
+            })
+            .transpose()
+    };
+    let (offset, length) = (number("offset")?.unwrap_or(0), number("length")?);
+    let path = dir.join(rel);
+    let file = std::fs::File::open(&path).map_err(|e| {
+        format!(
+            "tensor '{}' is stored in {}, which cannot be read ({e}); copy it beside the model",
+            t.name,
+            path.display()
+        )
+    })?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let length = length.unwrap_or(size.saturating_sub(offset));
+    if offset.checked_add(length).is_none_or(|end| end > size) {
+        return Err(format!(
+            "tensor '{}': external data {}[{offset}..+{length}] is past the file's end ({size} bytes)",
+            t.name,
+            path.display()
+        ));
+    }
+    if length > (MAX_TENSOR_VALUES as u64) * 8 {
+        return Err(format!("tensor '{}' is too large ({length} bytes)", t.name));
+    }
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::io::BufReader::new(file);
+    let mut buf = vec![0u8; length as usize];
+    f.seek(SeekFrom::Start(offset))
+        .and_then(|_| f.read_exact(&mut buf))
+        .map_err(|e| format!("tensor '{}': reading {}: {e}", t.name, path.display()))?;
+    Ok(buf)
+}
+
+fn tensor_from_proto(t: &TensorProto, dir: Option<&Path>) -> Result<Tensor, String> {
+    let mut dims = Vec::with_capacity(t.dims.len());
+    let mut n: usize = 1;
+    for &d in &t.dims {
+        let d = usize::try_from(d)
+            .map_err(|_| format!("tensor '{}' has a negative dimension ({d})", t.name))?;
+        n = n
+            .checked_mul(d)
+            .filter(|&n| n <= MAX_TENSOR_VALUES)
+            .ok_or_else(|| format!("tensor '{}' is too large (dims {:?})", t.name, t.dims))?;
+        dims.push(d);
+    }
+    let external;
+    let raw: &[u8] = if t.data_location == 1 {
+        let dir = dir.ok_or_else(|| {
+            format!(
+                "tensor '{}' is stored as external data, which needs the model's folder: load the model from its file",
+                t.name
+            )
+        })?;
+        external = external_bytes(t, dir)?;
+        &external
+    } else {
+        &t.raw_data
+    };
     let data: Vec<f64> = match t.data_type {
-        1 if !t.raw_data.is_empty() => t
-            .raw_data
+        1 if !raw.is_empty() => raw
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64)
             .collect(),
         1 => t.float_data.iter().map(|&v| v as f64).collect(),
-        7 if !t.raw_data.is_empty() => t
-            .raw_data
+        6 if !raw.is_empty() => raw
+            .chunks_exact(4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64)
+            .collect(),
+        6 => t.int32_data.iter().map(|&v| v as f64).collect(),
+        7 if !raw.is_empty() => raw
             .chunks_exact(8)
             .map(|b| i64::from_le_bytes(b.try_into().expect("8 bytes")) as f64)
             .collect(),
         7 => t.int64_data.iter().map(|&v| v as f64).collect(),
-        11 if !t.raw_data.is_empty() => t
-            .raw_data
+        11 if !raw.is_empty() => raw
             .chunks_exact(8)
             .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
             .collect(),
         11 => t.double_data.clone(),
         other => {
             return Err(format!(
-                "tensor '{}' has unsupported data type {other}",
+                "tensor '{}' has data type {other}; supported: 1 (float32), 6 (int32), 7 (int64), 11 (float64)",
                 t.name
             ))
         }
@@ -616,6 +728,21 @@ fn tensor_from_proto(t: &TensorProto) -> Result<Tensor, String> {
         ));
     }
     Ok(Tensor::new(dims, data))
+}
+
+/// SHA-256 of a model: its bytes, then (for tensors stored as external data) each tensor's
+/// name and data, so that the digest settings and keys carry covers every weight.
+fn model_digest(bytes: &[u8], external: &[(String, Vec<f64>)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(bytes);
+    for (name, data) in external {
+        h.update(name.as_bytes());
+        for v in data {
+            h.update(v.to_le_bytes());
+        }
+    }
+    crate::settings::hex(&h.finalize())
 }
 
 fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
@@ -640,8 +767,14 @@ impl OnnxGraph {
         Self::from_bytes(&bytes, path)
     }
 
-    /// Parse model bytes (`path` is used in messages).
+    /// Parse model bytes (`path` is used in messages, and its folder holds any external data).
     pub fn from_bytes(bytes: &[u8], path: PathBuf) -> Result<Self, OnnxError> {
+        let dir = match path.parent() {
+            Some(p) if p.as_os_str().is_empty() => Path::new("."),
+            Some(p) => p,
+            None => Path::new("."),
+        }
+        .to_path_buf();
         let model = ModelProto::decode(bytes).map_err(|e| OnnxError::Decode {
             path: path.clone(),
             reason: e.to_string(),
@@ -663,11 +796,15 @@ impl OnnxGraph {
             .map(|o| o.version)
             .unwrap_or(0);
         let mut initializers = HashMap::new();
+        let mut external = Vec::new();
         for t in &graph.initializer {
-            let v = tensor_from_proto(t).map_err(|reason| OnnxError::Decode {
+            let v = tensor_from_proto(t, Some(&dir)).map_err(|reason| OnnxError::Decode {
                 path: path.clone(),
                 reason,
             })?;
+            if t.data_location == 1 {
+                external.push((t.name.clone(), v.data.clone()));
+            }
             initializers.insert(t.name.clone(), v);
         }
         let mut nodes = Vec::new();
@@ -741,10 +878,29 @@ impl OnnxGraph {
                     }
                 }
                 "Constant" => {
-                    let t = attr(n, "value")
-                        .and_then(|a| a.t.as_ref())
-                        .ok_or_else(|| err("Constant without a tensor value".into()))?;
-                    Op::Constant(tensor_from_proto(t).map_err(err)?)
+                    let t = if let Some(t) = attr(n, "value").and_then(|a| a.t.as_ref()) {
+                        tensor_from_proto(t, Some(&dir)).map_err(err)?
+                    } else if let Some(a) = attr(n, "value_ints") {
+                        Tensor::new(
+                            vec![a.ints.len()],
+                            a.ints.iter().map(|&v| v as f64).collect(),
+                        )
+                    } else if let Some(a) = attr(n, "value_floats") {
+                        Tensor::new(
+                            vec![a.floats.len()],
+                            a.floats.iter().map(|&v| v as f64).collect(),
+                        )
+                    } else if let Some(a) = attr(n, "value_int") {
+                        Tensor::new(vec![], vec![a.i as f64])
+                    } else if let Some(a) = attr(n, "value_float") {
+                        Tensor::new(vec![], vec![a.f as f64])
+                    } else {
+                        return Err(err(
+                            "Constant without a value (value, value_int(s) or value_float(s))"
+                                .into(),
+                        ));
+                    };
+                    Op::Constant(t)
                 }
                 other => {
                     return Err(OnnxError::Unsupported {
@@ -787,6 +943,7 @@ impl OnnxGraph {
             })
             .collect();
         Ok(Self {
+            sha256: model_digest(bytes, &external),
             path,
             opset,
             nodes,

@@ -9,7 +9,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use halo2_proofs::dev::MockProver;
+use halo2_proofs::dev::{FailureLocation, MockProver, VerifyFailure};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::plonk::{
@@ -34,8 +34,9 @@ use std::sync::Arc;
 
 use crate::circuit::layered::{LayeredCircuit, LayeredPlan, LayeredShape, LayeredTamper};
 use crate::circuit::{fe, CircuitShape, JudgeCircuit, ModelCircuit, ModelShape, Tamper};
+use crate::network::Network;
 use crate::onnx::{InputData, Key, OnnxGraph};
-use crate::quantize::{FloatModel, Layout, ModelTrace, QuantModel, QuantizedJudge};
+use crate::quantize::{Layout, NetTrace, QuantNet};
 use crate::settings::{hex, Settings};
 use crate::srs::Srs;
 
@@ -92,13 +93,15 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ProveError + '_ {
     }
 }
 
-/// The model a proof is about: settings, the ONNX graph and its fixed-point version.
+/// The model a proof is about: settings, the ONNX graph, the network read from it (the float
+/// reference) and its fixed-point version (the spec the circuit proves).
 #[derive(Debug, Clone)]
 pub struct Model {
     pub settings: Settings,
     pub graph: OnnxGraph,
-    pub float: FloatModel,
-    pub quantized: QuantModel,
+    pub network: Network,
+    /// Shared with the circuits made from it.
+    pub quantized: Arc<QuantNet>,
     /// The circuit's shape (built once: it holds the sigmoid table).
     shape: ModelShape,
     /// The layered circuit's row plan (layered models only), shared by its circuits.
@@ -109,31 +112,31 @@ impl Model {
     /// Load `network.onnx` with its `settings.json`, checking they belong together.
     pub fn load(onnx: impl AsRef<Path>, settings_path: impl AsRef<Path>) -> crate::Result<Self> {
         let settings = Settings::load(settings_path.as_ref())?;
-        settings.check_model(settings_path.as_ref(), onnx.as_ref())?;
         let graph = OnnxGraph::load(onnx.as_ref())?;
+        settings.check_model(settings_path.as_ref(), &graph)?;
         Self::new(settings, graph)
     }
 
     pub fn new(settings: Settings, graph: OnnxGraph) -> crate::Result<Self> {
-        let float = FloatModel::from_graph(&graph)?;
-        settings.check_layout(float.layout())?;
-        let quantized = float.quantize(&settings.scales);
-        let (shape, plan) = match &quantized {
-            QuantModel::Windowed(q) => {
-                let shape = CircuitShape::new(q).map_err(crate::settings::SettingsError::unfit)?;
+        let network = Network::from_graph(&graph)?;
+        let quantized = settings.quantize(&network)?;
+        let (shape, plan) = match quantized.layout {
+            Layout::Windowed => {
+                let shape =
+                    CircuitShape::new(&quantized).map_err(crate::settings::SettingsError::unfit)?;
                 (ModelShape::Windowed(shape), None)
             }
-            QuantModel::Layered(q) => {
-                let plan = LayeredPlan::new(q);
-                let shape = LayeredShape::new(q, &plan);
+            Layout::Layered => {
+                let plan = LayeredPlan::new(&quantized);
+                let shape = LayeredShape::new(&quantized, &plan);
                 (ModelShape::Layered(shape), Some(Arc::new(plan)))
             }
         };
         Ok(Self {
             settings,
             graph,
-            float,
-            quantized,
+            network,
+            quantized: Arc::new(quantized),
             shape,
             plan,
         })
@@ -144,15 +147,7 @@ impl Model {
     }
 
     pub fn layout(&self) -> Layout {
-        self.float.layout()
-    }
-
-    /// The windowed fixed-point judge, for models on the fast path.
-    pub fn windowed(&self) -> Option<&QuantizedJudge> {
-        match &self.quantized {
-            QuantModel::Windowed(q) => Some(q),
-            QuantModel::Layered(_) => None,
-        }
+        self.quantized.layout
     }
 
     /// The circuit for key generation (no witness).
@@ -161,36 +156,32 @@ impl Model {
     }
 
     /// The circuit proving `trace` for `key`.
-    pub fn circuit_for(&self, trace: ModelTrace, key: Fr) -> ModelCircuit {
+    pub fn circuit_for(&self, trace: NetTrace, key: Fr) -> ModelCircuit {
         self.circuit(Some((trace, key)))
     }
 
     /// The model's circuit from its shape (built once in [`Model::new`]), with or without a
     /// witness.
-    fn circuit(&self, witness: Option<(ModelTrace, Fr)>) -> ModelCircuit {
-        match (&self.quantized, &self.shape, witness) {
-            (QuantModel::Windowed(q), ModelShape::Windowed(shape), w) => JudgeCircuit {
+    fn circuit(&self, witness: Option<(NetTrace, Fr)>) -> ModelCircuit {
+        match &self.shape {
+            ModelShape::Windowed(shape) => JudgeCircuit {
                 shape: shape.clone(),
-                lin_w: q.lin_w.clone(),
-                witness: w.map(|(t, k)| match t {
-                    ModelTrace::Windowed(t) => (t, k),
-                    ModelTrace::Layered(_) => unreachable!("a windowed model's trace"),
-                }),
+                lin_w: crate::circuit::windowed::Parts::of(&self.quantized)
+                    .expect("a windowed model's shape was made from its parts")
+                    .lin_w
+                    .to_vec(),
+                witness,
                 tamper: Tamper::None,
             }
             .into(),
-            (QuantModel::Layered(q), ModelShape::Layered(shape), w) => LayeredCircuit {
+            ModelShape::Layered(shape) => LayeredCircuit {
                 shape: shape.clone(),
-                model: q.clone(),
+                model: self.quantized.clone(),
                 plan: self.plan.clone().expect("layered models keep their plan"),
-                witness: w.map(|(t, k)| match t {
-                    ModelTrace::Layered(t) => (t, k),
-                    ModelTrace::Windowed(_) => unreachable!("a layered model's trace"),
-                }),
+                witness,
                 tamper: LayeredTamper::None,
             }
             .into(),
-            _ => unreachable!("a model's shape follows its layout"),
         }
     }
 
@@ -358,7 +349,7 @@ pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, 
     let trace = model.quantized.forward_int(x, 0)?;
     let (kf, note) = key_field(key, &model.settings);
     let s = &model.settings.scales;
-    let logit = trace.logit() as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
+    let logit = trace.logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
     let key_json = match key {
         Key::Address(_) => serde_json::Value::String(crate::onnx::key_to_string(key)),
         Key::Number(v) => serde_json::json!(v),
@@ -369,17 +360,17 @@ pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, 
             circuit_digest: model.digest(),
             key: key_json,
             key_field: fr_hex(&kf),
-            score_q: trace.score_q(),
+            score_q: trace.score_q,
             score: trace.score(s),
-            float_score: model.float.score(x),
+            float_score: model.network.score(x),
             logit,
-            inputs: trace.inputs().to_vec(),
+            inputs: trace.x.clone(),
         },
         note,
     ))
 }
 
-fn trace_of(model: &Model, w: &Witness) -> crate::Result<ModelTrace> {
+fn trace_of(model: &Model, w: &Witness) -> crate::Result<NetTrace> {
     if w.circuit_digest != model.digest() {
         return Err(ProveError::WitnessMismatch {
             expected: model.digest(),
@@ -388,11 +379,10 @@ fn trace_of(model: &Model, w: &Witness) -> crate::Result<ModelTrace> {
         .into());
     }
     let t = model.quantized.forward_q(w.inputs.clone(), 0)?;
-    if t.score_q() != w.score_q {
+    if t.score_q != w.score_q {
         return Err(ProveError::Input(format!(
             "the witness says score_q {} but its inputs give {}: the witness file was edited",
-            w.score_q,
-            t.score_q()
+            w.score_q, t.score_q
         ))
         .into());
     }
@@ -446,9 +436,22 @@ pub fn mock_circuit(
     let t0 = Instant::now();
     let p =
         MockProver::run(k, c, vec![instances]).map_err(|e| ProveError::Proving(e.to_string()))?;
+    // The layouts keep all their lookups in one tagged argument: name the entry kind a failed
+    // lookup was after (range, sigmoid or activation), so one cannot pass for another.
     let failures: Vec<String> = match p.verify() {
         Ok(()) => vec![],
-        Err(fs) => fs.iter().map(|f| f.to_string()).collect(),
+        Err(fs) => fs
+            .iter()
+            .map(|f| match f {
+                VerifyFailure::Lookup {
+                    location:
+                        FailureLocation::InRegion { offset: row, .. }
+                        | FailureLocation::OutsideRegion { row },
+                    ..
+                } => format!("{f} [{} lookup]", c.lookup_kind(*row)),
+                _ => f.to_string(),
+            })
+            .collect(),
     };
     Ok(MockReport {
         k,

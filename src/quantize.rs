@@ -1,79 +1,32 @@
-//! ONNX graph → [`QuantizedJudge`]: the fixed-point model the circuit proves, and its exact
-//! integer forward pass ([`QuantizedJudge::forward_int`]), which is the circuit's specification.
+//! [`Network`] + [`Scales`] → [`QuantNet`]: the judge in fixed point, and its exact integer
+//! forward pass ([`QuantNet::forward_q`]) — the one specification both circuit layouts prove.
 //!
-//! Arithmetic (all integers, no rounding between layers):
+//! Arithmetic (all integers; `a` is an activation's scale, `2^sx` for the input):
 //! - input `x_q = round(x · 2^sx)` (dB spectrogram cells);
-//! - conv `c = Σ w_q · x_q + b_q` with `w_q = round(w · 2^sw)`, `b_q = round(b · 2^(sx+sw))`: exact;
-//! - ReLU `r = max(c, 0)`: exact (sign bit + magnitude limbs in the circuit);
-//! - linear `a = Σ v_q · r + d_q` with `v_q = round(v · 2^sl)`, `d_q = round(d · 2^(sx+sw+sl))`: exact;
-//! - sigmoid: `a = idx · 2^R + rem` with `0 ≤ rem < 2^R`, `R = sx + sw + sl − g`, so `idx` is the
-//!   logit on a grid of `2^−g`; the table gives `σ_q[idx] = round(σ((idx + ½) / 2^g) · 2^so)`.
+//! - a hidden layer: `c = Σ w_q·a + b_q` with `w_q = round(w · 2^sw)`, `b_q = round(b · 2^(a+sw))`
+//!   (plus `2^(shift−1)` to round when the layer drops bits), checked `|c| < 2^(limb·limbs)`;
+//!   its activation is `max(c, 0) >> shift` after a `Relu`, `sign(c)·(|c| >> shift)` without one,
+//!   at scale `a + sw − shift`. The layout sets `shift`: the windowed layout keeps its one hidden
+//!   layer exact (`shift = 0`), the layered layout rescales every hidden layer back to `2^sx`
+//!   (`shift = sw`, whole limbs);
+//! - the logit layer: `logit = Σ v_q·a + d_q` at the logit scale `2^L`, `L = sx + sw + sl`
+//!   (`v_q = round(v · 2^(L−a))`, `d_q = round(d · 2^L)`);
+//! - sigmoid: `logit = idx · 2^R + rem` with `0 ≤ rem < 2^R`, `R = L − g`, so `idx` is the logit on
+//!   a grid of `2^−g`; the table gives `σ_q[idx] = round(σ((idx + ½) / 2^g) · 2^so)`, or
+//!   `round(½ · 2^so)` for `idx < 0` when the graph has a `Relu` before the `Sigmoid`.
 //!
-//! The only approximations are the weight/input rounding (tiny at these scales) and the sigmoid
-//! grid (at most `¼ · 2^−(g+1)` in score).
+//! The only approximations are the weight/input rounding (tiny at these scales), the layered
+//! layout's rescale, and the sigmoid grid (at most `¼ · 2^−(g+1)` in score).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::onnx::{OnnxGraph, Op};
-
-pub mod layered;
-
-/// Shape of the judge's convolution, read from the ONNX graph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConvGeometry {
-    /// Input height and width (mel bands × frames).
-    pub in_h: usize,
-    pub in_w: usize,
-    pub kernel: [usize; 2],
-    pub stride: [usize; 2],
-    /// top, left, bottom, right
-    pub pads: [usize; 4],
-}
-
-impl ConvGeometry {
-    pub fn out_h(&self) -> usize {
-        (self.in_h + self.pads[0] + self.pads[2] - self.kernel[0]) / self.stride[0] + 1
-    }
-    pub fn out_w(&self) -> usize {
-        (self.in_w + self.pads[1] + self.pads[3] - self.kernel[1]) / self.stride[1] + 1
-    }
-    pub fn outputs(&self) -> usize {
-        self.out_h() * self.out_w()
-    }
-    /// Padded input size.
-    pub fn padded(&self) -> (usize, usize) {
-        (
-            self.in_h + self.pads[0] + self.pads[2],
-            self.in_w + self.pads[1] + self.pads[3],
-        )
-    }
-    /// Rows and columns of the padded input that some window reads.
-    pub fn used(&self) -> (usize, usize) {
-        (
-            (self.out_h() - 1) * self.stride[0] + self.kernel[0],
-            (self.out_w() - 1) * self.stride[1] + self.kernel[1],
-        )
-    }
-}
-
-/// The judge's float parameters, in any ONNX layout we accept.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FloatJudge {
-    pub geometry: ConvGeometry,
-    /// Row-major `kernel[0] × kernel[1]`.
-    pub conv_w: Vec<f64>,
-    pub conv_b: f64,
-    /// One weight per conv output, row-major `out_h × out_w`.
-    pub lin_w: Vec<f64>,
-    pub lin_b: f64,
-}
+pub use crate::network::sigmoid;
+use crate::network::{padded_index, Affine, ConvGeometry, Network};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuantizeError {
-    #[error("{path}: {reason}. The judge circuits prove a chain of Conv (any channels, kernel, stride, padding) and Gemm or MatMul+Add layers, each optionally followed by Relu, with Flatten/Reshape before the first dense layer, ending in one value through Sigmoid; the key passes through Identity.")]
-    Shape { path: String, reason: String },
     #[error("input {sample}: {what} = {value} is outside the calibrated range (|value| < 2^{bits}). Recalibrate with data like this input (`idol calibrate-settings`) or check the input.")]
     OutOfRange {
         sample: usize,
@@ -87,212 +40,15 @@ pub enum QuantizeError {
         logit: f64,
         range: f64,
     },
-    #[error("input {sample} has {got} values, the model takes {expected} (1×{h}×{w})")]
+    #[error("input {sample} has {got} values, the model takes {expected} ({c}×{h}×{w})")]
     InputShape {
         sample: usize,
         got: usize,
         expected: usize,
+        c: usize,
         h: usize,
         w: usize,
     },
-}
-
-/// A graph reader's error for `g`: the file and the reason.
-fn shape_error(g: &OnnxGraph) -> impl Fn(String) -> QuantizeError + '_ {
-    move |reason| QuantizeError::Shape {
-        path: g.path.display().to_string(),
-        reason,
-    }
-}
-
-/// The spectrogram input (the graph's second input, after the key): its name and `[C, H, W]`.
-fn spectrogram_input(g: &OnnxGraph) -> Result<(&str, [usize; 3]), QuantizeError> {
-    let bad = shape_error(g);
-    let (name, dims) = g.inputs.get(1).ok_or_else(|| {
-        bad(format!(
-            "expected two inputs (key, spectrogram), found {}",
-            g.inputs.len()
-        ))
-    })?;
-    match dims.as_slice() {
-        [_, Some(c), Some(h), Some(w)] if *c > 0 && *h > 0 && *w > 0 => Ok((name, [*c, *h, *w])),
-        other => Err(bad(format!(
-            "spectrogram input '{name}' must be [N,C,H,W] with known sizes, found {other:?}"
-        ))),
-    }
-}
-
-impl FloatJudge {
-    /// Read the judge's parameters from a loaded ONNX graph (ours or a PyTorch export).
-    pub fn from_graph(g: &OnnxGraph) -> Result<Self, QuantizeError> {
-        let bad = shape_error(g);
-        let (name, [c, in_h, in_w]) = spectrogram_input(g)?;
-        if c != 1 {
-            return Err(bad(format!(
-                "spectrogram input '{name}' has {c} channels; the windowed layout takes 1"
-            )));
-        }
-        let mut conv = None;
-        let mut lin_w: Option<Vec<f64>> = None;
-        let mut lin_b = 0.0;
-        let mut sigmoid = false;
-        for n in &g.nodes {
-            let init = |i: usize| n.inputs.get(i).and_then(|name| g.initializers.get(name));
-            match &n.op {
-                Op::Conv {
-                    kernel,
-                    strides,
-                    pads,
-                } => {
-                    if conv.is_some() {
-                        return Err(bad(format!(
-                            "node '{}': a second Conv layer is not supported yet",
-                            n.name
-                        )));
-                    }
-                    let w = init(1).ok_or_else(|| {
-                        bad(format!(
-                            "node '{}': conv weight is not an initializer",
-                            n.name
-                        ))
-                    })?;
-                    if w.dims[0] != 1 || w.dims[1] != 1 {
-                        return Err(bad(format!("node '{}': conv weight {:?} has {} output and {} input channels; only 1→1 is supported yet", n.name, w.dims, w.dims[0], w.dims[1])));
-                    }
-                    let b = init(2).map(|b| b.data[0]).unwrap_or(0.0);
-                    conv = Some((
-                        ConvGeometry {
-                            in_h,
-                            in_w,
-                            kernel: *kernel,
-                            stride: *strides,
-                            pads: *pads,
-                        },
-                        w.data.clone(),
-                        b,
-                    ));
-                }
-                Op::Gemm {
-                    alpha,
-                    beta,
-                    trans_b,
-                    trans_a,
-                } => {
-                    if *trans_a {
-                        return Err(bad(format!(
-                            "node '{}': Gemm with transA is not supported",
-                            n.name
-                        )));
-                    }
-                    let w = init(1).ok_or_else(|| {
-                        bad(format!(
-                            "node '{}': Gemm weight is not an initializer",
-                            n.name
-                        ))
-                    })?;
-                    let out = if *trans_b { w.dims[0] } else { w.dims[1] };
-                    if out != 1 {
-                        return Err(bad(format!("node '{}': the linear layer has {out} outputs; the judge has one score", n.name)));
-                    }
-                    lin_w = Some(w.data.iter().map(|v| v * alpha).collect());
-                    lin_b += init(2).map(|b| b.data[0] * beta).unwrap_or(0.0);
-                }
-                Op::MatMul => {
-                    let w = init(1).ok_or_else(|| {
-                        bad(format!(
-                            "node '{}': MatMul weight is not an initializer",
-                            n.name
-                        ))
-                    })?;
-                    if w.dims.len() != 2 || w.dims[1] != 1 {
-                        return Err(bad(format!(
-                            "node '{}': MatMul weight {:?} must be [n, 1]",
-                            n.name, w.dims
-                        )));
-                    }
-                    lin_w = Some(w.data.clone());
-                }
-                Op::Add => {
-                    let b = init(1).or_else(|| init(0)).ok_or_else(|| {
-                        bad(format!("node '{}': Add must add a constant bias", n.name))
-                    })?;
-                    if b.data.len() != 1 || lin_w.is_none() {
-                        return Err(bad(format!(
-                            "node '{}': only the linear layer's scalar bias may be an Add",
-                            n.name
-                        )));
-                    }
-                    lin_b += b.data[0];
-                }
-                Op::Sigmoid => sigmoid = true,
-                Op::Identity | Op::Relu | Op::Flatten { .. } | Op::Reshape | Op::Constant(_) => {}
-            }
-        }
-        let (geometry, conv_w, conv_b) = conv.ok_or_else(|| bad("no Conv node".into()))?;
-        let lin_w = lin_w.ok_or_else(|| bad("no linear layer (Gemm or MatMul)".into()))?;
-        if !sigmoid {
-            return Err(bad("no Sigmoid at the output".into()));
-        }
-        if lin_w.len() != geometry.outputs() {
-            return Err(bad(format!(
-                "the linear layer takes {} values but the conv gives {}",
-                lin_w.len(),
-                geometry.outputs()
-            )));
-        }
-        Ok(Self {
-            geometry,
-            conv_w,
-            conv_b,
-            lin_w,
-            lin_b,
-        })
-    }
-
-    /// Conv outputs (before ReLU) and the logit, in f64.
-    pub fn logit(&self, x: &[f32]) -> (Vec<f64>, f64) {
-        let g = &self.geometry;
-        let mut conv = Vec::with_capacity(g.outputs());
-        for oy in 0..g.out_h() {
-            for ox in 0..g.out_w() {
-                let mut acc = self.conv_b;
-                for ky in 0..g.kernel[0] {
-                    for kx in 0..g.kernel[1] {
-                        if let Some(v) =
-                            padded_at(g, x, oy * g.stride[0] + ky, ox * g.stride[1] + kx)
-                        {
-                            acc += self.conv_w[ky * g.kernel[1] + kx] * v as f64;
-                        }
-                    }
-                }
-                conv.push(acc);
-            }
-        }
-        let logit = self.lin_b
-            + conv
-                .iter()
-                .zip(&self.lin_w)
-                .map(|(c, w)| c.max(0.0) * w)
-                .sum::<f64>();
-        (conv, logit)
-    }
-
-    /// The float model's score.
-    pub fn score(&self, x: &[f32]) -> f64 {
-        sigmoid(self.logit(x).1)
-    }
-}
-
-/// Value of the padded input at (row, col), `None` in the padding.
-fn padded_at(g: &ConvGeometry, x: &[f32], r: usize, c: usize) -> Option<f32> {
-    padded_index([g.in_h, g.in_w], g.pads, r, c).map(|i| x[i])
-}
-
-/// Row-major index into an `hw[0] × hw[1]` map of padded position (row, col); `None` in the
-/// padding (`pads`: top, left, bottom, right).
-pub fn padded_index(hw: [usize; 2], pads: [usize; 4], r: usize, c: usize) -> Option<usize> {
-    let (r, c) = (r.checked_sub(pads[0])?, c.checked_sub(pads[1])?);
-    (r < hw[0] && c < hw[1]).then_some(r * hw[1] + c)
 }
 
 /// Split a logit numerator (scale 2^(sx+sw+sl)) into the sigmoid index and remainder:
@@ -311,10 +67,6 @@ pub fn split_logit(logit: i128, s: &Scales, sample: usize) -> Result<(i64, i128)
         });
     }
     Ok((idx as i64, rem))
-}
-
-pub fn sigmoid(v: f64) -> f64 {
-    1.0 / (1.0 + (-v).exp())
 }
 
 /// Fixed-point scales and table sizes (what calibration chooses).
@@ -367,163 +119,6 @@ impl Scales {
     }
 }
 
-/// The judge in fixed point: the relation the circuit enforces.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuantizedJudge {
-    pub geometry: ConvGeometry,
-    pub scales: Scales,
-    pub conv_w: Vec<i64>,
-    /// At scale 2^(sx+sw).
-    pub conv_b: i128,
-    pub lin_w: Vec<i64>,
-    /// At scale 2^(sx+sw+sl).
-    pub lin_b: i128,
-}
-
-/// Every intermediate value of one forward pass: the witness.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trace {
-    /// Quantized inputs over the used region of the padded input, row-major.
-    pub x: Vec<i64>,
-    /// Conv outputs (exact), row-major over out_h × out_w.
-    pub conv: Vec<i128>,
-    /// Linear accumulator after each window (exact, bias not included).
-    pub acc: Vec<i128>,
-    /// Logit numerator `Σ v·r + d` at scale 2^(sx+sw+sl).
-    pub logit: i128,
-    pub idx: i64,
-    pub rem: i128,
-    /// Score at scale 2^so.
-    pub score_q: i64,
-}
-
-impl Trace {
-    pub fn score(&self, s: &Scales) -> f64 {
-        self.score_q as f64 / 2f64.powi(s.output as i32)
-    }
-}
-
-impl QuantizedJudge {
-    pub fn new(f: &FloatJudge, scales: &Scales) -> Self {
-        let q = |v: f64, bits: u32| (v * 2f64.powi(bits as i32)).round();
-        Self {
-            geometry: f.geometry.clone(),
-            scales: scales.clone(),
-            conv_w: f.conv_w.iter().map(|&w| q(w, scales.conv) as i64).collect(),
-            conv_b: q(f.conv_b, scales.input + scales.conv) as i128,
-            lin_w: f
-                .lin_w
-                .iter()
-                .map(|&w| q(w, scales.linear) as i64)
-                .collect(),
-            lin_b: q(f.lin_b, scales.input + scales.conv + scales.linear) as i128,
-        }
-    }
-
-    /// Quantize one input cell.
-    pub fn quantize_input(&self, v: f32) -> i64 {
-        (v as f64 * 2f64.powi(self.scales.input as i32)).round() as i64
-    }
-
-    /// The sigmoid table entry for grid index `idx`.
-    pub fn sigmoid_q(&self, idx: i64) -> i64 {
-        self.scales.sigmoid_q(idx)
-    }
-
-    /// Range of sigmoid indices the table holds: `[lo, hi)`.
-    pub fn sigmoid_index_range(&self) -> (i64, i64) {
-        self.scales.sigmoid_index_range()
-    }
-
-    /// Quantize one spectrogram (`in_h × in_w`, row-major) into the circuit's input cells: the
-    /// used region of the padded input, row-major.
-    pub fn quantize_spectrogram(
-        &self,
-        x: &[f32],
-        sample: usize,
-    ) -> Result<Vec<i64>, QuantizeError> {
-        let g = &self.geometry;
-        if x.len() != g.in_h * g.in_w {
-            return Err(QuantizeError::InputShape {
-                sample,
-                got: x.len(),
-                expected: g.in_h * g.in_w,
-                h: g.in_h,
-                w: g.in_w,
-            });
-        }
-        let (uh, uw) = g.used();
-        Ok((0..uh)
-            .flat_map(|r| (0..uw).map(move |c| (r, c)))
-            .map(|(r, c)| {
-                padded_at(g, x, r, c)
-                    .map(|v| self.quantize_input(v))
-                    .unwrap_or(0)
-            })
-            .collect())
-    }
-
-    /// Exact integer forward pass on one spectrogram, checking every value against the ranges
-    /// the circuit can prove. `sample` names the input in errors.
-    pub fn forward_int(&self, x: &[f32], sample: usize) -> Result<Trace, QuantizeError> {
-        let xq = self.quantize_spectrogram(x, sample)?;
-        self.forward_q(xq, sample)
-    }
-
-    /// The same from already-quantized input cells (as a witness file stores them).
-    pub fn forward_q(&self, xq: Vec<i64>, sample: usize) -> Result<Trace, QuantizeError> {
-        let g = &self.geometry;
-        let (uh, uw) = g.used();
-        if xq.len() != uh * uw {
-            return Err(QuantizeError::InputShape {
-                sample,
-                got: xq.len(),
-                expected: uh * uw,
-                h: uh,
-                w: uw,
-            });
-        }
-        let s = &self.scales;
-        let conv_bits = s.limb * s.conv_limbs;
-        let mut conv = Vec::with_capacity(g.outputs());
-        let mut acc = Vec::with_capacity(g.outputs());
-        let mut running: i128 = 0;
-        for oy in 0..g.out_h() {
-            for ox in 0..g.out_w() {
-                let mut c = self.conv_b;
-                for ky in 0..g.kernel[0] {
-                    for kx in 0..g.kernel[1] {
-                        let xi = xq[(oy * g.stride[0] + ky) * uw + ox * g.stride[1] + kx];
-                        c += self.conv_w[ky * g.kernel[1] + kx] as i128 * xi as i128;
-                    }
-                }
-                if c.unsigned_abs() >> conv_bits != 0 {
-                    return Err(QuantizeError::OutOfRange {
-                        sample,
-                        what: "a conv output",
-                        value: c,
-                        bits: conv_bits,
-                    });
-                }
-                running += self.lin_w[conv.len()] as i128 * c.max(0);
-                conv.push(c);
-                acc.push(running);
-            }
-        }
-        let logit = running + self.lin_b;
-        let (idx, rem) = split_logit(logit, s, sample)?;
-        Ok(Trace {
-            x: xq,
-            conv,
-            acc,
-            logit,
-            idx,
-            rem,
-            score_q: self.sigmoid_q(idx),
-        })
-    }
-}
-
 impl fmt::Display for Scales {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -561,144 +156,344 @@ impl fmt::Display for Layout {
     }
 }
 
-/// A judge read from ONNX, in float.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FloatModel {
-    Windowed(FloatJudge),
-    Layered(layered::LayeredFloat),
+impl Layout {
+    /// The layout a network gets: the windowed fast path only when the network is exactly the
+    /// tutorial's shape and its conv fits the layout ([`crate::circuit::windowed::holds`]);
+    /// anything else the layered circuit.
+    pub fn of(net: &Network) -> Self {
+        if crate::circuit::windowed::holds(net).is_ok() {
+            Layout::Windowed
+        } else {
+            Layout::Layered
+        }
+    }
+
+    /// Bits a hidden layer's activation drops under this layout.
+    pub fn hidden_shift(self, s: &Scales) -> u32 {
+        match self {
+            Layout::Windowed => 0,
+            Layout::Layered => s.conv,
+        }
+    }
 }
 
-impl FloatModel {
-    /// The tutorial's shape (with strides the windowed layout holds) gets the windowed fast
-    /// path; anything else the layered circuit.
-    /// If neither reads the graph, the layered reader's error (the more general) is returned.
-    pub fn from_graph(g: &OnnxGraph) -> Result<Self, QuantizeError> {
-        use crate::circuit::windowed::{input_row_stride, DEFAULT_WINDOW_CELLS};
-        match FloatJudge::from_graph(g) {
-            // The windowed layout splits the input by row parity and packs each window's limbs
-            // and sign bit between the windows: it needs even strides and room for the cells.
-            Ok(f) if input_row_stride(&f.geometry, DEFAULT_WINDOW_CELLS).is_ok() => {
-                Ok(Self::Windowed(f))
+/// One affine layer in fixed point.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QAffine {
+    Conv {
+        geometry: ConvGeometry,
+        in_channels: usize,
+        out_channels: usize,
+        /// `[out][in][kh][kw]`.
+        weight: Vec<i64>,
+        /// One per output channel.
+        bias: Vec<i128>,
+    },
+    Dense {
+        inputs: usize,
+        outputs: usize,
+        /// `[out][in]`.
+        weight: Vec<i64>,
+        bias: Vec<i128>,
+    },
+}
+
+impl QAffine {
+    /// Values the layer reads (the previous layer's outputs, or the input cells).
+    pub fn inputs(&self) -> usize {
+        match self {
+            QAffine::Conv {
+                geometry,
+                in_channels,
+                ..
+            } => in_channels * geometry.in_h * geometry.in_w,
+            QAffine::Dense { inputs, .. } => *inputs,
+        }
+    }
+
+    pub fn outputs(&self) -> usize {
+        match self {
+            QAffine::Conv {
+                geometry,
+                out_channels,
+                ..
+            } => out_channels * geometry.outputs(),
+            QAffine::Dense { outputs, .. } => *outputs,
+        }
+    }
+
+    /// Output `j`'s bias.
+    pub fn bias(&self, j: usize) -> i128 {
+        match self {
+            QAffine::Conv { geometry, bias, .. } => bias[j / geometry.outputs()],
+            QAffine::Dense { bias, .. } => bias[j],
+        }
+    }
+
+    /// Output `j`'s terms: (index into the layer's input, weight), in a fixed order (channel,
+    /// kernel row, kernel column for a conv; input order for a dense layer). Padding cells of a
+    /// conv have no term.
+    pub fn terms(&self, j: usize) -> Vec<(usize, i64)> {
+        match self {
+            QAffine::Conv {
+                geometry: g,
+                in_channels,
+                weight,
+                ..
+            } => {
+                let per = g.outputs();
+                let (o, oy, ox) = (j / per, (j % per) / g.out_w(), j % g.out_w());
+                let (kh, kw) = (g.kernel[0], g.kernel[1]);
+                let mut terms = Vec::with_capacity(in_channels * kh * kw);
+                for i in 0..*in_channels {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let (y, x) = (oy * g.stride[0] + ky, ox * g.stride[1] + kx);
+                            if let Some(at) = padded_index([g.in_h, g.in_w], g.pads, y, x) {
+                                terms.push((
+                                    i * g.in_h * g.in_w + at,
+                                    weight[((o * in_channels + i) * kh + ky) * kw + kx],
+                                ));
+                            }
+                        }
+                    }
+                }
+                terms
             }
-            _ => Ok(Self::Layered(layered::LayeredFloat::from_graph(g)?)),
+            QAffine::Dense { inputs, weight, .. } => {
+                (0..*inputs).map(|i| (i, weight[j * inputs + i])).collect()
+            }
         }
     }
 
-    pub fn layout(&self) -> Layout {
-        match self {
-            Self::Windowed(_) => Layout::Windowed,
-            Self::Layered(_) => Layout::Layered,
-        }
+    /// Every output's exact sum `bias + Σ w·a`.
+    pub fn apply(&self, a: &[i64]) -> Vec<i128> {
+        (0..self.outputs())
+            .map(|j| {
+                self.bias(j)
+                    + self
+                        .terms(j)
+                        .iter()
+                        .map(|&(i, w)| w as i128 * a[i] as i128)
+                        .sum::<i128>()
+            })
+            .collect()
     }
+}
 
-    /// Input channels, height and width.
-    pub fn input_shape(&self) -> [usize; 3] {
-        match self {
-            Self::Windowed(f) => [1, f.geometry.in_h, f.geometry.in_w],
-            Self::Layered(f) => f.input,
+/// One layer in fixed point: the affine map, the ReLU, and the bits its activation drops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QLayer {
+    pub node: String,
+    pub affine: QAffine,
+    pub relu: bool,
+    /// Bits dropped from `|c|` after the activation (a whole number of limbs, or 0).
+    pub shift: u32,
+}
+
+/// The judge in fixed point: the relation its circuit enforces, whatever the layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantNet {
+    /// Spectrogram channels, height, width.
+    pub input: [usize; 3],
+    pub scales: Scales,
+    pub layout: Layout,
+    /// The hidden layers, then the logit layer (one output; its `relu` sits before the
+    /// sigmoid).
+    pub layers: Vec<QLayer>,
+}
+
+/// Every intermediate value of one forward pass: the witness.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetTrace {
+    /// Quantized input cells (C·H·W, row-major).
+    pub x: Vec<i64>,
+    /// Each hidden layer's `c` (with the rounding half), per output.
+    pub pre: Vec<Vec<i128>>,
+    /// Each hidden layer's activations.
+    pub act: Vec<Vec<i64>>,
+    /// Logit numerator at scale 2^(sx+sw+sl).
+    pub logit: i128,
+    pub idx: i64,
+    pub rem: i128,
+    /// Score at scale 2^so.
+    pub score_q: i64,
+}
+
+impl NetTrace {
+    pub fn score(&self, s: &Scales) -> f64 {
+        self.score_q as f64 / 2f64.powi(s.output as i32)
+    }
+}
+
+/// A change to one activation, carried consistently downstream (soundness tests: only the gate
+/// that produced it can notice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivationShift {
+    pub layer: usize,
+    pub neuron: usize,
+    pub delta: i64,
+}
+
+impl QuantNet {
+    /// `net` in fixed point under `scales`, as `layout` computes it.
+    pub fn new(net: &Network, scales: &Scales, layout: Layout) -> Self {
+        let q = |v: f64, bits: u32| (v * 2f64.powi(bits as i32)).round();
+        let logit_scale = scales.input + scales.conv + scales.linear;
+        let shift = layout.hidden_shift(scales);
+        let half = if shift > 0 { 1i128 << (shift - 1) } else { 0 };
+        let mut a = scales.input;
+        let mut layers = Vec::with_capacity(net.layers.len());
+        for (li, l) in net.layers.iter().enumerate() {
+            let last = li + 1 == net.layers.len();
+            let (w_bits, b_bits, add, drop) = if last {
+                (logit_scale - a, logit_scale, 0, 0)
+            } else {
+                (scales.conv, a + scales.conv, half, shift)
+            };
+            let qw = |w: &[f64]| w.iter().map(|&v| q(v, w_bits) as i64).collect();
+            let qb = |b: &[f64]| b.iter().map(|&v| q(v, b_bits) as i128 + add).collect();
+            let affine = match &l.affine {
+                Affine::Conv(c) => QAffine::Conv {
+                    geometry: c.geometry.clone(),
+                    in_channels: c.in_channels,
+                    out_channels: c.out_channels,
+                    weight: qw(&c.weight),
+                    bias: qb(&c.bias),
+                },
+                Affine::Dense(d) => QAffine::Dense {
+                    inputs: d.inputs,
+                    outputs: d.outputs,
+                    weight: qw(&d.weight),
+                    bias: qb(&d.bias),
+                },
+            };
+            layers.push(QLayer {
+                node: l.node.clone(),
+                affine,
+                relu: l.relu,
+                shift: drop,
+            });
+            a = a + scales.conv - drop;
+        }
+        Self {
+            input: net.input,
+            scales: scales.clone(),
+            layout,
+            layers,
         }
     }
 
     pub fn input_len(&self) -> usize {
-        self.input_shape().iter().product()
+        self.input.iter().product()
     }
 
-    /// Largest |hidden pre-activation| (the conv outputs, for the windowed layout) and the
-    /// logit, in f64.
-    pub fn ranges(&self, x: &[f32]) -> (f64, f64) {
-        let (pre, logit) = match self {
-            Self::Windowed(f) => {
-                let (conv, logit) = f.logit(x);
-                (vec![conv], logit)
+    /// The hidden layers (all but the logit layer).
+    pub fn hidden(&self) -> &[QLayer] {
+        &self.layers[..self.layers.len() - 1]
+    }
+
+    /// The logit layer.
+    pub fn output(&self) -> &QLayer {
+        self.layers.last().expect("a network has a logit layer")
+    }
+
+    /// Activations of all hidden layers together.
+    pub fn hidden_len(&self) -> usize {
+        self.hidden().iter().map(|l| l.affine.outputs()).sum()
+    }
+
+    /// The sigmoid table entry for grid index `idx` (σ(0) below zero after a `Relu`).
+    pub fn sigmoid_q(&self, idx: i64) -> i64 {
+        if self.output().relu && idx < 0 {
+            (0.5 * 2f64.powi(self.scales.output as i32)).round() as i64
+        } else {
+            self.scales.sigmoid_q(idx)
+        }
+    }
+
+    /// Quantize one spectrogram (C·H·W, row-major); `sample` names it in errors.
+    pub fn quantize_input(&self, x: &[f32], sample: usize) -> Result<Vec<i64>, QuantizeError> {
+        self.check_len(x.len(), sample)?;
+        let s = 2f64.powi(self.scales.input as i32);
+        Ok(x.iter().map(|&v| (v as f64 * s).round() as i64).collect())
+    }
+
+    fn check_len(&self, got: usize, sample: usize) -> Result<(), QuantizeError> {
+        if got != self.input_len() {
+            let [c, h, w] = self.input;
+            return Err(QuantizeError::InputShape {
+                sample,
+                got,
+                expected: self.input_len(),
+                c,
+                h,
+                w,
+            });
+        }
+        Ok(())
+    }
+
+    /// Exact integer forward pass on one spectrogram.
+    pub fn forward_int(&self, x: &[f32], sample: usize) -> Result<NetTrace, QuantizeError> {
+        self.forward_q(self.quantize_input(x, sample)?, sample)
+    }
+
+    /// The same from quantized input cells (as a witness file stores them), checking every
+    /// value against the ranges the circuit proves.
+    pub fn forward_q(&self, xq: Vec<i64>, sample: usize) -> Result<NetTrace, QuantizeError> {
+        self.forward_shifted(xq, sample, None)
+    }
+
+    /// [`Self::forward_q`] with one activation moved by `shift` (soundness tests).
+    pub fn forward_shifted(
+        &self,
+        xq: Vec<i64>,
+        sample: usize,
+        shift: Option<ActivationShift>,
+    ) -> Result<NetTrace, QuantizeError> {
+        self.check_len(xq.len(), sample)?;
+        let s = &self.scales;
+        let bits = s.limb * s.conv_limbs;
+        let (mut pre, mut act) = (Vec::new(), Vec::new());
+        let mut a: Vec<i64> = xq.clone();
+        for (li, l) in self.hidden().iter().enumerate() {
+            let p = l.affine.apply(&a);
+            let mut out = Vec::with_capacity(p.len());
+            for (ni, &c) in p.iter().enumerate() {
+                if c.unsigned_abs() >> bits != 0 {
+                    return Err(QuantizeError::OutOfRange {
+                        sample,
+                        what: "a hidden pre-activation",
+                        value: c,
+                        bits,
+                    });
+                }
+                let mag = (c.unsigned_abs() >> l.shift) as i64;
+                let mut v = match (l.relu, c < 0) {
+                    (true, true) => 0,
+                    (_, false) => mag,
+                    (false, true) => -mag,
+                };
+                if let Some(sh) = shift.filter(|sh| (sh.layer, sh.neuron) == (li, ni)) {
+                    v += sh.delta;
+                }
+                out.push(v);
             }
-            Self::Layered(f) => f.forward(x),
-        };
-        let max = pre.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
-        (max, logit)
-    }
-
-    /// The float model's score.
-    pub fn score(&self, x: &[f32]) -> f64 {
-        match self {
-            Self::Windowed(f) => f.score(x),
-            Self::Layered(f) => f.score(x),
+            a = out.clone();
+            pre.push(p);
+            act.push(out);
         }
-    }
-
-    /// The model in fixed point under `scales`.
-    pub fn quantize(&self, scales: &Scales) -> QuantModel {
-        match self {
-            Self::Windowed(f) => QuantModel::Windowed(QuantizedJudge::new(f, scales)),
-            Self::Layered(f) => {
-                QuantModel::Layered(std::sync::Arc::new(layered::LayeredJudge::new(f, scales)))
-            }
-        }
-    }
-}
-
-/// A judge in fixed point: the relation its circuit enforces.
-#[derive(Debug, Clone, PartialEq)]
-pub enum QuantModel {
-    Windowed(QuantizedJudge),
-    /// Shared with the circuits made from it.
-    Layered(std::sync::Arc<layered::LayeredJudge>),
-}
-
-/// One forward pass's witness, for either layout.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelTrace {
-    Windowed(Trace),
-    Layered(layered::LayeredTrace),
-}
-
-impl QuantModel {
-    pub fn scales(&self) -> &Scales {
-        match self {
-            Self::Windowed(q) => &q.scales,
-            Self::Layered(q) => &q.scales,
-        }
-    }
-
-    /// Exact integer forward pass on one spectrogram (`sample` names it in errors).
-    pub fn forward_int(&self, x: &[f32], sample: usize) -> Result<ModelTrace, QuantizeError> {
-        Ok(match self {
-            Self::Windowed(q) => ModelTrace::Windowed(q.forward_int(x, sample)?),
-            Self::Layered(q) => ModelTrace::Layered(q.forward_int(x, sample)?),
+        let logit = self.output().affine.apply(&a)[0];
+        let (idx, rem) = split_logit(logit, s, sample)?;
+        Ok(NetTrace {
+            x: xq,
+            pre,
+            act,
+            logit,
+            idx,
+            rem,
+            score_q: self.sigmoid_q(idx),
         })
-    }
-
-    /// The same from quantized input cells (as a witness file stores them).
-    pub fn forward_q(&self, xq: Vec<i64>, sample: usize) -> Result<ModelTrace, QuantizeError> {
-        Ok(match self {
-            Self::Windowed(q) => ModelTrace::Windowed(q.forward_q(xq, sample)?),
-            Self::Layered(q) => ModelTrace::Layered(q.forward_q(xq, sample)?),
-        })
-    }
-}
-
-impl ModelTrace {
-    /// Score at scale 2^output.
-    pub fn score_q(&self) -> i64 {
-        match self {
-            Self::Windowed(t) => t.score_q,
-            Self::Layered(t) => t.score_q,
-        }
-    }
-    pub fn score(&self, s: &Scales) -> f64 {
-        self.score_q() as f64 / 2f64.powi(s.output as i32)
-    }
-    /// Logit numerator at scale 2^(sx+sw+sl).
-    pub fn logit(&self) -> i128 {
-        match self {
-            Self::Windowed(t) => t.logit,
-            Self::Layered(t) => t.logit,
-        }
-    }
-    /// The quantized input cells (the private witness).
-    pub fn inputs(&self) -> &[i64] {
-        match self {
-            Self::Windowed(t) => &t.x,
-            Self::Layered(t) => &t.x,
-        }
     }
 }

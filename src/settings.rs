@@ -7,11 +7,11 @@ use std::fmt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::circuit::ModelShape;
+use crate::network::{Network, NetworkError};
 use crate::onnx::{InputData, OnnxGraph};
-use crate::quantize::{FloatModel, Layout, QuantModel, QuantizeError, Scales};
+use crate::quantize::{Layout, QuantNet, QuantizeError, Scales};
 
 /// Version of `settings.json` this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -133,6 +133,8 @@ pub enum SettingsError {
     Invalid { reason: String },
     #[error(transparent)]
     Quantize(#[from] QuantizeError),
+    #[error(transparent)]
+    Network(#[from] NetworkError),
 }
 
 impl SettingsError {
@@ -145,11 +147,6 @@ impl SettingsError {
             ),
         }
     }
-}
-
-/// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    Ok(hex(&Sha256::digest(std::fs::read(path)?)))
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -209,15 +206,23 @@ fn with_linear_scale(mut s: Scales) -> Scales {
 }
 
 impl Settings {
-    /// The circuit this model has under these settings.
-    pub fn quantized(&self, graph: &OnnxGraph) -> Result<QuantModel, SettingsError> {
-        let float = FloatModel::from_graph(graph)?;
-        self.check_layout(float.layout())?;
-        Ok(float.quantize(&self.scales))
+    /// The fixed-point model these settings make of `net`, under the layout `net` gets.
+    pub fn quantize(&self, net: &Network) -> Result<QuantNet, SettingsError> {
+        let layout = Layout::of(net);
+        self.check_layout(layout)?;
+        Ok(QuantNet::new(net, &self.scales, layout))
     }
 
-    /// Refuse scales the model's layout cannot prove.
+    /// Refuse settings made for another layout, and scales the layout cannot prove.
     pub fn check_layout(&self, layout: Layout) -> Result<(), SettingsError> {
+        if self.layout != layout {
+            return Err(SettingsError::Invalid {
+                reason: format!(
+                    "these settings are for the {} layout, but the model reads as a {layout} one. Rerun `idol gen-settings` and `idol calibrate-settings` for this model",
+                    self.layout
+                ),
+            });
+        }
         let s = &self.scales;
         if layout == Layout::Layered
             && (s.conv % s.limb != 0 || s.conv == 0 || s.conv_limbs <= s.conv / s.limb)
@@ -234,12 +239,9 @@ impl Settings {
         Ok(())
     }
 
-    fn refresh(&mut self, q: &QuantModel) -> Result<(), SettingsError> {
+    fn refresh(&mut self, q: &QuantNet) -> Result<(), SettingsError> {
         let shape = ModelShape::new(q).map_err(SettingsError::unfit)?;
-        self.layout = match q {
-            QuantModel::Windowed(_) => Layout::Windowed,
-            QuantModel::Layered(_) => Layout::Layered,
-        };
+        self.layout = q.layout;
         self.num_rows = shape.witness_rows();
         self.table_rows = shape.table_rows();
         self.run_args.logrows = shape.min_k();
@@ -338,22 +340,18 @@ impl Settings {
         Ok(())
     }
 
-    /// Check these settings belong to the ONNX file at `path`.
+    /// Check these settings belong to the loaded model `graph` (its file and external data).
     pub fn check_model(
         &self,
         settings_path: &Path,
-        model_path: &Path,
+        graph: &OnnxGraph,
     ) -> Result<(), SettingsError> {
-        let got = sha256_file(model_path).map_err(|source| SettingsError::Io {
-            path: model_path.display().to_string(),
-            source,
-        })?;
-        if got != self.model_sha256 {
+        if graph.sha256 != self.model_sha256 {
             return Err(SettingsError::ModelMismatch {
                 path: settings_path.display().to_string(),
-                model: model_path.display().to_string(),
+                model: graph.path.display().to_string(),
                 expected: self.model_sha256.clone(),
-                got,
+                got: graph.sha256.clone(),
             });
         }
         Ok(())
@@ -364,8 +362,9 @@ impl Settings {
 pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph), crate::Error> {
     let model_path = model_path.as_ref();
     let graph = OnnxGraph::load(model_path)?;
-    let float = FloatModel::from_graph(&graph).map_err(SettingsError::from)?;
-    let [c, h, w] = float.input_shape();
+    let net = Network::from_graph(&graph).map_err(SettingsError::from)?;
+    let layout = Layout::of(&net);
+    let [c, h, w] = net.input;
     let mut s = Settings {
         format_version: FORMAT_VERSION,
         run_args: RunArgs {
@@ -376,17 +375,14 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
             param_scale: 0,
             logrows: 0,
         },
-        scales: default_scales_for(float.layout()),
-        model_sha256: sha256_file(model_path).map_err(|source| SettingsError::Io {
-            path: model_path.display().to_string(),
-            source,
-        })?,
+        scales: default_scales_for(layout),
+        model_sha256: graph.sha256.clone(),
         model_input_shapes: vec![vec![1, 1], vec![1, c, h, w]],
         model_output_shapes: vec![vec![1, 1], vec![1, 1]],
         num_rows: 0,
         table_rows: 0,
         lookup_range: (0, 0),
-        layout: float.layout(),
+        layout,
         advice_columns: 0,
         lookup_arguments: 0,
         instances: vec!["key".into(), "score".into()],
@@ -394,16 +390,17 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
         proof_system: "halo2 (halo2-axiom), KZG on BN254, SHPLONK".into(),
         calibration: None,
     };
-    s.refresh(&float.quantize(&s.scales))?;
+    s.refresh(&QuantNet::new(&net, &s.scales, layout))?;
     Ok((s, graph))
 }
 
 fn measure(
-    float: &FloatModel,
+    float: &Network,
+    layout: Layout,
     scales: &Scales,
     cal: &InputData,
 ) -> Result<(f64, f64), QuantizeError> {
-    let q = float.quantize(scales);
+    let q = QuantNet::new(float, scales, layout);
     let (mut max, mut sum) = (0.0f64, 0.0);
     for (i, x) in cal.xs.iter().enumerate() {
         let t = q.forward_int(x, i)?;
@@ -421,20 +418,23 @@ pub fn calibrate_settings(
     settings: &Settings,
     target: CalibrationTarget,
 ) -> Result<(Settings, CalibrationReport), SettingsError> {
-    let float = FloatModel::from_graph(graph)?;
+    let float = Network::from_graph(graph)?;
+    let layout = Layout::of(&float);
+    settings.check_layout(layout)?;
     if cal.xs.is_empty() {
         return Err(SettingsError::Invalid {
             reason: "no calibration samples".into(),
         });
     }
     let (mut max_conv, mut max_logit) = (0.0f64, 0.0f64);
-    let [_, h, w] = float.input_shape();
+    let [c, h, w] = float.input;
     for (i, x) in cal.xs.iter().enumerate() {
         if x.len() != float.input_len() {
             return Err(QuantizeError::InputShape {
                 sample: i,
                 got: x.len(),
                 expected: float.input_len(),
+                c,
                 h,
                 w,
             }
@@ -452,13 +452,13 @@ pub fn calibrate_settings(
         .ceil()
         .max(1.0) as u32;
     s.conv_limbs = conv_bits.div_ceil(s.limb).max(1);
-    if float.layout() == Layout::Layered {
+    if layout == Layout::Layered {
         // The rescale drops conv/limb whole limbs; at least one limb must remain.
         s.conv_limbs = s.conv_limbs.max(s.conv / s.limb + 1);
     }
     // A window's limbs and sign bit must fit between the windows of the windowed layout.
     let shape_of = |s: &Scales| {
-        ModelShape::new(&float.quantize(s))
+        ModelShape::new(&QuantNet::new(&float, s, layout))
             .map_err(|e| SettingsError::unfit(format!("conv outputs up to {max_conv:.1}: {e}")))
     };
     let base_shape = shape_of(&with_linear_scale(Scales {
@@ -479,7 +479,7 @@ pub fn calibrate_settings(
             let mut pick = None;
             for g in 1..=14 {
                 let trial = with_grid(g);
-                if measure(&float, &trial, cal)?.0 <= max_error {
+                if measure(&float, layout, &trial, cal)?.0 <= max_error {
                     pick = Some(g);
                     break;
                 }
@@ -491,7 +491,7 @@ pub fn calibrate_settings(
     };
     s.sigmoid_grid = chosen;
     let s = with_linear_scale(s);
-    let (max_error, mean_error) = measure(&float, &s, cal)?;
+    let (max_error, mean_error) = measure(&float, layout, &s, cal)?;
     let report = CalibrationReport {
         target,
         samples: cal.xs.len(),
@@ -504,7 +504,7 @@ pub fn calibrate_settings(
     let mut out = settings.clone();
     out.scales = s;
     out.calibration = Some(report.clone());
-    out.refresh(&out.quantized(graph)?)?;
+    out.refresh(&out.quantize(&float)?)?;
     Ok((out, report))
 }
 

@@ -21,18 +21,14 @@ struct Case {
 fn case() -> Case {
     let fx = common::fixture(21);
     let (w, _) = gen_witness(&fx.model, &common::address_input(1)).unwrap();
-    let q = fx
-        .model
-        .windowed()
+    let q = cryptoidol::circuit::windowed::Parts::of(&fx.model.quantized)
         .expect("the tutorial's judge is windowed");
-    let t = q.forward_q(w.inputs.clone(), 0).unwrap();
-    let pos = t
-        .conv
+    let t = fx.model.quantized.forward_q(w.inputs.clone(), 0).unwrap();
+    let pos = t.pre[0]
         .iter()
         .position(|&c| c > 0)
         .expect("a positive conv output");
-    let neg = t
-        .conv
+    let neg = t.pre[0]
         .iter()
         .position(|&c| c < 0)
         .expect("a negative conv output");
@@ -103,7 +99,7 @@ fn soundness_suite() {
             value: 4096 + 5,
         },
     );
-    assert_fails(&r, "range / sigmoid");
+    assert_fails(&r, "[range lookup]");
     assert!(
         r.failures.iter().all(|f| !f.contains("conv:")),
         "the conv equation still holds: {:?}",
@@ -146,7 +142,7 @@ fn soundness_suite() {
     );
     // The same remainder with a limb outside 12 bits: only the range lookup can catch it.
     let r = run(&c, Tamper::RemainderCarry { limb: 0 });
-    assert_fails(&r, "range / sigmoid");
+    assert_fails(&r, "[range lookup]");
     assert!(
         r.failures.iter().all(|f| !f.contains("logit:")),
         "the split still holds: {:?}",
@@ -159,7 +155,11 @@ fn soundness_suite() {
     let circuit = prove::tampered(&c.fx.model, &c.w, Tamper::Score { delta: 1 }).unwrap();
     let inst = vec![c.w.key_fr().unwrap(), fe((c.w.score_q + 1) as i128)];
     let r = run_with(&c, &circuit, inst);
-    assert_fails(&r, "range / sigmoid");
+    assert_fails(&r, "[sigmoid lookup]");
+    assert!(
+        r.failures.iter().all(|f| !f.contains("[range lookup]")),
+        "a sigmoid failure reported as a range one"
+    );
     assert!(
         r.failures.iter().all(|f| !f.contains("public:")),
         "instances match the tampered cells"
@@ -186,7 +186,13 @@ fn padded_convolutions_force_padding_cells_to_zero() {
     // A workshop variant: pads = 1 on every side, so the conv is 32 × 32 and the linear layer
     // takes 1024 inputs.
     let fx = common::padded_fixture(5);
-    assert_eq!(fx.model.windowed().unwrap().geometry.outputs(), 1024);
+    assert_eq!(
+        cryptoidol::circuit::windowed::Parts::of(&fx.model.quantized)
+            .unwrap()
+            .geometry
+            .outputs(),
+        1024
+    );
     let (w, _) = gen_witness(&fx.model, &common::address_input(2)).unwrap();
     let honest = prove::mock(&fx.model, &w).unwrap();
     assert!(honest.satisfied, "{honest}");

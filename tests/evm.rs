@@ -398,3 +398,77 @@ fn anvil_deploy_failures_are_clear() {
     assert!(e.to_string().to_lowercase().contains("gas"), "{e}");
     assert!(chain.deploy(small).is_ok());
 }
+
+/// A tampered witness of each layout, taken through a real proof (not only the mock prover):
+/// the native verifier and the Solidity verifier in revm both reject it, while the honest proof
+/// of the same model passes both (issue 15).
+#[test]
+fn tampered_witnesses_fail_real_proofs_natively_and_on_chain() {
+    use cryptoidol::circuit::layered::LayeredTamper;
+    use cryptoidol::circuit::Tamper;
+    use cryptoidol::quantize::ActivationShift;
+    let windowed = common::fixture(12);
+    let layered = common::deep_fixture(2);
+    let cases: Vec<(&str, &common::Fixture, cryptoidol::onnx::InputData)> = vec![
+        ("windowed", &windowed, common::address_input(3)),
+        ("layered", &layered, common::deep_input(3)),
+    ];
+    for (name, fx, input) in cases {
+        let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
+        let keys = prove::setup(&fx.model, &srs).unwrap();
+        let vk = keys.pk.get_vk();
+        let contract =
+            evm::create_evm_verifier(&srs.params, vk, cryptoidol::circuit::NUM_INSTANCES).unwrap();
+        let mut chain = Evm::new();
+        let (addr, _) = chain.deploy(contract.deployment_code.clone()).unwrap();
+        let on_chain = |chain: &mut Evm, proof: &prove::Proof| {
+            chain
+                .call(
+                    addr,
+                    evm::calldata(&proof.instance_frs().unwrap(), &proof.bytes().unwrap()),
+                    evm::revm::VERIFY_GAS_LIMIT,
+                )
+                .unwrap()
+                .success
+        };
+        let (w, _) = gen_witness(&fx.model, &input).unwrap();
+        let honest = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
+        assert!(
+            prove::verify(&honest, vk, &srs).unwrap().valid,
+            "{name}: honest proof"
+        );
+        assert!(
+            on_chain(&mut chain, &honest),
+            "{name}: honest proof on chain"
+        );
+        let tampered = if name == "windowed" {
+            prove::tampered(&fx.model, &w, Tamper::Sign { window: 5 }).unwrap()
+        } else {
+            prove::tampered_layered(
+                &fx.model,
+                &w,
+                LayeredTamper::Activation(ActivationShift {
+                    layer: 0,
+                    neuron: 3,
+                    delta: 1,
+                }),
+            )
+            .unwrap()
+        };
+        // Both tampers keep every lookup satisfiable, so the prover makes a proof: of a false
+        // statement, which neither verifier may accept.
+        match prove::prove_circuit(&tampered, &w, &keys.pk, &srs) {
+            Err(e) => panic!("{name}: the prover refused the tampered witness: {e}"),
+            Ok(bad) => {
+                assert!(
+                    !prove::verify(&bad, vk, &srs).unwrap().valid,
+                    "{name}: the native verifier accepted a tampered witness"
+                );
+                assert!(
+                    !on_chain(&mut chain, &bad),
+                    "{name}: the Solidity verifier accepted a tampered witness"
+                );
+            }
+        }
+    }
+}

@@ -8,10 +8,10 @@ mod common;
 use common::{assert_fails, Layer};
 use cryptoidol::circuit::layered::LayeredTamper;
 use cryptoidol::circuit::{fe, ModelShape};
+use cryptoidol::network::Network;
 use cryptoidol::onnx::{self, OnnxGraph, Tensor};
 use cryptoidol::prove::{self, gen_witness, mock_circuit, MockReport, Witness};
-use cryptoidol::quantize::layered::{ActivationShift, LayeredFloat};
-use cryptoidol::quantize::{Layout, QuantModel};
+use cryptoidol::quantize::{ActivationShift, Layout};
 use cryptoidol::srs;
 use halo2_proofs::halo2curves::bn256::Fr;
 
@@ -31,11 +31,14 @@ fn the_layered_reader_computes_what_the_onnx_graph_computes() {
     let fx = deep_fixture(3);
     assert_eq!(fx.model.layout(), Layout::Layered);
     assert_eq!(fx.model.settings.layout, Layout::Layered);
-    let f = LayeredFloat::from_graph(&fx.model.graph).unwrap();
-    assert_eq!(f.layers.len(), 3);
+    let f = Network::from_graph(&fx.model.graph).unwrap();
+    assert_eq!(f.layers.len(), 4);
     assert_eq!(
-        f.layers.iter().map(|l| l.neurons.len()).collect::<Vec<_>>(),
-        vec![2 * 6 * 7, 3 * 4 * 5, 5]
+        f.layers
+            .iter()
+            .map(|l| l.affine.outputs())
+            .collect::<Vec<_>>(),
+        vec![2 * 6 * 7, 3 * 4 * 5, 5, 1]
     );
     for seed in 0..4 {
         let x = common::spectrogram_hw(seed, H, W);
@@ -100,10 +103,7 @@ struct Case {
 fn case() -> Case {
     let fx = deep_fixture(4);
     let (w, _) = gen_witness(&fx.model, &input(1)).unwrap();
-    let QuantModel::Layered(q) = &fx.model.quantized else {
-        panic!("layered")
-    };
-    let t = q.forward_q(w.inputs.clone(), 0).unwrap();
+    let t = fx.model.quantized.forward_q(w.inputs.clone(), 0).unwrap();
     let pos = t.pre[0].iter().position(|&c| c > 0).expect("a positive c");
     let neg = t.pre[0].iter().position(|&c| c < 0).expect("a negative c");
     // The activation must matter downstream for the Activation tamper to be visible only at
@@ -219,7 +219,7 @@ fn layered_soundness_suite() {
                 value: 4096 + 3,
             },
         ),
-        LOOKUP,
+        "[range lookup]",
     );
     // A wrong activation (a wrong rescale or ReLU output) carried consistently downstream:
     // every lookup and sum holds; only the producing neuron's gate fails.
@@ -245,6 +245,48 @@ fn layered_soundness_suite() {
         &mock_circuit(&circuit, c.fx.model.k(), inst).unwrap(),
         "static: D = 0",
     );
+    // A neuron's whole running sum shifted, its limbs and sign matching the shifted c (and the
+    // activation unchanged, the shift being far below the rescale): every step holds, only the
+    // bias row's `mac tail` gate catches it.
+    let t =
+        c.fx.model
+            .quantized
+            .forward_q(c.w.inputs.clone(), 0)
+            .unwrap();
+    let pre = t.pre[0][pos];
+    let drop = c.fx.model.quantized.layers[0].shift;
+    assert_eq!(
+        (pre + 1) >> drop,
+        pre >> drop,
+        "the shift must leave the activation as it is"
+    );
+    assert_only(
+        &run(
+            &c,
+            LayeredTamper::SumShift {
+                layer: 0,
+                neuron: pos,
+                delta: 1,
+            },
+        ),
+        "bias: acc − w·1 = 0",
+    );
+    // The table's constant entry (3, ONE, 1) is static: a witness value there is refused.
+    assert_fails(
+        &run(&c, LayeredTamper::ForgedOne { value: 1 }),
+        "static: D = 0",
+    );
+    // An input cell's entry written as another value than its terms read: only the activation
+    // lookups of those terms fail.
+    let input_entry = run(&c, LayeredTamper::InputEntry { cell: 0, delta: 3 });
+    assert_only(&input_entry, "[activation lookup]");
+    // The remainder's limbs are range-checked where they sit: one limb outside 12 bits with
+    // the same remainder fails only the range lookup, and is reported as one.
+    assert!(c.fx.model.settings.scales.remainder_limbs() >= 2);
+    assert_only(
+        &run(&c, LayeredTamper::RemainderCarry { limb: 0 }),
+        "[range lookup]",
+    );
     // The sigmoid split: a remainder limb, an index moved with a compensating remainder.
     assert_fails(
         &run(&c, LayeredTamper::Remainder { limb: 0, delta: 1 }),
@@ -257,7 +299,7 @@ fn layered_soundness_suite() {
     let inst = vec![c.w.key_fr().unwrap(), fe((c.w.score_q + 1) as i128)];
     assert_only(
         &mock_circuit(&circuit, c.fx.model.k(), inst).unwrap(),
-        LOOKUP,
+        "[sigmoid lookup]",
     );
 }
 
@@ -360,7 +402,7 @@ fn a_widened_tutorial_judge_gets_the_layered_circuit() {
 }
 
 #[test]
-fn models_the_layered_reader_cannot_prove_are_refused_by_node() {
+fn a_sigmoid_fed_by_two_values_is_refused_by_node() {
     // The output layer has two values: the Sigmoid must get one.
     let two = vec![
         Layer::Conv {
@@ -383,24 +425,9 @@ fn models_the_layered_reader_cannot_prove_are_refused_by_node() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("two.onnx") && e.contains("/layer1/Gemm") && e.contains("one value"),
+        e.contains("two.onnx") && e.contains("/Sigmoid") && e.contains("one value"),
         "{e}"
     );
-
-    // A Relu right before the Sigmoid.
-    let relu_out = vec![
-        two[0],
-        Layer::Dense {
-            out: 1,
-            relu: true,
-            matmul: false,
-        },
-    ];
-    std::fs::write(&path, common::stack_onnx([1, H, W], &relu_out, 1)).unwrap();
-    let e = cryptoidol::settings::gen_settings(&path)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("/layer1/Gemm") && e.contains("Relu"), "{e}");
 }
 
 #[test]

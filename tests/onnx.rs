@@ -2,6 +2,8 @@
 //! onnxruntime, onnxruntime agrees with our export, and bad models / input files are refused
 //! with the file and the problem named (issue 2).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -169,26 +171,9 @@ fn bad_input_json_is_refused_with_the_reason() {
 /// this check always runs; elsewhere it is skipped with a note if the venv is absent.
 #[test]
 fn onnxruntime_agrees_with_our_export() {
-    let python = std::env::var("CRYPTOIDOL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
-    let required = std::env::var("CRYPTOIDOL_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
-    let has_ort = Command::new(&python)
-        .args(["-c", "import onnxruntime, onnx"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_ort {
-        assert!(
-            !required,
-            "{} lacks onnx/onnxruntime: run scripts/test (it installs them into .venv)",
-            python.display()
-        );
-        eprintln!(
-            "note: skipping the onnxruntime check ({} has no onnxruntime)",
-            python.display()
-        );
+    let Some(python) = common::python_with("onnxruntime, onnx", "the onnxruntime check") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let judge = Judge::new(11).unwrap();
     let w: JudgeWeights = judge.weights().unwrap();
@@ -233,4 +218,94 @@ fn onnxruntime_agrees_with_our_export() {
         "wide.onnx",
         xs.iter().map(|x| graph.judge(0.5, x).unwrap().1).collect(),
     );
+}
+
+/// External data (the dynamo exporter's `<model>.onnx.data`): read from the model's folder by
+/// offset and length, covered by the model digest, and refused when it leaves the folder, is
+/// missing or is too short (issue 15).
+#[test]
+fn external_data_loads_beside_the_model_and_nowhere_else() {
+    use cryptoidol::onnx::proto::{ModelProto, StringStringEntryProto};
+    let dir = tempfile::tempdir().unwrap();
+    let w = Judge::new(5).unwrap().weights().unwrap();
+    let inline = onnx::export_bytes(&w);
+    let inline_path = dir.path().join("inline.onnx");
+    std::fs::write(&inline_path, &inline).unwrap();
+    // Move d1.weight's bytes into a data file, after 16 bytes of something else.
+    let external = |location: &str, offset: u64, length: Option<u64>| {
+        let mut m = ModelProto::decode(inline.as_slice()).unwrap();
+        let t = m
+            .graph
+            .as_mut()
+            .unwrap()
+            .initializer
+            .iter_mut()
+            .find(|t| t.name == "d1.weight")
+            .unwrap();
+        let mut data = vec![0xAB; 16];
+        data.extend_from_slice(&t.raw_data);
+        std::fs::write(dir.path().join("judge.onnx.data"), &data).unwrap();
+        t.raw_data.clear();
+        t.data_location = 1;
+        let entry = |k: &str, v: String| StringStringEntryProto {
+            key: k.into(),
+            value: v,
+        };
+        t.external_data = vec![
+            entry("location", location.into()),
+            entry("offset", offset.to_string()),
+        ];
+        if let Some(l) = length {
+            t.external_data.push(entry("length", l.to_string()));
+        }
+        let path = dir.path().join("judge.onnx");
+        std::fs::write(&path, m.encode_to_vec()).unwrap();
+        path
+    };
+    let len = 992 * 4;
+    let path = external("judge.onnx.data", 16, Some(len));
+    let g = OnnxGraph::load(&path).unwrap();
+    let base = OnnxGraph::load(&inline_path).unwrap();
+    assert_eq!(g.initializers["d1.weight"], base.initializers["d1.weight"]);
+    let x = pattern();
+    assert_eq!(g.judge(0.0, &x).unwrap(), base.judge(0.0, &x).unwrap());
+    // The digest covers the data file: change one weight there and the model is another.
+    let mut data = std::fs::read(dir.path().join("judge.onnx.data")).unwrap();
+    data[20] ^= 0x01;
+    std::fs::write(dir.path().join("judge.onnx.data"), &data).unwrap();
+    let changed = OnnxGraph::load(&path).unwrap();
+    assert_ne!(
+        changed.sha256, g.sha256,
+        "the digest ignores the external data"
+    );
+    // Without a length the tensor runs to the end of the file.
+    let path = external("judge.onnx.data", 16, None);
+    assert_eq!(
+        OnnxGraph::load(&path).unwrap().initializers["d1.weight"],
+        base.initializers["d1.weight"]
+    );
+    // Refusals name the tensor and the problem.
+    for (location, offset, length, needle) in [
+        (
+            "../judge.onnx.data",
+            16,
+            Some(len),
+            "outside the model's folder",
+        ),
+        ("/etc/passwd", 0, Some(8), "outside the model's folder"),
+        ("missing.data", 0, Some(len), "missing.data"),
+        ("judge.onnx.data", 16, Some(len + 4), "past the file's end"),
+        ("judge.onnx.data", u64::MAX, Some(4), "past the file's end"),
+    ] {
+        let path = external(location, offset, length);
+        let e = OnnxGraph::load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("d1.weight") && e.contains(needle) && e.contains("judge.onnx"),
+            "{location}: {e}"
+        );
+    }
+    // A wrong length gives the wrong number of values: refused, not misread.
+    let path = external("judge.onnx.data", 16, Some(len - 4));
+    let e = OnnxGraph::load(&path).unwrap_err().to_string();
+    assert!(e.contains("991 values"), "{e}");
 }

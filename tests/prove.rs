@@ -243,7 +243,7 @@ fn bad_settings_witness_and_proof_files_are_refused() {
     let e = fx
         .model
         .settings
-        .check_model(&d.join("s.json"), &other.onnx)
+        .check_model(&d.join("s.json"), &other.model.graph)
         .unwrap_err();
     assert!(matches!(e, SettingsError::ModelMismatch { .. }), "{e}");
     // Witness and proof files.

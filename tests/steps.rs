@@ -63,7 +63,8 @@ fn figures_render_as_png_and_svg() {
 #[test]
 fn widen_writes_a_layered_judge_next_to_the_same_inputs() {
     use cryptoidol::model::{Judge, JudgeWeights, WidenConfig};
-    use cryptoidol::quantize::{FloatModel, Layout};
+    use cryptoidol::network::Network;
+    use cryptoidol::quantize::Layout;
     let dir = tempfile::tempdir().unwrap();
     let ws = Workspace::new(dir.path().join("ws")).unwrap();
     let judge = Judge::new(3).unwrap();
@@ -106,17 +107,15 @@ fn widen_writes_a_layered_judge_next_to_the_same_inputs() {
         std::fs::read(ws.cal()).unwrap()
     );
     let graph = OnnxGraph::load(wide.onnx()).unwrap();
-    let FloatModel::Layered(f) = FloatModel::from_graph(&graph).unwrap() else {
-        panic!("a widened judge is layered")
-    };
+    let f = Network::from_graph(&graph).unwrap();
     assert_eq!(
-        f.layers.iter().map(|l| l.neurons.len()).collect::<Vec<_>>(),
-        vec![3 * 992, 4]
+        f.layers
+            .iter()
+            .map(|l| l.affine.outputs())
+            .collect::<Vec<_>>(),
+        vec![3 * 992, 4, 1]
     );
-    assert_eq!(
-        FloatModel::from_graph(&graph).unwrap().layout(),
-        Layout::Layered
-    );
+    assert_eq!(Layout::of(&f), Layout::Layered);
     assert!(out.to_html().contains("3"));
 
     // Without a trained judge: the error names the file and the fix.

@@ -546,8 +546,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             } else {
                 cryptoidol::settings::gen_settings(&model)?.0
             };
-            base.check_model(&out, &model).map_err(Error::from)?;
             let graph = cryptoidol::onnx::OnnxGraph::load(&model).map_err(Error::from)?;
+            base.check_model(&out, &graph).map_err(Error::from)?;
             let cal = cryptoidol::onnx::InputData::load(data.unwrap_or_else(|| ws.cal()))
                 .map_err(Error::from)?;
             let (s, _) = cryptoidol::settings::calibrate_settings(&cal, &graph, &base, target)

@@ -1,5 +1,6 @@
-//! [`LayeredJudge`] + one input → [`LayeredCircuit`]: the Halo2 circuit for judges a workshop
-//! widened or deepened (Conv layers with several channels, stacked Conv and Gemm layers).
+//! [`QuantNet`] + one input → [`LayeredCircuit`]: the Halo2 circuit for every judge the windowed
+//! fast path does not hold (Conv layers with several channels, stacked Conv and dense layers, a
+//! ReLU anywhere or nowhere).
 //!
 //! The windowed layout ([`super::JudgeCircuit`]) reads each conv window by rotation, which only
 //! works for one 1→1 conv. Here every neuron is a running sum over its terms instead, one row a
@@ -50,7 +51,7 @@ use super::{
     fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
     TAG_SIGMOID,
 };
-use crate::quantize::layered::{ActivationShift, LayeredJudge, LayeredTrace, QNeuron};
+use crate::quantize::{ActivationShift, NetTrace, QuantNet};
 
 /// Tag of activation entries in the lookup table.
 pub const TAG_ACT: u64 = 3;
@@ -74,9 +75,69 @@ pub struct LayeredShape {
     pub table_entries: usize,
 }
 
+/// One neuron's running sum: its terms (global activation index, weight) and its bias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QNeuron {
+    pub terms: Vec<(u32, i64)>,
+    pub bias: i128,
+}
+
+/// A hidden layer as this layout wires it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WiredLayer {
+    pub neurons: Vec<QNeuron>,
+    pub relu: bool,
+}
+
+/// The model's neurons by global activation index: the input cells first, then each hidden
+/// layer's outputs in order (the ids of the dynamic lookup are these indices plus one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wiring {
+    pub input_len: usize,
+    pub layers: Vec<WiredLayer>,
+    pub output: QNeuron,
+}
+
+impl Wiring {
+    pub fn new(q: &QuantNet) -> Self {
+        let mut base = 0;
+        let mut wire = |l: &crate::quantize::QLayer| {
+            let neurons = (0..l.affine.outputs())
+                .map(|j| QNeuron {
+                    terms: l
+                        .affine
+                        .terms(j)
+                        .into_iter()
+                        .map(|(i, w)| ((base + i) as u32, w))
+                        .collect(),
+                    bias: l.affine.bias(j),
+                })
+                .collect::<Vec<_>>();
+            base += l.affine.inputs();
+            neurons
+        };
+        let layers = q
+            .hidden()
+            .iter()
+            .map(|l| WiredLayer {
+                neurons: wire(l),
+                relu: l.relu,
+            })
+            .collect();
+        let output = wire(q.output()).remove(0);
+        Self {
+            input_len: q.input_len(),
+            layers,
+            output,
+        }
+    }
+}
+
 /// Where everything sits (computed once per model).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayeredPlan {
+    /// Every neuron's terms by global activation index.
+    pub wiring: Wiring,
     /// First row of the output neuron's running sum.
     pub out_row: usize,
     /// Block start `r0` of each hidden neuron, per layer.
@@ -87,15 +148,16 @@ pub struct LayeredPlan {
 }
 
 impl LayeredPlan {
-    pub fn new(q: &LayeredJudge) -> Self {
+    pub fn new(q: &QuantNet) -> Self {
         let s = &q.scales;
+        let wiring = Wiring::new(q);
         let hidden_limbs = s.conv_limbs as usize;
         let rem_limbs = s.remainder_limbs() as usize;
         let out_row = 2 + rem_limbs;
-        let mut next = out_row + q.output.terms.len() + 1;
-        let mut blocks = Vec::with_capacity(q.layers.len());
+        let mut next = out_row + wiring.output.terms.len() + 1;
+        let mut blocks = Vec::with_capacity(wiring.layers.len());
         let mut producer = Vec::new();
-        for l in &q.layers {
+        for l in &wiring.layers {
             let mut b = Vec::with_capacity(l.neurons.len());
             for n in &l.neurons {
                 b.push(next);
@@ -118,6 +180,7 @@ impl LayeredPlan {
             r += 1;
         }
         Self {
+            wiring,
             out_row,
             blocks,
             rows: next.max(r),
@@ -132,7 +195,7 @@ fn static_entries(limb: u32, (lo, hi): (i64, i64)) -> usize {
 }
 
 impl LayeredShape {
-    pub fn new(q: &LayeredJudge, plan: &LayeredPlan) -> Self {
+    pub fn new(q: &QuantNet, plan: &LayeredPlan) -> Self {
         let s = &q.scales;
         Self {
             limb_bits: s.limb,
@@ -140,7 +203,7 @@ impl LayeredShape {
             shift_limbs: (s.conv / s.limb) as usize,
             rem_limbs: s.remainder_limbs() as usize,
             rem_bits: s.remainder_bits(),
-            any_linear: q.layers.iter().any(|l| !l.relu),
+            any_linear: q.hidden().iter().any(|l| !l.relu),
             rows: plan.rows,
             table_entries: plan.table_rows.len(),
         }
@@ -237,10 +300,32 @@ pub enum LayeredTamper {
     ForgedSigmoidEntry {
         delta: i64,
     },
+    /// Shift a hidden neuron's whole running sum by `delta`, its limbs and sign matching the
+    /// shifted `c` (every step still holds; only the bias row can notice).
+    SumShift {
+        layer: usize,
+        neuron: usize,
+        delta: i64,
+    },
+    /// Write `value` into D on the constant-one entry's table row, so the table holds
+    /// `(3, ONE, 1 + value)`.
+    ForgedOne {
+        value: i64,
+    },
+    /// Write input cell `cell`'s table entry as `x + delta` while its terms read `x`.
+    InputEntry {
+        cell: usize,
+        delta: i64,
+    },
     /// Add `delta` to sigmoid remainder limb `limb`.
     Remainder {
         limb: usize,
         delta: i64,
+    },
+    /// Add 2^12 to remainder limb `limb` and take 1 from the next: the same remainder, one limb
+    /// outside 12 bits.
+    RemainderCarry {
+        limb: usize,
     },
     /// Move the sigmoid index (and the remainder, keeping the split).
     Index {
@@ -256,10 +341,10 @@ pub enum LayeredTamper {
 #[derive(Debug, Clone)]
 pub struct LayeredCircuit {
     pub shape: LayeredShape,
-    pub model: Arc<LayeredJudge>,
+    pub model: Arc<QuantNet>,
     pub plan: Arc<LayeredPlan>,
     /// `None` for key generation.
-    pub witness: Option<(LayeredTrace, Fr)>,
+    pub witness: Option<(NetTrace, Fr)>,
     pub tamper: LayeredTamper,
 }
 
@@ -269,6 +354,31 @@ impl LayeredCircuit {
         match &self.witness {
             Some((t, key)) => vec![*key, fe(t.score_q as i128)],
             None => vec![Fr::ZERO, Fr::ZERO],
+        }
+    }
+}
+
+impl LayeredCircuit {
+    /// What the lookup on `row` looks up: the sigmoid on the score row, a range check on the
+    /// remainder and every neuron's limbs, an activation on running-sum rows.
+    pub fn lookup_kind(&self, row: usize) -> &'static str {
+        if row == SCORE_ROW {
+            return "sigmoid";
+        }
+        if row < self.plan.out_row {
+            return "range";
+        }
+        let limbs = self.shape.hidden_limbs;
+        let in_limbs = self
+            .plan
+            .blocks
+            .iter()
+            .flatten()
+            .any(|&r0| (r0..r0 + limbs).contains(&row));
+        if in_limbs {
+            "range"
+        } else {
+            "activation"
         }
     }
 }
@@ -490,7 +600,7 @@ impl Circuit<Fr> for LayeredCircuit {
         let shape = &self.shape;
         let tamper = self.tamper;
         // The witness, with an activation shift applied consistently when tampering.
-        let trace: Option<(LayeredTrace, Fr)> = match (&self.witness, tamper) {
+        let trace: Option<(NetTrace, Fr)> = match (&self.witness, tamper) {
             (Some((t, k)), LayeredTamper::Activation(sh)) => Some((
                 q.forward_shifted(t.x.clone(), 0, Some(sh))
                     .map_err(|_| Error::Synthesis)?,
@@ -529,13 +639,9 @@ impl Circuit<Fr> for LayeredCircuit {
                 entries.extend(
                     (0..1u64 << shape.limb_bits).map(|v| (TAG_RANGE, Fr::from(v), Fr::ZERO)),
                 );
-                entries.extend((lo..hi).map(|i| {
-                    (
-                        TAG_SIGMOID,
-                        fe(i as i128),
-                        fe(q.scales.sigmoid_q(i) as i128),
-                    )
-                }));
+                entries.extend(
+                    (lo..hi).map(|i| (TAG_SIGMOID, fe(i as i128), fe(q.sigmoid_q(i) as i128))),
+                );
                 entries.push((TAG_ACT, Fr::from(ID_ONE), Fr::ONE));
                 let n_static = entries.len();
                 for (k, &row) in plan.table_rows.iter().enumerate() {
@@ -551,6 +657,11 @@ impl Circuit<Fr> for LayeredCircuit {
                             {
                                 fe(delta as i128)
                             }
+                            LayeredTamper::ForgedOne { value }
+                                if (tag, ta) == (TAG_ACT, Fr::from(ID_ONE)) =>
+                            {
+                                fe(value as i128)
+                            }
                             _ => Fr::ZERO,
                         };
                         region.assign_advice(cfg.d, row, val(forged));
@@ -558,7 +669,11 @@ impl Circuit<Fr> for LayeredCircuit {
                         let i = k - n_static;
                         region.assign_fixed(cfg.t_tag, row, Fr::from(TAG_ACT));
                         region.assign_fixed(cfg.t_a, row, Fr::from(i as u64 + 1));
-                        region.assign_advice(cfg.d, row, val(fe(act_at(i as u32) as i128)));
+                        let d = match tamper {
+                            LayeredTamper::InputEntry { cell, delta } if cell == i => delta,
+                            _ => 0,
+                        };
+                        region.assign_advice(cfg.d, row, val(fe((act_at(i as u32) + d) as i128)));
                     }
                 }
 
@@ -570,7 +685,15 @@ impl Circuit<Fr> for LayeredCircuit {
                              neuron: usize|
                  -> Result<(), Error> {
                     let hit = |l: usize, j: usize| (l, j) == (layer, neuron);
-                    let mut sums = vec![n.bias; n.terms.len() + 1];
+                    let shift = match tamper {
+                        LayeredTamper::SumShift {
+                            layer: l,
+                            neuron: j,
+                            delta,
+                        } if hit(l, j) => delta as i128,
+                        _ => 0,
+                    };
+                    let mut sums = vec![n.bias + shift; n.terms.len() + 1];
                     for i in (0..n.terms.len()).rev() {
                         let (s, wv) = n.terms[i];
                         sums[i] = sums[i + 1] + wv as i128 * act_at(s) as i128;
@@ -605,15 +728,26 @@ impl Circuit<Fr> for LayeredCircuit {
                     region.assign_fixed(cfg.w, r, fe(n.bias));
                     region.assign_fixed(cfg.id, r, Fr::from(ID_ONE));
                     region.assign_advice(cfg.a, r, val(Fr::ONE));
-                    region.assign_advice(cfg.acc, r, val(fe(n.bias)));
+                    region.assign_advice(cfg.acc, r, val(fe(n.bias + shift)));
                     Ok(())
                 };
 
                 // Hidden neurons: limbs, sign, output, running sum.
-                for (li, l) in q.layers.iter().enumerate() {
+                let wiring = &plan.wiring;
+                for (li, l) in wiring.layers.iter().enumerate() {
                     for (ni, n) in l.neurons.iter().enumerate() {
                         let r0 = plan.blocks[li][ni];
-                        let c = trace.as_ref().map(|(t, _)| t.pre[li][ni]).unwrap_or(0);
+                        let mut c = trace.as_ref().map(|(t, _)| t.pre[li][ni]).unwrap_or(0);
+                        if let LayeredTamper::SumShift {
+                            layer,
+                            neuron,
+                            delta,
+                        } = tamper
+                        {
+                            if (layer, neuron) == (li, ni) {
+                                c += delta as i128;
+                            }
+                        }
                         let out = trace.as_ref().map(|(t, _)| t.act[li][ni]).unwrap_or(0);
                         let mut limbs =
                             split_limbs(c.unsigned_abs(), shape.hidden_limbs, shape.limb_bits);
@@ -652,8 +786,8 @@ impl Circuit<Fr> for LayeredCircuit {
                             (false, None) => return Err(Error::Synthesis),
                         }
                         region.assign_fixed(cfg.t_tag, r0, Fr::from(TAG_ACT));
-                        let id = q.input_len()
-                            + q.layers[..li]
+                        let id = wiring.input_len
+                            + wiring.layers[..li]
                                 .iter()
                                 .map(|l| l.neurons.len())
                                 .sum::<usize>()
@@ -664,7 +798,13 @@ impl Circuit<Fr> for LayeredCircuit {
                     }
                 }
                 // The output neuron's running sum, from row P.
-                chain(&mut region, plan.out_row, &q.output, q.layers.len(), 0)?;
+                chain(
+                    &mut region,
+                    plan.out_row,
+                    &wiring.output,
+                    wiring.layers.len(),
+                    0,
+                )?;
 
                 // Key, score, sigmoid split.
                 let (key, score_q, mut idx, mut rem) = trace
@@ -679,8 +819,13 @@ impl Circuit<Fr> for LayeredCircuit {
                     rem -= (delta as i128) << shape.rem_bits;
                 }
                 let mut rem_f = remainder_cells(rem, shape.rem_limbs, shape.limb_bits);
-                if let LayeredTamper::Remainder { limb, delta } = tamper {
-                    rem_f[limb] += fe(delta as i128);
+                match tamper {
+                    LayeredTamper::Remainder { limb, delta } => rem_f[limb] += fe(delta as i128),
+                    LayeredTamper::RemainderCarry { limb } => {
+                        rem_f[limb] += pow2(shape.limb_bits);
+                        rem_f[limb + 1] -= Fr::ONE;
+                    }
+                    _ => {}
                 }
                 for (i, &f) in rem_f.iter().enumerate() {
                     cfg.q_range.enable(&mut region, 2 + i)?;

@@ -1,6 +1,6 @@
-//! [`QuantizedJudge`] + one input → [`JudgeCircuit`]: the circuit for the tutorial's shape (one
-//! 1→1 conv, ReLU, one linear layer, sigmoid), where each conv window is one gate that reads its
-//! inputs by rotation.
+//! [`QuantNet`] of the tutorial's shape + one input → [`JudgeCircuit`]: the fast path for exactly
+//! `Conv(1→1) → Relu → Flatten → Dense(→1) → Sigmoid` ([`holds`]), where each conv window is one
+//! gate that reads its inputs by rotation.
 //!
 //! # Layout: 3 advice columns (A, B, C), 1 fixed column (V), 1 lookup argument, no permutation
 //!
@@ -66,7 +66,8 @@ use super::{
     fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
     TAG_SIGMOID,
 };
-use crate::quantize::{padded_index, ConvGeometry, QuantizedJudge, Trace};
+use crate::network::{padded_index, Affine, ConvGeometry, Network};
+use crate::quantize::{NetTrace, QAffine, QuantNet};
 
 /// Row of the sigmoid index in column B.
 pub const IDX_ROW: usize = 2;
@@ -111,6 +112,74 @@ pub fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, String>
     Ok(wr)
 }
 
+/// Whether the windowed layout proves `net` exactly: the tutorial's shape op by op — one
+/// `Conv` with one input and one output channel followed by `Relu`, then one dense layer with one
+/// output and no activation before the `Sigmoid` — with a conv this layout can lay out (even
+/// strides and room for each window's cells). Anything else gets the layered layout.
+pub fn holds(net: &Network) -> Result<(), String> {
+    match net.layers.as_slice() {
+        [conv, dense]
+            if conv.relu
+                && !dense.relu
+                && matches!(&conv.affine, Affine::Conv(c) if c.in_channels == 1 && c.out_channels == 1)
+                && matches!(&dense.affine, Affine::Dense(d) if d.outputs == 1) =>
+        {
+            let Affine::Conv(c) = &conv.affine else {
+                unreachable!("matched above")
+            };
+            input_row_stride(&c.geometry, DEFAULT_WINDOW_CELLS).map(|_| ())
+        }
+        _ => Err("the windowed layout proves only Conv(1→1) → Relu → Dense(→1) → Sigmoid".into()),
+    }
+}
+
+/// The parts of a windowed model the circuit bakes in: the conv and the linear layer.
+pub struct Parts<'a> {
+    pub geometry: &'a ConvGeometry,
+    /// Kernel weights, row-major.
+    pub conv_w: &'a [i64],
+    pub conv_b: i128,
+    /// One weight per conv output.
+    pub lin_w: &'a [i64],
+    pub lin_b: i128,
+}
+
+impl<'a> Parts<'a> {
+    /// The conv and linear layer of `q`, or why `q` is not of the windowed shape (exact: no
+    /// rescale of the conv outputs).
+    pub fn of(q: &'a QuantNet) -> Result<Self, String> {
+        match q.layers.as_slice() {
+            [conv, lin] if conv.relu && !lin.relu && conv.shift == 0 => {
+                match (&conv.affine, &lin.affine) {
+                    (
+                        QAffine::Conv {
+                            geometry,
+                            in_channels: 1,
+                            out_channels: 1,
+                            weight,
+                            bias,
+                        },
+                        QAffine::Dense {
+                            outputs: 1,
+                            weight: lin_w,
+                            bias: lin_b,
+                            ..
+                        },
+                    ) => Ok(Self {
+                        geometry,
+                        conv_w: weight,
+                        conv_b: bias[0],
+                        lin_w,
+                        lin_b: lin_b[0],
+                    }),
+                    _ => Err("not of the windowed shape".into()),
+                }
+            }
+            _ => Err("not of the windowed shape (Conv(1→1) + Relu, Dense(→1), exact)".into()),
+        }
+    }
+}
+
 /// Even rows between neighbouring windows along the frame axis.
 fn frame_unit(stride: usize, out_w: usize) -> usize {
     if out_w > 1 {
@@ -147,6 +216,9 @@ pub struct CircuitShape {
     /// Input indices (row-major in the used region) of padding cells (must be zero); empty when
     /// the conv has no padding.
     pub padding_cells: Vec<usize>,
+    /// The model's input size and the conv's pads (to read the used region from the input).
+    pub in_hw: [usize; 2],
+    pub pads: [usize; 4],
 }
 
 /// Which input column a cell lives in.
@@ -161,10 +233,11 @@ pub enum InputColumn {
 impl CircuitShape {
     /// The shape of `q`'s circuit, or why it does not fit the layout (too many limbs for the
     /// strides).
-    pub fn new(q: &QuantizedJudge) -> Result<Self, String> {
-        let g = &q.geometry;
+    pub fn new(q: &QuantNet) -> Result<Self, String> {
+        let p = Parts::of(q)?;
+        let g = p.geometry;
         let (uh, uw) = g.used();
-        let (lo, hi) = q.sigmoid_index_range();
+        let (lo, hi) = q.scales.sigmoid_index_range();
         let cells = q.scales.conv_limbs as usize + 1;
         // The split idx·2^R + rem pins idx only if the remainder limbs hold exactly R bits.
         let (rem_bits, rem_limbs) = (q.scales.remainder_bits(), q.scales.remainder_limbs());
@@ -191,9 +264,9 @@ impl CircuitShape {
             stride: g.stride,
             out_h: g.out_h(),
             out_w: g.out_w(),
-            conv_w: q.conv_w.clone(),
-            conv_b: q.conv_b,
-            lin_b: q.lin_b,
+            conv_w: p.conv_w.to_vec(),
+            conv_b: p.conv_b,
+            lin_b: p.lin_b,
             limb_bits: q.scales.limb,
             conv_limbs: q.scales.conv_limbs as usize,
             rem_limbs: q.scales.remainder_limbs() as usize,
@@ -201,6 +274,8 @@ impl CircuitShape {
             sigmoid_lo: lo,
             sigmoid: (lo..hi).map(|i| q.sigmoid_q(i)).collect(),
             padding_cells,
+            in_hw: [g.in_h, g.in_w],
+            pads: g.pads,
         })
     }
 
@@ -229,6 +304,16 @@ impl CircuitShape {
         };
         (col, self.input_row() + (r / 2) * self.row_stride + c)
     }
+    /// The used region of the padded input (row-major, zero in the padding) from the model's
+    /// input cells (`in_h × in_w`, row-major).
+    pub fn used_cells(&self, x: &[i64]) -> Vec<i64> {
+        (0..self.height * self.width)
+            .map(|i| {
+                padded_index(self.in_hw, self.pads, i / self.width, i % self.width)
+                    .map_or(0, |at| x[at])
+            })
+            .collect()
+    }
     /// Rows between consecutive rows of windows.
     fn band(&self) -> usize {
         (self.stride[0] / 2) * self.row_stride
@@ -242,6 +327,15 @@ impl CircuitShape {
     pub fn cell(&self, k: usize) -> usize {
         let u = frame_unit(self.stride[1], self.out_w);
         2 * ((k / u) * u * self.out_w + k % u)
+    }
+    /// What the lookup on `row` looks up: the sigmoid on the score row, a range check
+    /// elsewhere (remainder and window limbs).
+    pub fn lookup_kind(&self, row: usize) -> &'static str {
+        if row == SCORE_ROW {
+            "sigmoid"
+        } else {
+            "range"
+        }
     }
     pub fn windows(&self) -> usize {
         self.out_h * self.out_w
@@ -373,7 +467,7 @@ pub struct JudgeCircuit {
     pub shape: CircuitShape,
     pub lin_w: Vec<i64>,
     /// `None` for key generation.
-    pub witness: Option<(Trace, Fr)>,
+    pub witness: Option<(NetTrace, Fr)>,
     pub tamper: Tamper,
 }
 
@@ -395,15 +489,15 @@ struct Columns {
 }
 
 /// The witness of `trace` for `key`, with `tamper` applied.
-fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns {
+fn fill(shape: &CircuitShape, lin_w: &[i64], trace: &NetTrace, key: Fr, tamper: Tamper) -> Columns {
     let rows = shape.witness_rows();
     let mut cols = Columns {
         a: vec![Fr::zero(); rows],
         b: vec![Fr::zero(); rows],
         c: vec![Fr::zero(); rows],
     };
-    // Input cells, split by row parity.
-    for (i, &x) in trace.x.iter().enumerate() {
+    // Input cells over the used region of the padded input, split by row parity.
+    for (i, x) in shape.used_cells(&trace.x).into_iter().enumerate() {
         let d = match tamper {
             Tamper::Input { row, delta } if row == i => delta,
             Tamper::Padding { cell, delta } if cell == i => delta,
@@ -418,7 +512,7 @@ fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns
     }
     // Window cells: |c| limbs and the sign bit.
     for n in 0..shape.windows() {
-        let c = trace.conv[n];
+        let c = trace.pre[0][n];
         let mut limbs = split_limbs(c.unsigned_abs(), shape.conv_limbs, shape.limb_bits);
         let mut sign: i64 = (c < 0) as i64;
         match tamper {
@@ -441,7 +535,16 @@ fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns
     }
     // The chain on odd offsets from o − 1 down to e: at row r, the terms of the windows anchored
     // at r − 1 or below.
-    let total = *trace.acc.last().expect("windows");
+    // acc[n]: the linear layer's sum over windows 0..=n.
+    let acc: Vec<i128> = trace.act[0]
+        .iter()
+        .zip(lin_w)
+        .scan(0i128, |sum, (&r, &v)| {
+            *sum += v as i128 * r as i128;
+            Some(*sum)
+        })
+        .collect();
+    let total = *acc.last().expect("windows");
     let shift = match tamper {
         Tamper::AccEnd { delta } => delta as i128,
         _ => 0,
@@ -454,7 +557,7 @@ fn fill(shape: &CircuitShape, trace: &Trace, key: Fr, tamper: Tamper) -> Columns
         let below = if next == 0 {
             total
         } else if next < shape.windows() {
-            total - trace.acc[next - 1]
+            total - acc[next - 1]
         } else {
             0
         };
@@ -721,7 +824,7 @@ impl Circuit<Fr> for JudgeCircuit {
         let cols = self
             .witness
             .as_ref()
-            .map(|(t, key)| fill(shape, t, *key, self.tamper));
+            .map(|(t, key)| fill(shape, &self.lin_w, t, *key, self.tamper));
         layouter.assign_region(
             || "judge",
             |mut region| {

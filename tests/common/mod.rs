@@ -365,3 +365,32 @@ pub fn assert_fails(r: &cryptoidol::prove::MockReport, needle: &str) {
         &r.failures[..r.failures.len().min(5)]
     );
 }
+
+/// The Python the differential tests run (CRYPTOIDOL_PYTHON, else `.venv/bin/python`) if it can
+/// import every module of `modules`; otherwise `None` with a note, or a failure when
+/// CRYPTOIDOL_REQUIRE_PYTHON=1 (`scripts/test` sets it after installing `.venv`, so CI never
+/// skips these checks).
+pub fn python_with(modules: &str, what: &str) -> Option<PathBuf> {
+    use std::path::Path;
+    let python = std::env::var("CRYPTOIDOL_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"));
+    let required = std::env::var("CRYPTOIDOL_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            !required,
+            "{} lacks {modules}: run scripts/test (it installs them into .venv)",
+            python.display()
+        );
+        eprintln!(
+            "note: skipping {what} ({} cannot import {modules})",
+            python.display()
+        );
+        return None;
+    }
+    Some(python)
+}
