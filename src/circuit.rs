@@ -90,8 +90,10 @@ pub(crate) fn reserved_rows<C: Circuit<Fr>>(params: C::Params) -> usize {
 }
 
 /// The shape of the circuit a model gets: the windowed fast path (the tutorial's one 1→1 conv)
-/// or the layered circuit (any supported width and depth).
-#[derive(Debug, Clone, PartialEq)]
+/// or the layered circuit (any supported width and depth). Key files carry it, so a verifying
+/// key reads without the model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ModelShape {
     Windowed(CircuitShape),
     Layered(LayeredShape),

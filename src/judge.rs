@@ -21,7 +21,7 @@ use crate::prove::{self, Proof};
 use crate::settings::CalibrationTarget;
 use crate::steps;
 use crate::train::TrainConfig;
-use crate::workspace::Workspace;
+use crate::workspace::{Artifact, Workspace};
 use crate::{Error, Result};
 
 #[derive(Debug, thiserror::Error)]
@@ -117,20 +117,21 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
     let mut notes = Vec::new();
     let keys_made = ensure_proving_artifacts(ws, opts.setup, &mut notes)?;
 
-    let model = steps::model(ws)?;
+    // The tutorial's own steps, on this clip's input, witness and proof files.
     let input = InputData {
         keys: vec![key_value],
         xs: vec![spectrogram.db.clone()],
     };
-    input.save(ws.judge_input())?;
-    let (witness, _) = prove::gen_witness(&model, &input)?;
-    let srs = steps::srs(ws, &model)?;
-    let pk = prove::load_pk(ws.pk(), &model)?;
+    let jws = ws
+        .clone()
+        .with(Artifact::Input, Some(ws.judge_input()))
+        .with(Artifact::Witness, Some(ws.judge_witness()))
+        .with(Artifact::Proof, Some(ws.judge_proof()));
+    input.save(jws.input())?;
+    let witness = steps::witness(&jws)?;
     eprintln!("[judge] proving the score for {} ...", key.trim());
-    let proof = prove::prove(&model, &witness, &pk, &srs)?;
-    proof.save(ws.judge_proof())?;
-    let vk = prove::load_vk(ws.vk(), &model)?;
-    let verdict = prove::verify(&proof, &vk, &srs)?;
+    let proof = steps::prove(&jws)?;
+    let verdict = steps::verify(&jws)?;
 
     let url = match &opts.chain {
         ChainMode::Off => None,

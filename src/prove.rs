@@ -28,7 +28,6 @@ type ReadTranscript<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u8
 use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use std::sync::Arc;
 
@@ -46,7 +45,13 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const PROTOCOL: &str = "halo2-axiom/kzg-bn256/shplonk";
 /// Keccak-256 transcript, as the EVM verifier reads it: one proof verifies natively and on chain.
 pub const TRANSCRIPT: &str = "evm-keccak256";
-const KEY_MAGIC: &[u8; 8] = b"IDOLKEY1";
+/// Key files: this magic, the circuit digest (64 hex), the circuit's shape (length-prefixed
+/// JSON, so a verifying key can be read without the model), then halo2's bytes.
+const KEY_MAGIC: &[u8; 8] = b"IDOLKEY2";
+/// Key files of the layout before the shape was carried in the file.
+const OLD_KEY_MAGIC: &[u8; 8] = b"IDOLKEY1";
+/// Largest shape a key file may declare (the windowed shape holds the sigmoid table).
+const MAX_SHAPE_BYTES: usize = 1 << 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProveError {
@@ -120,6 +125,7 @@ impl Model {
     pub fn new(settings: Settings, graph: OnnxGraph) -> crate::Result<Self> {
         let network = Network::from_graph(&graph)?;
         let quantized = settings.quantize(&network)?;
+
         let (shape, plan) = match quantized.layout {
             Layout::Windowed => {
                 let shape =
@@ -132,6 +138,16 @@ impl Model {
                 (ModelShape::Layered(shape), Some(Arc::new(plan)))
             }
         };
+        let min_k = shape.min_k();
+        if settings.run_args.logrows < min_k {
+            return Err(crate::settings::SettingsError::Invalid {
+                reason: format!(
+                    "settings.json says logrows {}, but this model's circuit needs 2^{min_k} rows: rerun `idol calibrate-settings`",
+                    settings.run_args.logrows
+                ),
+            }
+            .into());
+        }
         Ok(Self {
             settings,
             graph,
@@ -185,21 +201,16 @@ impl Model {
         }
     }
 
+    /// The circuit's size: settings.json's logrows (at least the circuit's minimum, checked in
+    /// [`Model::new`]).
     pub fn k(&self) -> u32 {
-        self.settings.run_args.logrows.max(self.shape.min_k())
+        self.settings.run_args.logrows
     }
 
-    /// Digest binding keys and witnesses to this model + settings.
+    /// Digest binding keys and witnesses to this model + settings
+    /// ([`Settings::circuit_digest`]: the settings name the model by its digest).
     pub fn digest(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.settings.model_sha256.as_bytes());
-        h.update(serde_json::to_vec(&self.settings.scales).expect("scales serialise"));
-        h.update(self.k().to_le_bytes());
-        h.update(crate::circuit::LAYOUT_VERSION.to_le_bytes());
-        if self.layout() == Layout::Layered {
-            h.update(b"layered");
-        }
-        hex(&h.finalize())
+        self.settings.circuit_digest()
     }
 }
 
@@ -491,40 +502,79 @@ pub fn setup(model: &Model, srs: &Srs) -> crate::Result<Keys> {
 fn write_key(
     path: &Path,
     digest: &str,
+    shape: &ModelShape,
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), ProveError> {
+    let shape = serde_json::to_vec(shape).expect("shapes serialise");
     let mut w = BufWriter::new(std::fs::File::create(path).map_err(io(path))?);
     w.write_all(KEY_MAGIC).map_err(io(path))?;
     w.write_all(digest.as_bytes()).map_err(io(path))?;
+    w.write_all(&(shape.len() as u32).to_le_bytes())
+        .map_err(io(path))?;
+    w.write_all(&shape).map_err(io(path))?;
     write(&mut w).map_err(io(path))?;
     w.flush().map_err(io(path))
 }
 
-fn open_key(path: &Path, model: &Model) -> Result<BufReader<std::fs::File>, ProveError> {
+/// Open a key file made for the circuit `digest` names: its reader past the header, and the
+/// circuit shape it was made for.
+fn open_key(
+    path: &Path,
+    digest: &str,
+) -> Result<(BufReader<std::fs::File>, ModelShape), ProveError> {
     let p = path.display().to_string();
+    let bad = |reason: String| ProveError::Parse {
+        path: p.clone(),
+        what: "cryptoidol key file",
+        reason,
+        fix: "Make keys with `idol setup`.",
+    };
     let mut r = BufReader::new(std::fs::File::open(path).map_err(io(path))?);
     let mut magic = [0u8; 8];
-    let mut digest = [0u8; 64];
-    if r.read_exact(&mut magic).is_err()
-        || &magic != KEY_MAGIC
-        || r.read_exact(&mut digest).is_err()
-    {
-        return Err(ProveError::Parse {
-            path: p,
-            what: "cryptoidol key file",
-            reason: "missing header".into(),
-            fix: "Make keys with `idol setup`.",
-        });
+    let mut got = [0u8; 64];
+    r.read_exact(&mut magic)
+        .map_err(|_| bad("missing header".into()))?;
+    if &magic == OLD_KEY_MAGIC {
+        return Err(bad(
+            "made by an older version (no circuit shape in the file); rerun `idol setup`".into(),
+        ));
     }
-    let got = String::from_utf8_lossy(&digest).into_owned();
-    if got != model.digest() {
+    if &magic != KEY_MAGIC || r.read_exact(&mut got).is_err() {
+        return Err(bad("missing header".into()));
+    }
+    let got = String::from_utf8_lossy(&got).into_owned();
+    if got != digest {
         return Err(ProveError::WrongCircuit {
             path: p,
-            expected: model.digest(),
+            expected: digest.to_string(),
             got,
         });
     }
-    Ok(r)
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len)
+        .map_err(|_| bad("truncated header".into()))?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_SHAPE_BYTES {
+        return Err(bad(format!("header declares a {len}-byte circuit shape")));
+    }
+    let mut shape = vec![0u8; len];
+    r.read_exact(&mut shape)
+        .map_err(|_| bad("truncated circuit shape".into()))?;
+    let shape: ModelShape = serde_json::from_slice(&shape)
+        .map_err(|e| bad(format!("unreadable circuit shape ({e})")))?;
+    Ok((r, shape))
+}
+
+/// A key's shape must be the model's (the digest already names the model and settings).
+fn check_shape(path: &Path, model: &Model, shape: &ModelShape) -> Result<(), ProveError> {
+    if *shape != model.shape() {
+        return Err(ProveError::WrongCircuit {
+            path: path.display().to_string(),
+            expected: model.digest(),
+            got: "a key of the same digest but another circuit shape".into(),
+        });
+    }
+    Ok(())
 }
 
 pub fn save_pk(
@@ -532,7 +582,7 @@ pub fn save_pk(
     model: &Model,
     path: impl AsRef<Path>,
 ) -> Result<(), ProveError> {
-    write_key(path.as_ref(), &model.digest(), |w| {
+    write_key(path.as_ref(), &model.digest(), &model.shape(), |w| {
         pk.write(w, SerdeFormat::RawBytes)
     })
 }
@@ -542,22 +592,26 @@ pub fn save_vk(
     model: &Model,
     path: impl AsRef<Path>,
 ) -> Result<(), ProveError> {
-    write_key(path.as_ref(), &model.digest(), |w| {
+    write_key(path.as_ref(), &model.digest(), &model.shape(), |w| {
         vk.write(w, SerdeFormat::RawBytes)
     })
 }
 
+fn key_error<'a>(path: &'a Path, what: &'static str) -> impl Fn(std::io::Error) -> ProveError + 'a {
+    move |e| ProveError::Parse {
+        path: path.display().to_string(),
+        what,
+        reason: e.to_string(),
+        fix: "Make keys with `idol setup`.",
+    }
+}
+
 pub fn load_pk(path: impl AsRef<Path>, model: &Model) -> Result<ProvingKey<G1Affine>, ProveError> {
     let path = path.as_ref();
-    let mut r = open_key(path, model)?;
-    ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(|e| {
-        ProveError::Parse {
-            path: path.display().to_string(),
-            what: "proving key",
-            reason: e.to_string(),
-            fix: "Make keys with `idol setup`.",
-        }
-    })
+    let (mut r, shape) = open_key(path, &model.digest())?;
+    check_shape(path, model, &shape)?;
+    ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape)
+        .map_err(key_error(path, "proving key"))
 }
 
 pub fn load_vk(
@@ -565,15 +619,22 @@ pub fn load_vk(
     model: &Model,
 ) -> Result<VerifyingKey<G1Affine>, ProveError> {
     let path = path.as_ref();
-    let mut r = open_key(path, model)?;
-    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, model.shape()).map_err(
-        |e| ProveError::Parse {
-            path: path.display().to_string(),
-            what: "verifying key",
-            reason: e.to_string(),
-            fix: "Make keys with `idol setup`.",
-        },
-    )
+    let (mut r, shape) = open_key(path, &model.digest())?;
+    check_shape(path, model, &shape)?;
+    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape)
+        .map_err(key_error(path, "verifying key"))
+}
+
+/// A verifying key made for the model and settings `settings` names, read without the model
+/// (EZKL's `verify` and `create-evm-verifier` take settings, vk and SRS only).
+pub fn load_vk_for(
+    path: impl AsRef<Path>,
+    settings: &Settings,
+) -> Result<VerifyingKey<G1Affine>, ProveError> {
+    let path = path.as_ref();
+    let (mut r, shape) = open_key(path, &settings.circuit_digest())?;
+    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape)
+        .map_err(key_error(path, "verifying key"))
 }
 
 /// `proof.json`.

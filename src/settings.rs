@@ -340,6 +340,21 @@ impl Settings {
         Ok(())
     }
 
+    /// Digest binding keys and witnesses to the model (by its digest) under these settings:
+    /// scales, size, layout and the circuit's layout version.
+    pub fn circuit_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.model_sha256.as_bytes());
+        h.update(serde_json::to_vec(&self.scales).expect("scales serialise"));
+        h.update(self.run_args.logrows.to_le_bytes());
+        h.update(crate::circuit::LAYOUT_VERSION.to_le_bytes());
+        if self.layout == Layout::Layered {
+            h.update(b"layered");
+        }
+        hex(&h.finalize())
+    }
+
     /// Check these settings belong to the loaded model `graph` (its file and external data).
     pub fn check_model(
         &self,

@@ -10,7 +10,7 @@ use crate::model::Judge;
 use crate::onnx::{self, InputData, Key, OnnxGraph};
 use crate::plot;
 use crate::train::{self, TrainConfig, TrainReport};
-use crate::workspace::Workspace;
+use crate::workspace::{Artifact, Workspace};
 use crate::{Error, Result};
 
 /// At most this many validation samples go into `cal.json` (as the tutorial's `val.iloc[:100]`).
@@ -241,16 +241,41 @@ use crate::prove::{self, MockReport, Model, Proof, Verdict, Witness};
 use crate::settings::{self, CalibrationReport, CalibrationTarget, Settings};
 use crate::srs::{self, Srs};
 
-/// gen_settings + calibrate_settings on the workspace's network.onnx and cal.json → settings.json.
+/// EZKL's `gen-settings`: settings.json with default scales for network.onnx.
+pub fn gen_settings(ws: &Workspace) -> Result<Settings> {
+    let (s, _) = settings::gen_settings(ws.onnx())?;
+    s.save(ws.settings())?;
+    Ok(s)
+}
+
+/// EZKL's `calibrate-settings`: scales and table ranges for network.onnx from cal.json,
+/// starting from settings.json if it exists for this model (else from default settings) →
+/// settings.json.
+pub fn calibrate_settings(
+    ws: &Workspace,
+    target: CalibrationTarget,
+) -> Result<(Settings, CalibrationReport)> {
+    let graph = OnnxGraph::load(ws.onnx())?;
+    let base = if ws.settings().is_file() {
+        let s = Settings::load(ws.settings())?;
+        s.check_model(&ws.settings(), &graph)?;
+        s
+    } else {
+        settings::gen_settings(ws.onnx())?.0
+    };
+    let cal = InputData::load(ws.cal())?;
+    let (s, report) = settings::calibrate_settings(&cal, &graph, &base, target)?;
+    s.save(ws.settings())?;
+    Ok((s, report))
+}
+
+/// Both, as the tutorial runs them: [`gen_settings`] then [`calibrate_settings`].
 pub fn settings(
     ws: &Workspace,
     target: CalibrationTarget,
 ) -> Result<(Settings, CalibrationReport)> {
-    let (s, graph) = settings::gen_settings(ws.onnx())?;
-    let cal = InputData::load(ws.cal())?;
-    let (s, report) = settings::calibrate_settings(&cal, &graph, &s, target)?;
-    s.save(ws.settings())?;
-    Ok((s, report))
+    gen_settings(ws)?;
+    calibrate_settings(ws, target)
 }
 
 /// The workspace's model (network.onnx + settings.json).
@@ -258,11 +283,16 @@ pub fn model(ws: &Workspace) -> Result<Model> {
     Model::load(ws.onnx(), ws.settings())
 }
 
-/// The workspace's SRS for the model's size, generated locally (insecure) if absent.
+/// The SRS for the model's size (see [`srs_for`]).
 pub fn srs(ws: &Workspace, model: &Model) -> Result<Srs> {
-    let k = model.k();
+    srs_for(ws, model.k())
+}
+
+/// The SRS for 2^k rows: the file set for the SRS if one was (never replaced), else the
+/// workspace's `kzg<k>.srs`, generated locally (insecure) if absent.
+pub fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
     let path = ws.srs(k);
-    if path.is_file() {
+    if ws.overridden(Artifact::Srs).is_some() || path.is_file() {
         return Ok(srs::load_srs(&path, k)?);
     }
     eprintln!("[srs] no {} yet: generating a local SRS of 2^{k} points (INSECURE: for tests and demos; use `idol get-srs` for a ceremony SRS)", path.display());
@@ -309,16 +339,16 @@ pub fn prove(ws: &Workspace) -> Result<Proof> {
     Ok(proof)
 }
 
-/// Verify proof.json with vk.key.
+/// EZKL's `verify`: proof.json with vk.key, settings.json and the SRS (no model needed).
 pub fn verify(ws: &Workspace) -> Result<Verdict> {
     verify_proof(ws, &Proof::load(ws.proof())?)
 }
 
 /// Verify a proof (e.g. one edited in a notebook) with the workspace's vk.key.
 pub fn verify_proof(ws: &Workspace, proof: &Proof) -> Result<Verdict> {
-    let model = model(ws)?;
-    let srs = srs(ws, &model)?;
-    let vk = prove::load_vk(ws.vk(), &model)?;
+    let s = Settings::load(ws.settings())?;
+    let vk = prove::load_vk_for(ws.vk(), &s)?;
+    let srs = srs_for(ws, s.run_args.logrows)?;
     Ok(prove::verify(proof, &vk, &srs)?)
 }
 
@@ -351,9 +381,9 @@ impl std::fmt::Display for EvmReport {
 /// Generate and compile the verifier for the workspace's vk → Verifier.sol, verifier_abi.json,
 /// Verifier.bin.
 pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContract> {
-    let model = model(ws)?;
-    let srs = srs(ws, &model)?;
-    let vk = prove::load_vk(ws.vk(), &model)?;
+    let s = Settings::load(ws.settings())?;
+    let vk = prove::load_vk_for(ws.vk(), &s)?;
+    let srs = srs_for(ws, s.run_args.logrows)?;
     let c = crate::evm::create_evm_verifier(&srs.params, &vk, crate::circuit::NUM_INSTANCES)?;
     c.save(
         &ws.verifier_sol(),
@@ -416,7 +446,21 @@ impl Deployment {
 
 /// EZKL's `deploy-evm`: deploy Verifier.bin from development account 0 → contract.address.
 pub fn deploy_evm(ws: &Workspace, rpc_url: &str) -> Result<Deployment> {
-    let code = read_hex_file(&ws.verifier_bin(), "idol create-evm-verifier")?;
+    // A Solidity file set by the caller (EZKL's --sol-code-path) is compiled here; otherwise
+    // the bytecode `create_evm_verifier` compiled.
+    let code = match ws.overridden(Artifact::VerifierSol) {
+        Some(sol) => {
+            let source = std::fs::read_to_string(sol).map_err(|_| {
+                crate::evm::EvmError::Evm(format!(
+                    "no {}: run `idol create-evm-verifier` first",
+                    sol.display()
+                ))
+            })?;
+            crate::evm::solc::compile(&[("Verifier.sol", source.as_str())], "Verifier.sol", None)?
+                .deployment
+        }
+        None => read_hex_file(&ws.verifier_bin(), "idol create-evm-verifier")?,
+    };
     let node = Chain::connect(rpc_url, 0, None)?;
     let (address, gas_used) = node.deploy(code)?;
     let out = ws.contract_address();

@@ -1,12 +1,37 @@
 //! Folder → the file names of every artifact the tutorial writes, in one place, so the CLI,
-//! the notebooks and the tests never spell a path twice.
+//! the notebooks and the tests never spell a path twice. A workspace is a set of artifact
+//! paths: the folder's default names, each of which can be overridden ([`Workspace::with`]) —
+//! how the CLI's EZKL-style path flags reach the same step functions the notebooks call.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// A folder holding the tutorial's artifacts (`artifacts/` by default).
+/// An artifact a step reads or writes whose path a caller may set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Artifact {
+    Onnx,
+    Input,
+    Cal,
+    Settings,
+    /// The SRS (one file, whatever its size, when overridden).
+    Srs,
+    Pk,
+    Vk,
+    Witness,
+    Proof,
+    Calldata,
+    VerifierSol,
+    VerifierAbi,
+    VerifierBin,
+    ContractAddress,
+}
+
+/// A folder holding the tutorial's artifacts (`artifacts/` by default), and any artifact paths
+/// set elsewhere.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workspace {
     pub dir: PathBuf,
+    overrides: BTreeMap<Artifact, PathBuf>,
 }
 
 impl Workspace {
@@ -15,11 +40,32 @@ impl Workspace {
         std::fs::create_dir_all(dir.as_ref())?;
         Ok(Self {
             dir: dir.as_ref().to_owned(),
+            overrides: BTreeMap::new(),
         })
+    }
+
+    /// The same workspace with `artifact` at `path` (`None` keeps the folder's default).
+    pub fn with(mut self, artifact: Artifact, path: Option<PathBuf>) -> Self {
+        if let Some(p) = path {
+            self.overrides.insert(artifact, p);
+        }
+        self
+    }
+
+    /// The path set for `artifact`, if one was.
+    pub fn overridden(&self, artifact: Artifact) -> Option<&Path> {
+        self.overrides.get(&artifact).map(PathBuf::as_path)
     }
 
     fn file(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    fn artifact(&self, a: Artifact, name: &str) -> PathBuf {
+        self.overrides
+            .get(&a)
+            .cloned()
+            .unwrap_or_else(|| self.file(name))
     }
 
     /// Where `idol voice-data --synthetic` writes when asked for this workspace.
@@ -40,54 +86,54 @@ impl Workspace {
     }
     /// The exported model.
     pub fn onnx(&self) -> PathBuf {
-        self.file("network.onnx")
+        self.artifact(Artifact::Onnx, "network.onnx")
     }
     /// One sample in EZKL's input format.
     pub fn input(&self) -> PathBuf {
-        self.file("input.json")
+        self.artifact(Artifact::Input, "input.json")
     }
     /// Calibration samples (validation split) in EZKL's input format.
     pub fn cal(&self) -> PathBuf {
-        self.file("cal.json")
+        self.artifact(Artifact::Cal, "cal.json")
     }
     /// Circuit settings.
     pub fn settings(&self) -> PathBuf {
-        self.file("settings.json")
+        self.artifact(Artifact::Settings, "settings.json")
     }
     /// Local SRS for 2^k rows.
     pub fn srs(&self, k: u32) -> PathBuf {
-        self.file(&crate::srs::srs_file_name(k))
+        self.artifact(Artifact::Srs, &crate::srs::srs_file_name(k))
     }
     pub fn pk(&self) -> PathBuf {
-        self.file("pk.key")
+        self.artifact(Artifact::Pk, "pk.key")
     }
     pub fn vk(&self) -> PathBuf {
-        self.file("vk.key")
+        self.artifact(Artifact::Vk, "vk.key")
     }
     pub fn witness(&self) -> PathBuf {
-        self.file("witness.json")
+        self.artifact(Artifact::Witness, "witness.json")
     }
     pub fn proof(&self) -> PathBuf {
-        self.file("proof.json")
+        self.artifact(Artifact::Proof, "proof.json")
     }
     /// Raw verifier calldata (`idol encode-evm-calldata`).
     pub fn calldata(&self) -> PathBuf {
-        self.file("calldata.bin")
+        self.artifact(Artifact::Calldata, "calldata.bin")
     }
     /// The generated Solidity verifier.
     pub fn verifier_sol(&self) -> PathBuf {
-        self.file("Verifier.sol")
+        self.artifact(Artifact::VerifierSol, "Verifier.sol")
     }
     pub fn verifier_abi(&self) -> PathBuf {
-        self.file("verifier_abi.json")
+        self.artifact(Artifact::VerifierAbi, "verifier_abi.json")
     }
     /// Compiled deployment bytecode (hex).
     pub fn verifier_bin(&self) -> PathBuf {
-        self.file("Verifier.bin")
+        self.artifact(Artifact::VerifierBin, "Verifier.bin")
     }
     /// Address of the deployed verifier.
     pub fn contract_address(&self) -> PathBuf {
-        self.file("contract.address")
+        self.artifact(Artifact::ContractAddress, "contract.address")
     }
     /// Address of the deployed `JudgeRewards` contract.
     pub fn rewards_address(&self) -> PathBuf {
@@ -96,6 +142,9 @@ impl Workspace {
     /// `idol judge`: the input it built from the clip, its proof, and the record of the run.
     pub fn judge_input(&self) -> PathBuf {
         self.file("judge_input.json")
+    }
+    pub fn judge_witness(&self) -> PathBuf {
+        self.file("judge_witness.json")
     }
     pub fn judge_proof(&self) -> PathBuf {
         self.file("judge_proof.json")

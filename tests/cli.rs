@@ -286,6 +286,53 @@ fn proving_subcommands_run_end_to_end() {
     ]));
     assert!(out.contains("runtime") && sol.is_file(), "{out}");
     assert!(ok(&idol(&["verify-evm", "--dir", w, "--in-process"])).contains("ACCEPTED"));
+    // EZKL's verify and create-evm-verifier need no model: settings, proof, vk and SRS only,
+    // each by its own flag, from a folder that holds no network.onnx (issue 15).
+    let bare = tempfile::tempdir().unwrap();
+    let b = bare.path();
+    let (s_path, vk_path, proof_path) = (
+        ws.join("settings.json"),
+        ws.join("vk.key"),
+        ws.join("proof.json"),
+    );
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let out = ok(&idol(&[
+        "verify",
+        "--dir",
+        b.to_str().unwrap(),
+        "--settings-path",
+        &path(&s_path),
+        "--proof-path",
+        &path(&proof_path),
+        "--vk-path",
+        &path(&vk_path),
+        "--srs-path",
+        srs.to_str().unwrap(),
+    ]));
+    assert!(out.contains("verified"), "{out}");
+    let bare_sol = b.join("Bare.sol");
+    let out = ok(&idol(&[
+        "create-evm-verifier",
+        "--dir",
+        b.to_str().unwrap(),
+        "--settings-path",
+        &path(&s_path),
+        "--vk-path",
+        &path(&vk_path),
+        "--srs-path",
+        srs.to_str().unwrap(),
+        "--sol-code-path",
+        &path(&bare_sol),
+        "--abi-path",
+        &path(&b.join("abi.json")),
+    ]));
+    assert!(out.contains("runtime"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&bare_sol).unwrap(),
+        std::fs::read_to_string(&sol).unwrap(),
+        "the same vk gives the same verifier"
+    );
+    assert!(!b.join("network.onnx").exists() && b.join("abi.json").is_file());
     // The benchmark's pair: calldata file + measurement of any verifier source.
     let out = ok(&idol(&["encode-evm-calldata", "--dir", w]));
     let calldata = ws.join("calldata.bin");

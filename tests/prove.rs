@@ -139,6 +139,25 @@ fn keys_of_another_model_are_refused() {
     let e = prove::load_vk(a.fx.dir.path().join("vk.key"), &b.model).unwrap_err();
     assert!(matches!(e, ProveError::WrongCircuit { .. }), "{e}");
     assert!(e.to_string().contains("idol setup"), "{e}");
+    // The settings alone name the circuit: the vk reads without the model, and another
+    // model's settings refuse it.
+    let path = a.fx.dir.path().join("vk.key");
+    assert!(prove::load_vk_for(&path, &a.fx.model.settings).is_ok());
+    let e = prove::load_vk_for(&path, &b.model.settings).unwrap_err();
+    assert!(matches!(e, ProveError::WrongCircuit { .. }), "{e}");
+    // A key file of the layout before shapes were carried in it, and a header cut short.
+    let bytes = std::fs::read(&path).unwrap();
+    let mut old = bytes.clone();
+    old[..8].copy_from_slice(b"IDOLKEY1");
+    std::fs::write(&path, &old).unwrap();
+    let e = prove::load_vk(&path, &a.fx.model).unwrap_err().to_string();
+    assert!(
+        e.contains("older version") && e.contains("idol setup"),
+        "{e}"
+    );
+    std::fs::write(&path, &bytes[..8 + 64 + 2]).unwrap();
+    let e = prove::load_vk(&path, &a.fx.model).unwrap_err().to_string();
+    assert!(e.contains("truncated"), "{e}");
     // ...and the proof itself does not verify under the other model's key.
     let kb = prove::setup(&b.model, srs).unwrap();
     assert!(!prove::verify(&a.proof, kb.pk.get_vk(), srs).unwrap().valid);

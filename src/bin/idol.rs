@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use cryptoidol::model::WidenConfig;
 use cryptoidol::train::TrainConfig;
-use cryptoidol::workspace::Workspace;
+use cryptoidol::workspace::{Artifact, Workspace};
 use cryptoidol::{audio, dataset, mel, plot, steps, synthetic, Error};
 
 #[derive(Parser)]
@@ -45,6 +45,7 @@ enum Command {
     },
     /// Print the 128×130 dB mel spectrogram of one WAV file (the judge's input features).
     Mel {
+        /// The WAV file.
         wav: PathBuf,
         /// Print the whole spectrogram as JSON (shape + rows) instead of a summary.
         #[arg(long)]
@@ -59,8 +60,10 @@ enum Command {
         /// Workspace folder for the artifacts.
         #[arg(long, short = 'O', default_value = "artifacts")]
         out: PathBuf,
+        /// Training epochs.
         #[arg(long, default_value_t = TrainConfig::tutorial().epochs)]
         epochs: usize,
+        /// Seed of the split, the initial weights and the batches.
         #[arg(long, default_value_t = TrainConfig::tutorial().seed)]
         seed: u64,
     },
@@ -74,6 +77,7 @@ enum Command {
         /// The new workspace.
         #[arg(long, short = 'O')]
         out: PathBuf,
+        /// Conv channels of the widened judge.
         #[arg(long, default_value_t = WidenConfig::two_channels().channels)]
         channels: usize,
         /// Neurons of a hidden dense ReLU layer before the output (0: none).
@@ -89,21 +93,25 @@ enum Command {
     GenSettings {
         #[command(flatten)]
         ws: Ws,
+        /// The ONNX model (default WORKSPACE/network.onnx).
         #[arg(short = 'M', long)]
         model: Option<PathBuf>,
-        /// Where to write settings.json.
+        /// Where to write settings.json (default WORKSPACE/settings.json).
         #[arg(short = 'O', long = "settings-path")]
         settings_path: Option<PathBuf>,
     },
-    /// Choose scales and table ranges from calibration data (EZKL: calibrate-settings).
+    /// Choose scales and table ranges from calibration data (EZKL: calibrate-settings), starting
+    /// from the settings file if it exists for this model.
     CalibrateSettings {
         #[command(flatten)]
         ws: Ws,
+        /// The ONNX model (default WORKSPACE/network.onnx).
         #[arg(short = 'M', long)]
         model: Option<PathBuf>,
         /// Calibration inputs (EZKL input format), default WORKSPACE/cal.json.
         #[arg(short = 'D', long)]
         data: Option<PathBuf>,
+        /// The settings to start from and overwrite (default WORKSPACE/settings.json).
         #[arg(short = 'O', long = "settings-path")]
         settings_path: Option<PathBuf>,
         /// `resources` (smallest table within 0.002 score error) or `accuracy` (finest table that fits).
@@ -112,8 +120,10 @@ enum Command {
     },
     /// Generate a local KZG SRS (INSECURE: for tests and demos).
     GenSrs {
+        /// Where to write the SRS.
         #[arg(long = "srs-path")]
         srs_path: PathBuf,
+        /// Log2 of its size (the circuit's rows).
         #[arg(long)]
         logrows: u32,
     },
@@ -124,6 +134,7 @@ enum Command {
         /// Log2 of the size; default from settings.json.
         #[arg(long)]
         logrows: Option<u32>,
+        /// The settings whose logrows to use (default WORKSPACE/settings.json).
         #[arg(long = "settings-path")]
         settings_path: Option<PathBuf>,
         /// URL template; `{k}` becomes the log2 size.
@@ -142,10 +153,12 @@ enum Command {
         ws: Ws,
         #[command(flatten)]
         m: ModelArgs,
-        #[arg(long = "srs-path")]
-        srs_path: Option<PathBuf>,
+        #[command(flatten)]
+        srs: SrsArg,
+        /// Where to write the proving key (default WORKSPACE/pk.key).
         #[arg(long = "pk-path")]
         pk_path: Option<PathBuf>,
+        /// Where to write the verifying key (default WORKSPACE/vk.key).
         #[arg(long = "vk-path")]
         vk_path: Option<PathBuf>,
     },
@@ -155,8 +168,10 @@ enum Command {
         ws: Ws,
         #[command(flatten)]
         m: ModelArgs,
+        /// The input (EZKL input format), default WORKSPACE/input.json.
         #[arg(short = 'D', long)]
         data: Option<PathBuf>,
+        /// Where to write the witness (default WORKSPACE/witness.json).
         #[arg(short = 'O', long)]
         output: Option<PathBuf>,
     },
@@ -166,6 +181,7 @@ enum Command {
         ws: Ws,
         #[command(flatten)]
         m: ModelArgs,
+        /// The witness (default WORKSPACE/witness.json).
         #[arg(short = 'W', long)]
         witness: Option<PathBuf>,
     },
@@ -175,38 +191,47 @@ enum Command {
         ws: Ws,
         #[command(flatten)]
         m: ModelArgs,
+        /// The witness (default WORKSPACE/witness.json).
         #[arg(short = 'W', long)]
         witness: Option<PathBuf>,
+        /// The proving key (default WORKSPACE/pk.key).
         #[arg(long = "pk-path")]
         pk_path: Option<PathBuf>,
+        /// Where to write the proof (default WORKSPACE/proof.json).
         #[arg(long = "proof-path")]
         proof_path: Option<PathBuf>,
-        #[arg(long = "srs-path")]
-        srs_path: Option<PathBuf>,
+        #[command(flatten)]
+        srs: SrsArg,
     },
-    /// Verify a proof (EZKL: verify).
+    /// Verify a proof (EZKL: verify): settings, proof, vk and SRS; no model needed.
     Verify {
         #[command(flatten)]
         ws: Ws,
-        #[command(flatten)]
-        m: ModelArgs,
+        /// The settings the keys were made with (default WORKSPACE/settings.json).
+        #[arg(long = "settings-path")]
+        settings_path: Option<PathBuf>,
+        /// The proof (default WORKSPACE/proof.json).
         #[arg(long = "proof-path")]
         proof_path: Option<PathBuf>,
+        /// The verifying key (default WORKSPACE/vk.key).
         #[arg(long = "vk-path")]
         vk_path: Option<PathBuf>,
-        #[arg(long = "srs-path")]
-        srs_path: Option<PathBuf>,
+        #[command(flatten)]
+        srs: SrsArg,
     },
-    /// Generate and compile the Solidity verifier for the vk (EZKL: create-evm-verifier).
+    /// Generate and compile the Solidity verifier for the vk (EZKL: create-evm-verifier); no
+    /// model needed.
     CreateEvmVerifier {
         #[command(flatten)]
         ws: Ws,
-        #[command(flatten)]
-        m: ModelArgs,
+        /// The settings the keys were made with (default WORKSPACE/settings.json).
+        #[arg(long = "settings-path")]
+        settings_path: Option<PathBuf>,
+        /// The verifying key (default WORKSPACE/vk.key).
         #[arg(long = "vk-path")]
         vk_path: Option<PathBuf>,
-        #[arg(long = "srs-path")]
-        srs_path: Option<PathBuf>,
+        #[command(flatten)]
+        srs: SrsArg,
         /// Where to write the Solidity source (default WORKSPACE/Verifier.sol).
         #[arg(long = "sol-code-path")]
         sol_code_path: Option<PathBuf>,
@@ -214,10 +239,15 @@ enum Command {
         #[arg(long = "abi-path")]
         abi_path: Option<PathBuf>,
     },
-    /// Deploy the compiled verifier to a node (EZKL: deploy-evm); writes its address.
+    /// Deploy the verifier to a node (EZKL: deploy-evm); writes its address.
     DeployEvm {
         #[command(flatten)]
         ws: Ws,
+        /// A Solidity verifier to compile and deploy (default: the bytecode
+        /// `create-evm-verifier` wrote, WORKSPACE/Verifier.bin).
+        #[arg(long = "sol-code-path")]
+        sol_code_path: Option<PathBuf>,
+        /// The node's JSON-RPC URL.
         #[arg(long = "rpc-url", default_value = cryptoidol::evm::anvil::DEFAULT_RPC_URL)]
         rpc_url: String,
         /// Where to write the address (default WORKSPACE/contract.address).
@@ -228,11 +258,13 @@ enum Command {
     VerifyEvm {
         #[command(flatten)]
         ws: Ws,
+        /// The node's JSON-RPC URL.
         #[arg(long = "rpc-url", default_value = cryptoidol::evm::anvil::DEFAULT_RPC_URL)]
         rpc_url: String,
         /// Verifier address (default: read from WORKSPACE/contract.address).
         #[arg(long = "addr-verifier")]
         addr_verifier: Option<String>,
+        /// The proof (default WORKSPACE/proof.json).
         #[arg(long = "proof-path")]
         proof_path: Option<PathBuf>,
         /// Run the verifier in an in-process EVM (revm) instead of a node.
@@ -244,6 +276,7 @@ enum Command {
     EncodeEvmCalldata {
         #[command(flatten)]
         ws: Ws,
+        /// The proof (default WORKSPACE/proof.json).
         #[arg(long = "proof-path")]
         proof_path: Option<PathBuf>,
         /// Where to write the raw calldata (default WORKSPACE/calldata.bin).
@@ -254,8 +287,10 @@ enum Command {
     /// deploy it and call it once with raw calldata; prints runtime size, deployment and verify
     /// gas. Used by scripts/bench-vs-ezkl to compare verifiers in one run.
     MeasureEvm {
+        /// The Solidity verifier to measure.
         #[arg(long = "sol-code-path")]
         sol_code_path: PathBuf,
+        /// Raw calldata to call it with (`idol encode-evm-calldata`).
         #[arg(long = "calldata-path")]
         calldata_path: PathBuf,
         /// The contract to deploy when the file holds several.
@@ -304,52 +339,53 @@ struct Ws {
 /// The model a step needs: the ONNX file and its settings.
 #[derive(clap::Args)]
 struct ModelArgs {
+    /// The ONNX model (default WORKSPACE/network.onnx).
     #[arg(short = 'M', long)]
     model: Option<PathBuf>,
+    /// The circuit settings (default WORKSPACE/settings.json).
     #[arg(long = "settings-path")]
     settings_path: Option<PathBuf>,
 }
 
 impl ModelArgs {
-    /// The model and the SRS for its size: `--srs-path` if given, else the workspace's own
-    /// (generated locally the first time).
-    fn with_srs(
-        &self,
-        ws: &Workspace,
-        srs_path: Option<PathBuf>,
-    ) -> anyhow::Result<(cryptoidol::prove::Model, cryptoidol::srs::Srs)> {
-        let model = self.load(ws)?;
-        let srs = match srs_path {
-            Some(p) => cryptoidol::srs::load_srs(p, model.k()).map_err(Error::from)?,
-            None => steps::srs(ws, &model)?,
-        };
-        Ok((model, srs))
+    fn apply(self, ws: Workspace) -> Workspace {
+        ws.with(Artifact::Onnx, self.model)
+            .with(Artifact::Settings, self.settings_path)
     }
+}
 
-    fn load(&self, ws: &Workspace) -> anyhow::Result<cryptoidol::prove::Model> {
-        let onnx = self.model.clone().unwrap_or_else(|| ws.onnx());
-        let settings = self.settings_path.clone().unwrap_or_else(|| ws.settings());
-        Ok(cryptoidol::prove::Model::load(onnx, settings)?)
-    }
+/// The SRS a step needs.
+#[derive(clap::Args)]
+struct SrsArg {
+    /// The KZG SRS (default WORKSPACE/kzg<k>.srs, generated locally and insecurely if absent;
+    /// a file given here is never replaced).
+    #[arg(long = "srs-path")]
+    srs_path: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
 enum Figure {
     /// Mel spectrogram heat map of one WAV file.
     Spectrogram {
+        /// The WAV file.
         wav: PathBuf,
+        /// The image to write (.png or .svg).
         #[arg(long, short = 'O', default_value = "spectrogram.png")]
         output: PathBuf,
     },
     /// Histogram of the judge's labels over a data folder.
     Labels {
+        /// The data folder (as for `idol datasets`).
         data_dir: PathBuf,
+        /// The image to write (.png or .svg).
         #[arg(long, short = 'O', default_value = "labels.png")]
         output: PathBuf,
     },
     /// Loss curves from a train_history.json.
     Loss {
+        /// A train_history.json written by `idol train`.
         history: PathBuf,
+        /// The image to write (.png or .svg).
         #[arg(long, short = 'O', default_value = "loss.png")]
         output: PathBuf,
     },
@@ -523,11 +559,11 @@ fn run(command: Command) -> anyhow::Result<()> {
             model,
             settings_path,
         } => {
-            let ws = workspace(&ws.dir)?;
-            let (s, _) = cryptoidol::settings::gen_settings(model.unwrap_or_else(|| ws.onnx()))?;
-            let out = settings_path.unwrap_or_else(|| ws.settings());
-            s.save(&out).map_err(Error::from)?;
-            println!("{s}\nwrote {}", out.display());
+            let ws = workspace(&ws.dir)?
+                .with(Artifact::Onnx, model)
+                .with(Artifact::Settings, settings_path);
+            let s = steps::gen_settings(&ws)?;
+            println!("{s}\nwrote {}", ws.settings().display());
         }
         Command::CalibrateSettings {
             ws,
@@ -536,24 +572,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             settings_path,
             target,
         } => {
-            let ws = workspace(&ws.dir)?;
             let target =
                 cryptoidol::settings::CalibrationTarget::parse(&target).map_err(Error::from)?;
-            let model = model.unwrap_or_else(|| ws.onnx());
-            let out = settings_path.unwrap_or_else(|| ws.settings());
-            let base = if out.is_file() {
-                cryptoidol::settings::Settings::load(&out).map_err(Error::from)?
-            } else {
-                cryptoidol::settings::gen_settings(&model)?.0
-            };
-            let graph = cryptoidol::onnx::OnnxGraph::load(&model).map_err(Error::from)?;
-            base.check_model(&out, &graph).map_err(Error::from)?;
-            let cal = cryptoidol::onnx::InputData::load(data.unwrap_or_else(|| ws.cal()))
-                .map_err(Error::from)?;
-            let (s, _) = cryptoidol::settings::calibrate_settings(&cal, &graph, &base, target)
-                .map_err(Error::from)?;
-            s.save(&out).map_err(Error::from)?;
-            println!("{s}\nwrote {}", out.display());
+            let ws = workspace(&ws.dir)?
+                .with(Artifact::Onnx, model)
+                .with(Artifact::Cal, data)
+                .with(Artifact::Settings, settings_path);
+            let (s, _) = steps::calibrate_settings(&ws, target)?;
+            println!("{s}\nwrote {}", ws.settings().display());
         }
         Command::GenSrs { srs_path, logrows } => {
             if !(1..=26).contains(&logrows) {
@@ -594,26 +620,22 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Setup {
             ws,
             m,
-            srs_path,
+            srs,
             pk_path,
             vk_path,
         } => {
-            let ws = workspace(&ws.dir)?;
-            let (model, srs) = m.with_srs(&ws, srs_path)?;
-            eprintln!("[setup] generating keys for 2^{} rows ...", model.k());
-            let keys = cryptoidol::prove::setup(&model, &srs)?;
-            let (pk, vk) = (
-                pk_path.unwrap_or_else(|| ws.pk()),
-                vk_path.unwrap_or_else(|| ws.vk()),
-            );
-            cryptoidol::prove::save_pk(&keys.pk, &model, &pk).map_err(Error::from)?;
-            cryptoidol::prove::save_vk(keys.pk.get_vk(), &model, &vk).map_err(Error::from)?;
+            let ws = m
+                .apply(workspace(&ws.dir)?)
+                .with(Artifact::Srs, srs.srs_path)
+                .with(Artifact::Pk, pk_path)
+                .with(Artifact::Vk, vk_path);
+            let keys = steps::setup(&ws)?;
             println!(
                 "setup in {:.2} s: wrote {} ({:.1} MB) and {}",
                 keys.seconds,
-                pk.display(),
-                std::fs::metadata(&pk).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
-                vk.display()
+                ws.pk().display(),
+                std::fs::metadata(ws.pk()).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
+                ws.vk().display()
             );
         }
         Command::GenWitness {
@@ -622,31 +644,25 @@ fn run(command: Command) -> anyhow::Result<()> {
             data,
             output,
         } => {
-            let ws = workspace(&ws.dir)?;
-            let model = m.load(&ws)?;
-            let input = cryptoidol::onnx::InputData::load(data.unwrap_or_else(|| ws.input()))
-                .map_err(Error::from)?;
-            let (w, note) = cryptoidol::prove::gen_witness(&model, &input)?;
-            if let Some(n) = note {
-                eprintln!("{n}");
-            }
-            let out = output.unwrap_or_else(|| ws.witness());
-            w.save(&out).map_err(Error::from)?;
+            let ws = m
+                .apply(workspace(&ws.dir)?)
+                .with(Artifact::Input, data)
+                .with(Artifact::Witness, output);
+            let w = steps::witness(&ws)?;
             println!(
                 "score {:.6} (float model {:.6}, |Δ| {:.1e}); key {}; wrote {}",
                 w.score,
                 w.float_score,
                 (w.score - w.float_score).abs(),
                 w.key,
-                out.display()
+                ws.witness().display()
             );
         }
         Command::Mock { ws, m, witness } => {
-            let ws = workspace(&ws.dir)?;
-            let model = m.load(&ws)?;
-            let w = cryptoidol::prove::Witness::load(witness.unwrap_or_else(|| ws.witness()))
-                .map_err(Error::from)?;
-            let report = cryptoidol::prove::mock(&model, &w)?;
+            let ws = m
+                .apply(workspace(&ws.dir)?)
+                .with(Artifact::Witness, witness);
+            let report = steps::mock(&ws)?;
             println!("{report}");
             if !report.satisfied {
                 anyhow::bail!(
@@ -661,18 +677,15 @@ fn run(command: Command) -> anyhow::Result<()> {
             witness,
             pk_path,
             proof_path,
-            srs_path,
+            srs,
         } => {
-            let ws = workspace(&ws.dir)?;
-            let (model, srs) = m.with_srs(&ws, srs_path)?;
-            let pk = cryptoidol::prove::load_pk(pk_path.unwrap_or_else(|| ws.pk()), &model)
-                .map_err(Error::from)?;
-            let w = cryptoidol::prove::Witness::load(witness.unwrap_or_else(|| ws.witness()))
-                .map_err(Error::from)?;
-            eprintln!("[prove] proving 2^{} rows ...", model.k());
-            let proof = cryptoidol::prove::prove(&model, &w, &pk, &srs)?;
-            let out = proof_path.unwrap_or_else(|| ws.proof());
-            proof.save(&out).map_err(Error::from)?;
+            let ws = m
+                .apply(workspace(&ws.dir)?)
+                .with(Artifact::Witness, witness)
+                .with(Artifact::Pk, pk_path)
+                .with(Artifact::Proof, proof_path)
+                .with(Artifact::Srs, srs.srs_path);
+            let proof = steps::prove(&ws)?;
             println!(
                 "proved score {:.6} for key {} in {:.2} s ({} bytes, {}); wrote {}",
                 proof.score,
@@ -680,23 +693,22 @@ fn run(command: Command) -> anyhow::Result<()> {
                 proof.seconds,
                 proof.bytes().map(|b| b.len()).unwrap_or(0),
                 proof.protocol,
-                out.display()
+                ws.proof().display()
             );
         }
         Command::Verify {
             ws,
-            m,
+            settings_path,
             proof_path,
             vk_path,
-            srs_path,
+            srs,
         } => {
-            let ws = workspace(&ws.dir)?;
-            let (model, srs) = m.with_srs(&ws, srs_path)?;
-            let vk = cryptoidol::prove::load_vk(vk_path.unwrap_or_else(|| ws.vk()), &model)
-                .map_err(Error::from)?;
-            let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
-                .map_err(Error::from)?;
-            let verdict = cryptoidol::prove::verify(&proof, &vk, &srs).map_err(Error::from)?;
+            let ws = workspace(&ws.dir)?
+                .with(Artifact::Settings, settings_path)
+                .with(Artifact::Proof, proof_path)
+                .with(Artifact::Vk, vk_path)
+                .with(Artifact::Srs, srs.srs_path);
+            let verdict = steps::verify(&ws)?;
             println!("{verdict}");
             if !verdict.valid {
                 anyhow::bail!("verification failed");
@@ -704,50 +716,39 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::CreateEvmVerifier {
             ws,
-            m,
+            settings_path,
             vk_path,
-            srs_path,
+            srs,
             sol_code_path,
             abi_path,
         } => {
-            let ws = workspace(&ws.dir)?;
-            let (model, srs) = m.with_srs(&ws, srs_path)?;
-            let vk = cryptoidol::prove::load_vk(vk_path.unwrap_or_else(|| ws.vk()), &model)
-                .map_err(Error::from)?;
-            let c = cryptoidol::evm::create_evm_verifier(
-                &srs.params,
-                &vk,
-                cryptoidol::circuit::NUM_INSTANCES,
-            )
-            .map_err(Error::from)?;
-            let (sol, abi) = (
-                sol_code_path.unwrap_or_else(|| ws.verifier_sol()),
-                abi_path.unwrap_or_else(|| ws.verifier_abi()),
-            );
-            c.save(&sol, &abi, &ws.verifier_bin(), &ws.verifier_runtime_bin())
-                .map_err(Error::from)?;
+            let ws = workspace(&ws.dir)?
+                .with(Artifact::Settings, settings_path)
+                .with(Artifact::Vk, vk_path)
+                .with(Artifact::Srs, srs.srs_path)
+                .with(Artifact::VerifierSol, sol_code_path)
+                .with(Artifact::VerifierAbi, abi_path);
+            let c = steps::create_evm_verifier(&ws)?;
             println!(
                 "wrote {} ({} bytes of Solidity), {} and {} (runtime {} bytes, EIP-170 limit 24576)",
-                sol.display(),
+                ws.verifier_sol().display(),
                 c.solidity.len(),
-                abi.display(),
+                ws.verifier_abi().display(),
                 ws.verifier_bin().display(),
                 c.runtime_code.len()
             );
         }
         Command::DeployEvm {
             ws,
+            sol_code_path,
             rpc_url,
             addr_path,
         } => {
-            let ws = workspace(&ws.dir)?;
+            let ws = workspace(&ws.dir)?
+                .with(Artifact::VerifierSol, sol_code_path)
+                .with(Artifact::ContractAddress, addr_path);
             let d = steps::deploy_evm(&ws, &rpc_url)?;
-            let mut written = ws.contract_address();
-            if let Some(out) = addr_path {
-                steps::save_address(&out, d.address)?;
-                written = out;
-            }
-            println!("{d}; wrote {}", written.display());
+            println!("{d}; wrote {}", ws.contract_address().display());
         }
         Command::VerifyEvm {
             ws,
@@ -756,7 +757,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             proof_path,
             in_process,
         } => {
-            let ws = workspace(&ws.dir)?;
+            let ws = workspace(&ws.dir)?.with(Artifact::Proof, proof_path);
             if in_process {
                 let r = steps::evm_verify_local(&ws)?;
                 println!("{r}");
@@ -769,8 +770,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 Some(a) => steps::parse_address(a.trim(), "--addr-verifier")?,
                 None => steps::deployed_verifier(&ws)?,
             };
-            let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
-                .map_err(Error::from)?;
+            let proof = cryptoidol::prove::Proof::load(ws.proof()).map_err(Error::from)?;
             let v = steps::verify_evm(&rpc_url, addr, &proof)?;
             println!("{v}");
             if !v.verdict.accepted {
@@ -916,4 +916,32 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
         ws.dir.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every subcommand says what it is for (issue 15).
+    #[test]
+    fn every_flag_has_a_help_line() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "idol", &mut missing);
+        assert!(missing.is_empty(), "flags without a help line: {missing:?}");
+    }
 }

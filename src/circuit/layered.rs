@@ -59,7 +59,7 @@ pub const TAG_ACT: u64 = 3;
 pub const ID_ONE: u64 = 0;
 
 /// Everything `configure` needs: the gate constants (the weights sit in fixed columns).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayeredShape {
     pub limb_bits: u32,
     /// Limbs of a hidden `|c|`.

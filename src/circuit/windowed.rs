@@ -190,7 +190,7 @@ fn frame_unit(stride: usize, out_w: usize) -> usize {
 }
 
 /// Everything `configure` needs: the shape and the constants baked into the gates.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CircuitShape {
     /// Width and height of the used input region.
     pub width: usize,
