@@ -80,42 +80,45 @@ pub fn padded_index(hw: [usize; 2], pads: [usize; 4], r: usize, c: usize) -> Opt
     (r < hw[0] && c < hw[1]).then_some(r * hw[1] + c)
 }
 
-/// A convolution layer's float parameters.
+/// A convolution layer: float parameters as read (`W = B = f64`), or integers once quantized
+/// ([`crate::quantize::QAffine`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Conv {
+pub struct Conv<W = f64, B = f64> {
     pub geometry: ConvGeometry,
     pub in_channels: usize,
     pub out_channels: usize,
     /// `[out][in][kh][kw]`, row-major.
-    pub weight: Vec<f64>,
+    pub weight: Vec<W>,
     /// One per output channel.
-    pub bias: Vec<f64>,
+    pub bias: Vec<B>,
 }
 
-/// A dense layer's float parameters.
+/// A dense layer (float as read, or quantized).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Dense {
+pub struct Dense<W = f64, B = f64> {
     pub inputs: usize,
     pub outputs: usize,
     /// `[out][in]`, row-major.
-    pub weight: Vec<f64>,
-    pub bias: Vec<f64>,
+    pub weight: Vec<W>,
+    pub bias: Vec<B>,
 }
 
 /// An affine map from the previous layer's activations (NCHW row-major, as ONNX flattens them).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Affine {
-    Conv(Conv),
-    Dense(Dense),
+pub enum Affine<W = f64, B = f64> {
+    Conv(Conv<W, B>),
+    Dense(Dense<W, B>),
 }
 
-impl Affine {
+impl<W: Copy, B: Copy> Affine<W, B> {
+    /// Values the layer reads (the previous layer's outputs, or the input cells).
     pub fn inputs(&self) -> usize {
         match self {
             Affine::Conv(c) => c.in_channels * c.geometry.in_h * c.geometry.in_w,
             Affine::Dense(d) => d.inputs,
         }
     }
+
     pub fn outputs(&self) -> usize {
         match self {
             Affine::Conv(c) => c.out_channels * c.geometry.outputs(),
@@ -123,48 +126,79 @@ impl Affine {
         }
     }
 
-    /// Every output's pre-activation on `input`, in f64.
-    pub fn apply(&self, input: &[f64]) -> Vec<f64> {
+    /// Output `j`'s bias.
+    pub fn bias(&self, j: usize) -> B {
+        match self {
+            Affine::Conv(c) => c.bias[j / c.geometry.outputs()],
+            Affine::Dense(d) => d.bias[j],
+        }
+    }
+
+    /// Output `j`'s terms: (index into the layer's input, weight), in a fixed order (channel,
+    /// kernel row, kernel column for a conv; input order for a dense layer). Padding cells of a
+    /// conv have no term. The float reference, the fixed-point spec and the layered circuit's
+    /// wiring all sum these.
+    pub fn terms(&self, j: usize) -> Vec<(usize, W)> {
         match self {
             Affine::Conv(c) => {
                 let g = &c.geometry;
+                let per = g.outputs();
+                let (o, oy, ox) = (j / per, (j % per) / g.out_w(), j % g.out_w());
                 let (kh, kw) = (g.kernel[0], g.kernel[1]);
-                let mut out = Vec::with_capacity(self.outputs());
-                for o in 0..c.out_channels {
-                    for oy in 0..g.out_h() {
-                        for ox in 0..g.out_w() {
-                            let mut acc = c.bias[o];
-                            for i in 0..c.in_channels {
-                                for ky in 0..kh {
-                                    for kx in 0..kw {
-                                        let (y, x) = (oy * g.stride[0] + ky, ox * g.stride[1] + kx);
-                                        if let Some(at) =
-                                            padded_index([g.in_h, g.in_w], g.pads, y, x)
-                                        {
-                                            acc += c.weight
-                                                [((o * c.in_channels + i) * kh + ky) * kw + kx]
-                                                * input[i * g.in_h * g.in_w + at];
-                                        }
-                                    }
-                                }
+                let mut terms = Vec::with_capacity(c.in_channels * kh * kw);
+                for i in 0..c.in_channels {
+                    for ky in 0..kh {
+                        for kx in 0..kw {
+                            let (y, x) = (oy * g.stride[0] + ky, ox * g.stride[1] + kx);
+                            if let Some(at) = padded_index([g.in_h, g.in_w], g.pads, y, x) {
+                                terms.push((
+                                    i * g.in_h * g.in_w + at,
+                                    c.weight[((o * c.in_channels + i) * kh + ky) * kw + kx],
+                                ));
                             }
-                            out.push(acc);
                         }
                     }
                 }
-                out
+                terms
             }
-            Affine::Dense(d) => (0..d.outputs)
-                .map(|j| {
-                    d.bias[j]
-                        + d.weight[j * d.inputs..(j + 1) * d.inputs]
-                            .iter()
-                            .zip(input)
-                            .map(|(w, a)| w * a)
-                            .sum::<f64>()
-                })
+            Affine::Dense(d) => (0..d.inputs)
+                .map(|i| (i, d.weight[j * d.inputs + i]))
                 .collect(),
         }
+    }
+
+    /// The same map with every weight and bias converted (quantization).
+    pub fn map<W2, B2>(&self, w: impl Fn(W) -> W2, b: impl Fn(B) -> B2) -> Affine<W2, B2> {
+        let ws = |v: &[W]| v.iter().map(|&x| w(x)).collect();
+        let bs = |v: &[B]| v.iter().map(|&x| b(x)).collect();
+        match self {
+            Affine::Conv(c) => Affine::Conv(Conv {
+                geometry: c.geometry.clone(),
+                in_channels: c.in_channels,
+                out_channels: c.out_channels,
+                weight: ws(&c.weight),
+                bias: bs(&c.bias),
+            }),
+            Affine::Dense(d) => Affine::Dense(Dense {
+                inputs: d.inputs,
+                outputs: d.outputs,
+                weight: ws(&d.weight),
+                bias: bs(&d.bias),
+            }),
+        }
+    }
+}
+
+impl Affine {
+    /// Every output's pre-activation on `input`, in f64.
+    pub fn apply(&self, input: &[f64]) -> Vec<f64> {
+        (0..self.outputs())
+            .map(|j| {
+                self.terms(j)
+                    .iter()
+                    .fold(self.bias(j), |acc, &(i, w)| acc + w * input[i])
+            })
+            .collect()
     }
 }
 
@@ -249,71 +283,6 @@ impl Network {
     pub fn score(&self, x: &[f32]) -> f64 {
         self.forward(x).score
     }
-
-    /// Largest |hidden pre-activation| and the logit on one input.
-    pub fn ranges(&self, x: &[f32]) -> (f64, f64) {
-        let f = self.forward(x);
-        let max = f
-            .hidden
-            .iter()
-            .flatten()
-            .fold(0.0f64, |m, v| m.max(v.abs()));
-        (max, f.logit)
-    }
-
-    /// One line per layer: what a notebook shows as the model's layer table.
-    pub fn summary(&self) -> Vec<LayerSummary> {
-        self.layers
-            .iter()
-            .map(|l| {
-                let (kind, shape, params) = match &l.affine {
-                    Affine::Conv(c) => (
-                        format!(
-                            "Conv {}→{} k{}×{} s{}×{}",
-                            c.in_channels,
-                            c.out_channels,
-                            c.geometry.kernel[0],
-                            c.geometry.kernel[1],
-                            c.geometry.stride[0],
-                            c.geometry.stride[1]
-                        ),
-                        format!(
-                            "{}×{}×{} → {}×{}×{}",
-                            c.in_channels,
-                            c.geometry.in_h,
-                            c.geometry.in_w,
-                            c.out_channels,
-                            c.geometry.out_h(),
-                            c.geometry.out_w()
-                        ),
-                        c.weight.len() + c.bias.len(),
-                    ),
-                    Affine::Dense(d) => (
-                        "Dense".to_string(),
-                        format!("{} → {}", d.inputs, d.outputs),
-                        d.weight.len() + d.bias.len(),
-                    ),
-                };
-                LayerSummary {
-                    node: l.node.clone(),
-                    kind,
-                    shape,
-                    relu: l.relu,
-                    params,
-                }
-            })
-            .collect()
-    }
-}
-
-/// A row of [`Network::summary`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LayerSummary {
-    pub node: String,
-    pub kind: String,
-    pub shape: String,
-    pub relu: bool,
-    pub params: usize,
 }
 
 /// Where the spectrogram's path stands while the graph is read.
@@ -397,6 +366,157 @@ impl<'g> Reader<'g> {
         }
     }
 
+    /// The affine layer node `n` (a Conv, Gemm or MatMul) makes of the path's `flow`, and the
+    /// flow after it.
+    fn affine(&self, n: &Node, flow: Flow, current: &str) -> Result<(Affine, Flow), NetworkError> {
+        let err = |reason: String| self.node_error(n, reason);
+        if let Op::Conv {
+            kernel,
+            strides,
+            pads,
+        } = &n.op
+        {
+            let Flow::Map { c, h, w } = flow else {
+                return Err(err(
+                    "a Conv after Flatten/Reshape or a dense layer is not supported".into(),
+                ));
+            };
+            if n.inputs.first().map(String::as_str) != Some(current) {
+                return Err(err("the spectrogram's path must be the Conv's input".into()));
+            }
+            let wt = n
+                .inputs
+                .get(1)
+                .and_then(|s| self.constant(s))
+                .ok_or_else(|| err("its weight is not a constant".into()))?;
+            let [co, ci, kh, kw] = wt.dims[..] else {
+                return Err(err(format!(
+                    "weight dims {:?} are not [out, in, kh, kw]",
+                    wt.dims
+                )));
+            };
+            if ci != c || [kh, kw] != *kernel || co == 0 {
+                return Err(err(format!(
+                    "weight {:?} does not fit its input ({c} channels) and kernel {kernel:?}",
+                    wt.dims
+                )));
+            }
+            if strides.contains(&0)
+                || h + pads[0] + pads[2] < kh
+                || w + pads[1] + pads[3] < kw
+                || kh == 0
+                || kw == 0
+            {
+                return Err(err(format!(
+                    "kernel {kernel:?} with stride {strides:?} and pads {pads:?} does not fit a {h}×{w} input"
+                )));
+            }
+            let bias = match n.inputs.get(2).filter(|s| !s.is_empty()) {
+                Some(s) => {
+                    let b = self
+                        .constant(s)
+                        .ok_or_else(|| err("its bias is not a constant".into()))?;
+                    if b.data.len() != co {
+                        return Err(err(format!(
+                            "bias has {} values for {co} output channels",
+                            b.data.len()
+                        )));
+                    }
+                    b.data.clone()
+                }
+                None => vec![0.0; co],
+            };
+            let geometry = ConvGeometry {
+                in_h: h,
+                in_w: w,
+                kernel: *kernel,
+                stride: *strides,
+                pads: *pads,
+            };
+            let next = Flow::Map {
+                c: co,
+                h: geometry.out_h(),
+                w: geometry.out_w(),
+            };
+            let conv = Conv {
+                geometry,
+                in_channels: ci,
+                out_channels: co,
+                weight: wt.data.clone(),
+                bias,
+            };
+            return Ok((Affine::Conv(conv), next));
+        }
+        let Flow::Flat(len) = flow else {
+            return Err(err(
+                "a dense layer needs a Flatten or Reshape before it".into()
+            ));
+        };
+        let (alpha, beta, trans_a, trans_b) = match n.op {
+            Op::Gemm {
+                alpha,
+                beta,
+                trans_a,
+                trans_b,
+            } => (alpha, beta, trans_a, trans_b),
+            _ => (1.0, 1.0, false, false),
+        };
+        if trans_a || n.inputs.first().map(String::as_str) != Some(current) {
+            return Err(err(
+                "the activations must be the first operand, untransposed".into(),
+            ));
+        }
+        let wt = n
+            .inputs
+            .get(1)
+            .and_then(|s| self.constant(s))
+            .ok_or_else(|| err("its weight is not a constant".into()))?;
+        let [rows, cols] = wt.dims[..] else {
+            return Err(err(format!("weight dims {:?} are not a matrix", wt.dims)));
+        };
+        let (n_out, n_in) = if trans_b { (rows, cols) } else { (cols, rows) };
+        if n_in != len || n_out == 0 {
+            return Err(err(format!(
+                "it takes {n_in} values but its input has {len}"
+            )));
+        }
+        let weight = (0..n_out * n_in)
+            .map(|t| {
+                let (j, i) = (t / n_in, t % n_in);
+                alpha
+                    * if trans_b {
+                        wt.data[j * n_in + i]
+                    } else {
+                        wt.data[i * n_out + j]
+                    }
+            })
+            .collect();
+        let mut bias = vec![0.0; n_out];
+        if matches!(n.op, Op::Gemm { .. }) {
+            if let Some(s) = n.inputs.get(2).filter(|s| !s.is_empty()) {
+                let b = self
+                    .constant(s)
+                    .ok_or_else(|| err("its bias is not a constant".into()))?;
+                let b = broadcast(b, &[1, n_out]).ok_or_else(|| {
+                    err(format!(
+                        "bias dims {:?} do not broadcast to [1, {n_out}]",
+                        b.dims
+                    ))
+                })?;
+                for (v, add) in bias.iter_mut().zip(b) {
+                    *v += beta * add;
+                }
+            }
+        }
+        let dense = Dense {
+            inputs: n_in,
+            outputs: n_out,
+            weight,
+            bias,
+        };
+        Ok((Affine::Dense(dense), Flow::Flat(n_out)))
+    }
+
     fn read(&self) -> Result<Network, NetworkError> {
         let g = self.g;
         let bad = |reason: String| NetworkError::Graph {
@@ -408,8 +528,6 @@ impl<'g> Reader<'g> {
         let mut current = self.x.to_string();
         let mut key_at = self.key.to_string();
         let mut layers: Vec<Layer> = Vec::new();
-        // The last layer's output is still the flow: a bias Add or a Relu may follow it.
-        let mut open = false;
         let mut score: Option<String> = None;
         for n in &g.nodes {
             let reads_path = n.inputs.contains(&current);
@@ -445,160 +563,14 @@ impl<'g> Reader<'g> {
             match &n.op {
                 Op::Identity => {}
                 Op::Constant(_) => unreachable!("a Constant has no inputs"),
-                Op::Conv {
-                    kernel,
-                    strides,
-                    pads,
-                } => {
-                    let Flow::Map { c, h, w } = flow else {
-                        return Err(err(
-                            "a Conv after Flatten/Reshape or a dense layer is not supported".into(),
-                        ));
-                    };
-                    if n.inputs.first() != Some(&current) {
-                        return Err(err("the spectrogram's path must be the Conv's input".into()));
-                    }
-                    let wt = n
-                        .inputs
-                        .get(1)
-                        .and_then(|s| self.constant(s))
-                        .ok_or_else(|| err("its weight is not a constant".into()))?;
-                    let [co, ci, kh, kw] = wt.dims[..] else {
-                        return Err(err(format!(
-                            "weight dims {:?} are not [out, in, kh, kw]",
-                            wt.dims
-                        )));
-                    };
-                    if ci != c || [kh, kw] != *kernel || co == 0 {
-                        return Err(err(format!(
-                            "weight {:?} does not fit its input ({c} channels) and kernel {kernel:?}",
-                            wt.dims
-                        )));
-                    }
-                    if strides.contains(&0)
-                        || h + pads[0] + pads[2] < kh
-                        || w + pads[1] + pads[3] < kw
-                        || kh == 0
-                        || kw == 0
-                    {
-                        return Err(err(format!(
-                            "kernel {kernel:?} with stride {strides:?} and pads {pads:?} does not fit a {h}×{w} input"
-                        )));
-                    }
-                    let bias = match n.inputs.get(2).filter(|s| !s.is_empty()) {
-                        Some(s) => {
-                            let b = self
-                                .constant(s)
-                                .ok_or_else(|| err("its bias is not a constant".into()))?;
-                            if b.data.len() != co {
-                                return Err(err(format!(
-                                    "bias has {} values for {co} output channels",
-                                    b.data.len()
-                                )));
-                            }
-                            b.data.clone()
-                        }
-                        None => vec![0.0; co],
-                    };
-                    let geometry = ConvGeometry {
-                        in_h: h,
-                        in_w: w,
-                        kernel: *kernel,
-                        stride: *strides,
-                        pads: *pads,
-                    };
-                    flow = Flow::Map {
-                        c: co,
-                        h: geometry.out_h(),
-                        w: geometry.out_w(),
-                    };
+                Op::Conv { .. } | Op::Gemm { .. } | Op::MatMul => {
+                    let (affine, next) = self.affine(n, flow, &current)?;
+                    flow = next;
                     layers.push(Layer {
                         node: node_name(g, n),
-                        affine: Affine::Conv(Conv {
-                            geometry,
-                            in_channels: ci,
-                            out_channels: co,
-                            weight: wt.data.clone(),
-                            bias,
-                        }),
+                        affine,
                         relu: false,
                     });
-                    open = true;
-                }
-                Op::Gemm { .. } | Op::MatMul => {
-                    let Flow::Flat(len) = flow else {
-                        return Err(err(
-                            "a dense layer needs a Flatten or Reshape before it".into()
-                        ));
-                    };
-                    let (alpha, beta, trans_a, trans_b) = match n.op {
-                        Op::Gemm {
-                            alpha,
-                            beta,
-                            trans_a,
-                            trans_b,
-                        } => (alpha, beta, trans_a, trans_b),
-                        _ => (1.0, 1.0, false, false),
-                    };
-                    if trans_a || n.inputs.first() != Some(&current) {
-                        return Err(err(
-                            "the activations must be the first operand, untransposed".into(),
-                        ));
-                    }
-                    let wt = n
-                        .inputs
-                        .get(1)
-                        .and_then(|s| self.constant(s))
-                        .ok_or_else(|| err("its weight is not a constant".into()))?;
-                    let [rows, cols] = wt.dims[..] else {
-                        return Err(err(format!("weight dims {:?} are not a matrix", wt.dims)));
-                    };
-                    let (n_out, n_in) = if trans_b { (rows, cols) } else { (cols, rows) };
-                    if n_in != len || n_out == 0 {
-                        return Err(err(format!(
-                            "it takes {n_in} values but its input has {len}"
-                        )));
-                    }
-                    let weight = (0..n_out * n_in)
-                        .map(|t| {
-                            let (j, i) = (t / n_in, t % n_in);
-                            alpha
-                                * if trans_b {
-                                    wt.data[j * n_in + i]
-                                } else {
-                                    wt.data[i * n_out + j]
-                                }
-                        })
-                        .collect();
-                    let mut bias = vec![0.0; n_out];
-                    if matches!(n.op, Op::Gemm { .. }) {
-                        if let Some(s) = n.inputs.get(2).filter(|s| !s.is_empty()) {
-                            let b = self
-                                .constant(s)
-                                .ok_or_else(|| err("its bias is not a constant".into()))?;
-                            let b = broadcast(b, &[1, n_out]).ok_or_else(|| {
-                                err(format!(
-                                    "bias dims {:?} do not broadcast to [1, {n_out}]",
-                                    b.dims
-                                ))
-                            })?;
-                            for (v, add) in bias.iter_mut().zip(b) {
-                                *v += beta * add;
-                            }
-                        }
-                    }
-                    flow = Flow::Flat(n_out);
-                    layers.push(Layer {
-                        node: node_name(g, n),
-                        affine: Affine::Dense(Dense {
-                            inputs: n_in,
-                            outputs: n_out,
-                            weight,
-                            bias,
-                        }),
-                        relu: false,
-                    });
-                    open = true;
                 }
                 Op::Add => {
                     let other = match n.inputs.as_slice() {
@@ -606,7 +578,8 @@ impl<'g> Reader<'g> {
                         [a, b] if *b == current => a,
                         _ => return Err(err("an Add must add a constant to the path".into())),
                     };
-                    let last = layers.last_mut().filter(|l| open && !l.relu);
+                    // The last layer's output is still the flow: its bias Add may follow it.
+                    let last = layers.last_mut().filter(|l| !l.relu);
                     let (Some(last), Some(b)) = (last, self.constant(other)) else {
                         return Err(err(
                             "an Add may only add a constant bias right after a Conv, Gemm or MatMul"
@@ -623,7 +596,7 @@ impl<'g> Reader<'g> {
                     add_bias(&mut last.affine, &add).map_err(err)?;
                 }
                 Op::Relu => match layers.last_mut() {
-                    Some(last) if open && !last.relu => last.relu = true,
+                    Some(last) if !last.relu => last.relu = true,
                     _ => return Err(err("a Relu must follow a Conv or dense layer (once)".into())),
                 },
                 Op::Flatten { axis } => {
@@ -656,7 +629,7 @@ impl<'g> Reader<'g> {
                     flow = Flow::Flat(flow.len());
                 }
                 Op::Sigmoid => {
-                    if !open || flow.len() != 1 {
+                    if layers.is_empty() || flow.len() != 1 {
                         return Err(err(format!(
                             "the Sigmoid must take one value from a Conv or dense layer, it gets {}",
                             flow.len()

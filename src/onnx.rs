@@ -660,7 +660,42 @@ fn external_bytes(t: &TensorProto, dir: &Path) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-fn tensor_from_proto(t: &TensorProto, dir: Option<&Path>) -> Result<Tensor, String> {
+/// Reads a model's tensors (inline, or as external data from the model's folder) and digests
+/// the model: its bytes, then each external tensor's name and bytes, so that the digest settings
+/// and keys carry covers every weight.
+struct Tensors<'a> {
+    dir: &'a Path,
+    digest: sha2::Sha256,
+}
+
+impl<'a> Tensors<'a> {
+    fn new(dir: &'a Path, model: &[u8]) -> Self {
+        use sha2::Digest;
+        Self {
+            dir,
+            digest: sha2::Sha256::new().chain_update(model),
+        }
+    }
+
+    fn read(&mut self, t: &TensorProto) -> Result<Tensor, String> {
+        use sha2::Digest;
+        if t.data_location != 1 {
+            return tensor_from_proto(t, &t.raw_data);
+        }
+        let raw = external_bytes(t, self.dir)?;
+        self.digest.update(t.name.as_bytes());
+        self.digest.update(&raw);
+        tensor_from_proto(t, &raw)
+    }
+
+    fn sha256(self) -> String {
+        use sha2::Digest;
+        crate::settings::hex(&self.digest.finalize())
+    }
+}
+
+/// A tensor's values, its raw bytes (inline or external) being `raw`.
+fn tensor_from_proto(t: &TensorProto, raw: &[u8]) -> Result<Tensor, String> {
     let mut dims = Vec::with_capacity(t.dims.len());
     let mut n: usize = 1;
     for &d in &t.dims {
@@ -672,19 +707,6 @@ fn tensor_from_proto(t: &TensorProto, dir: Option<&Path>) -> Result<Tensor, Stri
             .ok_or_else(|| format!("tensor '{}' is too large (dims {:?})", t.name, t.dims))?;
         dims.push(d);
     }
-    let external;
-    let raw: &[u8] = if t.data_location == 1 {
-        let dir = dir.ok_or_else(|| {
-            format!(
-                "tensor '{}' is stored as external data, which needs the model's folder: load the model from its file",
-                t.name
-            )
-        })?;
-        external = external_bytes(t, dir)?;
-        &external
-    } else {
-        &t.raw_data
-    };
     let data: Vec<f64> = match t.data_type {
         1 if !raw.is_empty() => raw
             .chunks_exact(4)
@@ -728,21 +750,6 @@ fn tensor_from_proto(t: &TensorProto, dir: Option<&Path>) -> Result<Tensor, Stri
         ));
     }
     Ok(Tensor::new(dims, data))
-}
-
-/// SHA-256 of a model: its bytes, then (for tensors stored as external data) each tensor's
-/// name and data, so that the digest settings and keys carry covers every weight.
-fn model_digest(bytes: &[u8], external: &[(String, Vec<f64>)]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(bytes);
-    for (name, data) in external {
-        h.update(name.as_bytes());
-        for v in data {
-            h.update(v.to_le_bytes());
-        }
-    }
-    crate::settings::hex(&h.finalize())
 }
 
 fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
@@ -796,15 +803,12 @@ impl OnnxGraph {
             .map(|o| o.version)
             .unwrap_or(0);
         let mut initializers = HashMap::new();
-        let mut external = Vec::new();
+        let mut tensors = Tensors::new(&dir, bytes);
         for t in &graph.initializer {
-            let v = tensor_from_proto(t, Some(&dir)).map_err(|reason| OnnxError::Decode {
+            let v = tensors.read(t).map_err(|reason| OnnxError::Decode {
                 path: path.clone(),
                 reason,
             })?;
-            if t.data_location == 1 {
-                external.push((t.name.clone(), v.data.clone()));
-            }
             initializers.insert(t.name.clone(), v);
         }
         let mut nodes = Vec::new();
@@ -879,7 +883,7 @@ impl OnnxGraph {
                 }
                 "Constant" => {
                     let t = if let Some(t) = attr(n, "value").and_then(|a| a.t.as_ref()) {
-                        tensor_from_proto(t, Some(&dir)).map_err(err)?
+                        tensors.read(t).map_err(err)?
                     } else if let Some(a) = attr(n, "value_ints") {
                         Tensor::new(
                             vec![a.ints.len()],
@@ -943,7 +947,7 @@ impl OnnxGraph {
             })
             .collect();
         Ok(Self {
-            sha256: model_digest(bytes, &external),
+            sha256: tensors.sha256(),
             path,
             opset,
             nodes,

@@ -565,18 +565,6 @@ fn open_key(
     Ok((r, shape))
 }
 
-/// A key's shape must be the model's (the digest already names the model and settings).
-fn check_shape(path: &Path, model: &Model, shape: &ModelShape) -> Result<(), ProveError> {
-    if *shape != model.shape() {
-        return Err(ProveError::WrongCircuit {
-            path: path.display().to_string(),
-            expected: model.digest(),
-            got: "a key of the same digest but another circuit shape".into(),
-        });
-    }
-    Ok(())
-}
-
 pub fn save_pk(
     pk: &ProvingKey<G1Affine>,
     model: &Model,
@@ -597,32 +585,35 @@ pub fn save_vk(
     })
 }
 
-fn key_error<'a>(path: &'a Path, what: &'static str) -> impl Fn(std::io::Error) -> ProveError + 'a {
-    move |e| ProveError::Parse {
+/// Read a key file made for the circuit `digest` names, with halo2's reader `read` for the
+/// circuit shape the file carries (the digest names everything the shape derives from: the
+/// model, the settings and the layout version).
+fn read_key<K>(
+    path: &Path,
+    digest: &str,
+    what: &'static str,
+    read: impl FnOnce(&mut BufReader<std::fs::File>, ModelShape) -> std::io::Result<K>,
+) -> Result<K, ProveError> {
+    let (mut r, shape) = open_key(path, digest)?;
+    read(&mut r, shape).map_err(|e| ProveError::Parse {
         path: path.display().to_string(),
         what,
         reason: e.to_string(),
         fix: "Make keys with `idol setup`.",
-    }
+    })
 }
 
 pub fn load_pk(path: impl AsRef<Path>, model: &Model) -> Result<ProvingKey<G1Affine>, ProveError> {
-    let path = path.as_ref();
-    let (mut r, shape) = open_key(path, &model.digest())?;
-    check_shape(path, model, &shape)?;
-    ProvingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape)
-        .map_err(key_error(path, "proving key"))
+    read_key(path.as_ref(), &model.digest(), "proving key", |r, shape| {
+        ProvingKey::read::<_, ModelCircuit>(r, SerdeFormat::RawBytes, shape)
+    })
 }
 
 pub fn load_vk(
     path: impl AsRef<Path>,
     model: &Model,
 ) -> Result<VerifyingKey<G1Affine>, ProveError> {
-    let path = path.as_ref();
-    let (mut r, shape) = open_key(path, &model.digest())?;
-    check_shape(path, model, &shape)?;
-    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape)
-        .map_err(key_error(path, "verifying key"))
+    load_vk_for(path, &model.settings)
 }
 
 /// A verifying key made for the model and settings `settings` names, read without the model
@@ -631,10 +622,12 @@ pub fn load_vk_for(
     path: impl AsRef<Path>,
     settings: &Settings,
 ) -> Result<VerifyingKey<G1Affine>, ProveError> {
-    let path = path.as_ref();
-    let (mut r, shape) = open_key(path, &settings.circuit_digest())?;
-    VerifyingKey::read::<_, ModelCircuit>(&mut r, SerdeFormat::RawBytes, shape)
-        .map_err(key_error(path, "verifying key"))
+    read_key(
+        path.as_ref(),
+        &settings.circuit_digest(),
+        "verifying key",
+        |r, shape| VerifyingKey::read::<_, ModelCircuit>(r, SerdeFormat::RawBytes, shape),
+    )
 }
 
 /// `proof.json`.

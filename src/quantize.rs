@@ -22,8 +22,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::network::sigmoid;
-use crate::network::{padded_index, Affine, ConvGeometry, Network};
+use crate::network::{sigmoid, Affine, Network};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QuantizeError {
@@ -177,105 +176,17 @@ impl Layout {
     }
 }
 
-/// One affine layer in fixed point.
-#[derive(Debug, Clone, PartialEq)]
-pub enum QAffine {
-    Conv {
-        geometry: ConvGeometry,
-        in_channels: usize,
-        out_channels: usize,
-        /// `[out][in][kh][kw]`.
-        weight: Vec<i64>,
-        /// One per output channel.
-        bias: Vec<i128>,
-    },
-    Dense {
-        inputs: usize,
-        outputs: usize,
-        /// `[out][in]`.
-        weight: Vec<i64>,
-        bias: Vec<i128>,
-    },
-}
+/// One affine layer in fixed point: integer weights, biases at the layer's output scale.
+pub type QAffine = Affine<i64, i128>;
 
 impl QAffine {
-    /// Values the layer reads (the previous layer's outputs, or the input cells).
-    pub fn inputs(&self) -> usize {
-        match self {
-            QAffine::Conv {
-                geometry,
-                in_channels,
-                ..
-            } => in_channels * geometry.in_h * geometry.in_w,
-            QAffine::Dense { inputs, .. } => *inputs,
-        }
-    }
-
-    pub fn outputs(&self) -> usize {
-        match self {
-            QAffine::Conv {
-                geometry,
-                out_channels,
-                ..
-            } => out_channels * geometry.outputs(),
-            QAffine::Dense { outputs, .. } => *outputs,
-        }
-    }
-
-    /// Output `j`'s bias.
-    pub fn bias(&self, j: usize) -> i128 {
-        match self {
-            QAffine::Conv { geometry, bias, .. } => bias[j / geometry.outputs()],
-            QAffine::Dense { bias, .. } => bias[j],
-        }
-    }
-
-    /// Output `j`'s terms: (index into the layer's input, weight), in a fixed order (channel,
-    /// kernel row, kernel column for a conv; input order for a dense layer). Padding cells of a
-    /// conv have no term.
-    pub fn terms(&self, j: usize) -> Vec<(usize, i64)> {
-        match self {
-            QAffine::Conv {
-                geometry: g,
-                in_channels,
-                weight,
-                ..
-            } => {
-                let per = g.outputs();
-                let (o, oy, ox) = (j / per, (j % per) / g.out_w(), j % g.out_w());
-                let (kh, kw) = (g.kernel[0], g.kernel[1]);
-                let mut terms = Vec::with_capacity(in_channels * kh * kw);
-                for i in 0..*in_channels {
-                    for ky in 0..kh {
-                        for kx in 0..kw {
-                            let (y, x) = (oy * g.stride[0] + ky, ox * g.stride[1] + kx);
-                            if let Some(at) = padded_index([g.in_h, g.in_w], g.pads, y, x) {
-                                terms.push((
-                                    i * g.in_h * g.in_w + at,
-                                    weight[((o * in_channels + i) * kh + ky) * kw + kx],
-                                ));
-                            }
-                        }
-                    }
-                }
-                terms
-            }
-            QAffine::Dense { inputs, weight, .. } => {
-                (0..*inputs).map(|i| (i, weight[j * inputs + i])).collect()
-            }
-        }
-    }
-
     /// Every output's exact sum `bias + Σ w·a`.
     pub fn apply(&self, a: &[i64]) -> Vec<i128> {
         (0..self.outputs())
             .map(|j| {
-                self.bias(j)
-                    + self
-                        .terms(j)
-                        .iter()
-                        .map(|&(i, w)| w as i128 * a[i] as i128)
-                        .sum::<i128>()
+                self.terms(j)
+                    .iter()
+                    .fold(self.bias(j), |acc, &(i, w)| acc + w as i128 * a[i] as i128)
             })
             .collect()
     }
@@ -351,23 +262,9 @@ impl QuantNet {
             } else {
                 (scales.conv, a + scales.conv, half, shift)
             };
-            let qw = |w: &[f64]| w.iter().map(|&v| q(v, w_bits) as i64).collect();
-            let qb = |b: &[f64]| b.iter().map(|&v| q(v, b_bits) as i128 + add).collect();
-            let affine = match &l.affine {
-                Affine::Conv(c) => QAffine::Conv {
-                    geometry: c.geometry.clone(),
-                    in_channels: c.in_channels,
-                    out_channels: c.out_channels,
-                    weight: qw(&c.weight),
-                    bias: qb(&c.bias),
-                },
-                Affine::Dense(d) => QAffine::Dense {
-                    inputs: d.inputs,
-                    outputs: d.outputs,
-                    weight: qw(&d.weight),
-                    bias: qb(&d.bias),
-                },
-            };
+            let affine = l
+                .affine
+                .map(|w| q(w, w_bits) as i64, |b| q(b, b_bits) as i128 + add);
             layers.push(QLayer {
                 node: l.node.clone(),
                 affine,

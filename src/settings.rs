@@ -375,9 +375,13 @@ impl Settings {
 
 /// Settings for a model with default scales (EZKL's `gen_settings`).
 pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph), crate::Error> {
-    let model_path = model_path.as_ref();
-    let graph = OnnxGraph::load(model_path)?;
-    let net = Network::from_graph(&graph).map_err(SettingsError::from)?;
+    let graph = OnnxGraph::load(model_path.as_ref())?;
+    Ok((default_settings(&graph)?, graph))
+}
+
+/// Settings with default scales for a loaded model.
+pub fn default_settings(graph: &OnnxGraph) -> Result<Settings, SettingsError> {
+    let net = Network::from_graph(graph)?;
     let layout = Layout::of(&net);
     let [c, h, w] = net.input;
     let mut s = Settings {
@@ -406,20 +410,23 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
         calibration: None,
     };
     s.refresh(&QuantNet::new(&net, &s.scales, layout))?;
-    Ok((s, graph))
+    Ok(s)
 }
 
+/// Max and mean |proven score − float score| over the calibration inputs under `scales`
+/// (`float_scores`: the float reference's score of each input, computed once).
 fn measure(
     float: &Network,
     layout: Layout,
     scales: &Scales,
     cal: &InputData,
+    float_scores: &[f64],
 ) -> Result<(f64, f64), QuantizeError> {
     let q = QuantNet::new(float, scales, layout);
     let (mut max, mut sum) = (0.0f64, 0.0);
-    for (i, x) in cal.xs.iter().enumerate() {
+    for (i, (x, reference)) in cal.xs.iter().zip(float_scores).enumerate() {
         let t = q.forward_int(x, i)?;
-        let e = (t.score(scales) - float.score(x)).abs();
+        let e = (t.score(scales) - reference).abs();
         max = max.max(e);
         sum += e;
     }
@@ -442,6 +449,7 @@ pub fn calibrate_settings(
         });
     }
     let (mut max_conv, mut max_logit) = (0.0f64, 0.0f64);
+    let mut float_scores = Vec::with_capacity(cal.xs.len());
     let [c, h, w] = float.input;
     for (i, x) in cal.xs.iter().enumerate() {
         if x.len() != float.input_len() {
@@ -455,9 +463,15 @@ pub fn calibrate_settings(
             }
             .into());
         }
-        let (pre, logit) = float.ranges(x);
+        let f = float.forward(x);
+        let pre = f
+            .hidden
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
         max_conv = max_conv.max(pre);
-        max_logit = max_logit.max(logit.abs());
+        max_logit = max_logit.max(f.logit.abs());
+        float_scores.push(f.score);
     }
     let mut s = settings.scales.clone();
     // Sigmoid range: a power of two with 25% headroom over the calibration logits (at least ±4).
@@ -494,7 +508,7 @@ pub fn calibrate_settings(
             let mut pick = None;
             for g in 1..=14 {
                 let trial = with_grid(g);
-                if measure(&float, layout, &trial, cal)?.0 <= max_error {
+                if measure(&float, layout, &trial, cal, &float_scores)?.0 <= max_error {
                     pick = Some(g);
                     break;
                 }
@@ -506,7 +520,7 @@ pub fn calibrate_settings(
     };
     s.sigmoid_grid = chosen;
     let s = with_linear_scale(s);
-    let (max_error, mean_error) = measure(&float, layout, &s, cal)?;
+    let (max_error, mean_error) = measure(&float, layout, &s, cal, &float_scores)?;
     let report = CalibrationReport {
         target,
         samples: cal.xs.len(),

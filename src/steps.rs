@@ -261,7 +261,7 @@ pub fn calibrate_settings(
         s.check_model(&ws.settings(), &graph)?;
         s
     } else {
-        settings::gen_settings(ws.onnx())?.0
+        settings::default_settings(&graph)?
     };
     let cal = InputData::load(ws.cal())?;
     let (s, report) = settings::calibrate_settings(&cal, &graph, &base, target)?;

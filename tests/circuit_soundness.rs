@@ -208,7 +208,7 @@ fn padded_convolutions_force_padding_cells_to_zero() {
         panic!("a padded 1→1 conv is windowed")
     };
     for (cell, constraint) in [(0, "pad: x = 0"), (shape.width, "pad: x = 0 (odd rows)")] {
-        assert!(shape.padding_cells.contains(&cell));
+        assert!(shape.padding_cells().contains(&cell));
         let circuit = prove::tampered(&fx.model, &w, Tamper::Padding { cell, delta: 9 }).unwrap();
         let inst = circuit.instances();
         let r = mock_circuit(&circuit, fx.model.k(), inst).unwrap();

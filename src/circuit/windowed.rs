@@ -66,8 +66,8 @@ use super::{
     fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
     TAG_SIGMOID,
 };
-use crate::network::{padded_index, Affine, ConvGeometry, Network};
-use crate::quantize::{NetTrace, QAffine, QuantNet};
+use crate::network::{padded_index, Affine, Conv, ConvGeometry, Dense, Network};
+use crate::quantize::{NetTrace, QuantNet};
 
 /// Row of the sigmoid index in column B.
 pub const IDX_ROW: usize = 2;
@@ -117,19 +117,32 @@ pub fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, String>
 /// output and no activation before the `Sigmoid` — with a conv this layout can lay out (even
 /// strides and room for each window's cells). Anything else gets the layered layout.
 pub fn holds(net: &Network) -> Result<(), String> {
-    match net.layers.as_slice() {
-        [conv, dense]
-            if conv.relu
-                && !dense.relu
-                && matches!(&conv.affine, Affine::Conv(c) if c.in_channels == 1 && c.out_channels == 1)
-                && matches!(&dense.affine, Affine::Dense(d) if d.outputs == 1) =>
+    let [conv, dense] = net.layers.as_slice() else {
+        return Err(NOT_WINDOWED.into());
+    };
+    let (c, _) = tutorial_pair((&conv.affine, conv.relu), (&dense.affine, dense.relu))
+        .ok_or(NOT_WINDOWED)?;
+    input_row_stride(&c.geometry, DEFAULT_WINDOW_CELLS).map(|_| ())
+}
+
+const NOT_WINDOWED: &str = "the windowed layout proves only Conv(1→1) → Relu → Dense(→1) → Sigmoid";
+
+/// The tutorial's conv and dense layer.
+type TutorialPair<'a, W, B> = (&'a Conv<W, B>, &'a Dense<W, B>);
+
+/// The tutorial's two layers, op by op: a conv with one input and one output channel and its
+/// ReLU, then a dense layer with one output and no activation. Float or quantized.
+fn tutorial_pair<'a, W, B>(
+    conv: (&'a Affine<W, B>, bool),
+    dense: (&'a Affine<W, B>, bool),
+) -> Option<TutorialPair<'a, W, B>> {
+    match (conv, dense) {
+        ((Affine::Conv(c), true), (Affine::Dense(d), false))
+            if c.in_channels == 1 && c.out_channels == 1 && d.outputs == 1 =>
         {
-            let Affine::Conv(c) = &conv.affine else {
-                unreachable!("matched above")
-            };
-            input_row_stride(&c.geometry, DEFAULT_WINDOW_CELLS).map(|_| ())
+            Some((c, d))
         }
-        _ => Err("the windowed layout proves only Conv(1→1) → Relu → Dense(→1) → Sigmoid".into()),
+        _ => None,
     }
 }
 
@@ -145,38 +158,22 @@ pub struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    /// The conv and linear layer of `q`, or why `q` is not of the windowed shape (exact: no
-    /// rescale of the conv outputs).
+    /// The conv and linear layer of `q`, or why `q` is not of the windowed shape (which also
+    /// keeps the conv outputs exact: no rescale).
     pub fn of(q: &'a QuantNet) -> Result<Self, String> {
-        match q.layers.as_slice() {
-            [conv, lin] if conv.relu && !lin.relu && conv.shift == 0 => {
-                match (&conv.affine, &lin.affine) {
-                    (
-                        QAffine::Conv {
-                            geometry,
-                            in_channels: 1,
-                            out_channels: 1,
-                            weight,
-                            bias,
-                        },
-                        QAffine::Dense {
-                            outputs: 1,
-                            weight: lin_w,
-                            bias: lin_b,
-                            ..
-                        },
-                    ) => Ok(Self {
-                        geometry,
-                        conv_w: weight,
-                        conv_b: bias[0],
-                        lin_w,
-                        lin_b: lin_b[0],
-                    }),
-                    _ => Err("not of the windowed shape".into()),
-                }
-            }
-            _ => Err("not of the windowed shape (Conv(1→1) + Relu, Dense(→1), exact)".into()),
-        }
+        let [conv, lin] = q.layers.as_slice() else {
+            return Err(NOT_WINDOWED.into());
+        };
+        let (c, d) = tutorial_pair((&conv.affine, conv.relu), (&lin.affine, lin.relu))
+            .filter(|_| conv.shift == 0)
+            .ok_or(NOT_WINDOWED)?;
+        Ok(Self {
+            geometry: &c.geometry,
+            conv_w: &c.weight,
+            conv_b: c.bias[0],
+            lin_w: &d.weight,
+            lin_b: d.bias[0],
+        })
     }
 }
 
@@ -213,10 +210,7 @@ pub struct CircuitShape {
     /// Sigmoid table: first index and the entries from there on.
     pub sigmoid_lo: i64,
     pub sigmoid: Vec<i64>,
-    /// Input indices (row-major in the used region) of padding cells (must be zero); empty when
-    /// the conv has no padding.
-    pub padding_cells: Vec<usize>,
-    /// The model's input size and the conv's pads (to read the used region from the input).
+    /// The model's input size and the conv's pads (the used region and its padding cells follow).
     pub in_hw: [usize; 2],
     pub pads: [usize; 4],
 }
@@ -253,9 +247,6 @@ impl CircuitShape {
                 cells - 1
             )
         })?;
-        let padding_cells = (0..uh * uw)
-            .filter(|i| padded_index([g.in_h, g.in_w], g.pads, i / uw, i % uw).is_none())
-            .collect();
         Ok(Self {
             width: uw,
             height: uh,
@@ -273,7 +264,6 @@ impl CircuitShape {
             rem_bits: q.scales.remainder_bits(),
             sigmoid_lo: lo,
             sigmoid: (lo..hi).map(|i| q.sigmoid_q(i)).collect(),
-            padding_cells,
             in_hw: [g.in_h, g.in_w],
             pads: g.pads,
         })
@@ -304,14 +294,25 @@ impl CircuitShape {
         };
         (col, self.input_row() + (r / 2) * self.row_stride + c)
     }
-    /// The used region of the padded input (row-major, zero in the padding) from the model's
-    /// input cells (`in_h × in_w`, row-major).
-    pub fn used_cells(&self, x: &[i64]) -> Vec<i64> {
+    /// The model's input index of each cell of the used region of the padded input (row-major),
+    /// `None` in the padding.
+    fn used_region(&self) -> impl Iterator<Item = Option<usize>> + '_ {
         (0..self.height * self.width)
-            .map(|i| {
-                padded_index(self.in_hw, self.pads, i / self.width, i % self.width)
-                    .map_or(0, |at| x[at])
-            })
+            .map(|i| padded_index(self.in_hw, self.pads, i / self.width, i % self.width))
+    }
+    /// The used region's cells (zero in the padding) from the model's input cells
+    /// (`in_h × in_w`, row-major).
+    pub fn used_cells(&self, x: &[i64]) -> Vec<i64> {
+        self.used_region()
+            .map(|at| at.map_or(0, |at| x[at]))
+            .collect()
+    }
+    /// Indices (row-major in the used region) of padding cells, which must be zero; empty when
+    /// the conv reads no padding.
+    pub fn padding_cells(&self) -> Vec<usize> {
+        self.used_region()
+            .enumerate()
+            .filter_map(|(i, at)| at.is_none().then_some(i))
             .collect()
     }
     /// Rows between consecutive rows of windows.
@@ -367,7 +368,7 @@ impl CircuitShape {
     }
     /// Advice, fixed (before selector compression) and lookup arguments.
     pub fn columns(&self) -> (usize, usize, usize) {
-        (3, 1 + !self.padding_cells.is_empty() as usize, 1)
+        (3, 1 + !self.padding_cells().is_empty() as usize, 1)
     }
 }
 
@@ -707,7 +708,7 @@ impl Circuit<Fr> for JudgeCircuit {
         // Padding cells of the input are zero (only models whose conv pads have them). One fixed
         // column p marks them in both input columns: p·(p − 2) is nonzero exactly for p ∈ {1, 3}
         // (A is padding), p·(p − 1) exactly for p ∈ {2, 3} (C is padding).
-        let pad = (!shape.padding_cells.is_empty()).then(|| {
+        let pad = (!shape.padding_cells().is_empty()).then(|| {
             let pad = meta.fixed_column();
             meta.create_gate("padding", |m| {
                 let p = m.query_fixed(pad, Rotation(0));
@@ -838,7 +839,7 @@ impl Circuit<Fr> for JudgeCircuit {
                 }
                 if let Some(pad) = cfg.pad {
                     let mut marks = std::collections::BTreeMap::<usize, u64>::new();
-                    for &i in &shape.padding_cells {
+                    for i in shape.padding_cells() {
                         let (col, row) = shape.input_cell(i);
                         *marks.entry(row).or_default() |= match col {
                             InputColumn::A => 1,
