@@ -9,22 +9,12 @@ use common::{assert_fails, Layer};
 use cryptoidol::circuit::layered::LayeredTamper;
 use cryptoidol::circuit::{fe, ModelShape};
 use cryptoidol::network::Network;
-use cryptoidol::onnx::{self, OnnxGraph, Tensor};
 use cryptoidol::prove::{self, gen_witness, mock_circuit, MockReport, Witness};
 use cryptoidol::quantize::{ActivationShift, Layout};
 use cryptoidol::srs;
 use halo2_proofs::halo2curves::bn256::Fr;
 
 use common::{deep_fixture, deep_input as input, DEEP_H as H, DEEP_W as W};
-
-fn graph_score(g: &OnnxGraph, x: &[f32]) -> f64 {
-    let xt = Tensor::new(vec![1, 1, H, W], x.iter().map(|&v| v as f64).collect());
-    let kt = Tensor::new(vec![1, 1], vec![0.0]);
-    let out = g
-        .run(&[(onnx::KEY_INPUT, kt), (onnx::X_INPUT, xt)])
-        .unwrap();
-    out[onnx::SCORE_OUTPUT].data[0]
-}
 
 #[test]
 fn the_layered_reader_computes_what_the_onnx_graph_computes() {
@@ -42,7 +32,7 @@ fn the_layered_reader_computes_what_the_onnx_graph_computes() {
     );
     for seed in 0..4 {
         let x = common::spectrogram_hw(seed, H, W);
-        let (a, b) = (f.score(&x), graph_score(&fx.model.graph, &x));
+        let (a, b) = (f.score(&x), common::graph_score(&fx.model.graph, [1, H, W], &x));
         assert!((a - b).abs() < 1e-9, "input {seed}: {a} vs graph {b}");
         assert!(a > 0.02 && a < 0.98, "score {a} saturates: weak test model");
     }

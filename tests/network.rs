@@ -7,20 +7,9 @@ mod common;
 
 use common::Layer;
 use cryptoidol::network::Network;
-use cryptoidol::onnx::{self, OnnxGraph, Tensor};
+use cryptoidol::onnx::{self, OnnxGraph};
 use cryptoidol::prove::{self, gen_witness};
 use cryptoidol::quantize::Layout;
-
-/// The graph's own score on one `c × h × w` input.
-fn graph_score(g: &OnnxGraph, input: [usize; 3], x: &[f32]) -> f64 {
-    let [c, h, w] = input;
-    let xt = Tensor::new(vec![1, c, h, w], x.iter().map(|&v| v as f64).collect());
-    let kt = Tensor::new(vec![1, 1], vec![0.0]);
-    let out = g
-        .run(&[(onnx::KEY_INPUT, kt), (onnx::X_INPUT, xt)])
-        .unwrap();
-    out[onnx::SCORE_OUTPUT].data[0]
-}
 
 fn conv(relu: bool) -> Layer {
     Layer::Conv {
@@ -133,7 +122,7 @@ fn relu_placement_is_proven_as_the_graph_has_it() {
         assert_eq!(Layout::of(&net), layout, "{name}");
         let mut these = Vec::new();
         for (seed, x) in xs.iter().enumerate() {
-            let want = graph_score(&fx.model.graph, input, x);
+            let want = common::graph_score(&fx.model.graph, input, x);
             let reference = net.score(x);
             assert!(
                 (reference - want).abs() < 1e-9,
@@ -195,7 +184,7 @@ fn a_relu_before_the_sigmoid_clamps_negative_logits_to_one_half() {
         let f = net.forward(x);
         let t = fx.model.quantized.forward_int(x, 0).unwrap();
         let proven = t.score(&fx.model.settings.scales);
-        let want = graph_score(&fx.model.graph, input, x);
+        let want = common::graph_score(&fx.model.graph, input, x);
         assert!(
             (proven - want).abs() <= 0.002,
             "proven {proven} vs graph {want}"

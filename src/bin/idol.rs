@@ -597,16 +597,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             sha256,
             srs_dir,
         } => {
-            let ws = workspace(&ws.dir)?;
+            let ws = workspace(&ws.dir)?.with(Artifact::Settings, settings_path);
             let k = match logrows {
                 Some(k) => k,
                 None => {
-                    cryptoidol::settings::Settings::load(
-                        settings_path.unwrap_or_else(|| ws.settings()),
-                    )
-                    .map_err(Error::from)?
-                    .run_args
-                    .logrows
+                    cryptoidol::settings::Settings::load(ws.settings())
+                        .map_err(Error::from)?
+                        .run_args
+                        .logrows
                 }
             };
             let dir = srs_dir.unwrap_or_else(|| ws.dir.clone());

@@ -356,9 +356,7 @@ impl LayeredCircuit {
             None => vec![Fr::ZERO, Fr::ZERO],
         }
     }
-}
 
-impl LayeredCircuit {
     /// What the lookup on `row` looks up: the sigmoid on the score row, a range check on the
     /// remainder and every neuron's limbs, an activation on running-sum rows.
     pub fn lookup_kind(&self, row: usize) -> &'static str {

@@ -394,3 +394,15 @@ pub fn python_with(modules: &str, what: &str) -> Option<PathBuf> {
     }
     Some(python)
 }
+
+/// The ONNX graph's own score (our evaluator) on one `c × h × w` input, key 0.
+pub fn graph_score(g: &cryptoidol::onnx::OnnxGraph, input: [usize; 3], x: &[f32]) -> f64 {
+    use cryptoidol::onnx::Tensor;
+    let [c, h, w] = input;
+    let xt = Tensor::new(vec![1, c, h, w], x.iter().map(|&v| v as f64).collect());
+    let kt = Tensor::new(vec![1, 1], vec![0.0]);
+    let out = g
+        .run(&[(onnx::KEY_INPUT, kt), (onnx::X_INPUT, xt)])
+        .unwrap();
+    out[onnx::SCORE_OUTPUT].data[0]
+}
