@@ -1,4 +1,4 @@
-//! WAV file → [`Clip`]: decode (hound), mix to mono, cut the tutorial's window, resample (rubato).
+//! WAV file → [`Clip`]: decode ([`wav`]), mix to mono, cut the tutorial's window, resample (rubato).
 //!
 //! This follows `librosa.load(path, offset=0.5, duration=3)` exactly in order: the window is cut
 //! at the file's own rate (`round(sr·offset)` .. `+ round(sr·duration)`), channels are averaged,
@@ -6,6 +6,8 @@
 //! `ceil(n · 22050 / sr)` as librosa's `fix_length` does.
 
 use std::path::{Path, PathBuf};
+
+pub mod wav;
 
 use rubato::{
     Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType, WindowFunction,
@@ -79,8 +81,14 @@ pub enum AudioError {
     NotWav { path: PathBuf, reason: String },
     #[error("{path} is truncated ({reason}). The file was cut short, e.g. a half-finished download: fetch or copy it again.")]
     Truncated { path: PathBuf, reason: String },
-    #[error("{path} uses an unsupported encoding ({format}). Supported: 8/16/24/32-bit integer PCM and 32-bit float WAV.")]
-    Unsupported { path: PathBuf, format: String },
+    #[error("{path} uses an encoding this reader does not decode: {format}. Supported: 8/16/24/32-bit integer PCM (any valid bits in those containers) and 32/64-bit float WAV; {hint}.")]
+    Unsupported {
+        path: PathBuf,
+        format: String,
+        hint: String,
+    },
+    #[error("{path} is sampled at {rate} Hz, outside the 1 kHz to 768 kHz this tool resamples from. Resample it first: `sox \"{path}\" -r 22050 out.wav`.")]
+    Rate { path: PathBuf, rate: u32 },
     #[error("{path} holds no audio samples. Record or export the clip again.")]
     Empty { path: PathBuf },
     #[error("{path} is {seconds:.3} s long, shorter than the {offset:.1} s offset the tutorial skips. Use a clip of at least {min_len:.1} s (the judge hears {offset:.1}..{end:.1} s).")]
@@ -120,52 +128,45 @@ pub struct Decoded {
     pub mono: Vec<f32>,
 }
 
-/// Decode a whole WAV file to mono f32 at its own rate.
-///
-/// Integer PCM is scaled the way libsndfile (and so librosa/soundfile) does: `x / 2^(bits-1)`;
-/// 8-bit WAV is unsigned in the file and hound re-centres it.
+/// Sample rates a recording may have (1 kHz to 768 kHz); others are refused before resampling.
+pub const SOURCE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+
+/// Decode a whole WAV file to mono f32 at its own rate, exactly as soundfile decodes it
+/// (see [`wav`]), then average the channels as librosa's `to_mono` does.
 pub fn decode_wav(path: &Path) -> Result<Decoded, AudioError> {
-    let reader = hound::WavReader::open(path).map_err(|e| classify(path, e))?;
-    let spec = reader.spec();
-    if spec.channels == 0 || spec.sample_rate == 0 {
-        return Err(AudioError::NotWav {
-            path: path.to_owned(),
-            reason: format!(
-                "header says {} channels at {} Hz",
-                spec.channels, spec.sample_rate
-            ),
-        });
-    }
-    let interleaved: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader
-            .into_samples::<f32>()
-            .collect::<Result<_, _>>()
-            .map_err(|e| classify(path, e))?,
-        (hound::SampleFormat::Int, bits @ (8 | 16 | 24 | 32)) => {
-            let scale = 1.0 / (1u64 << (bits - 1)) as f64;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| (v as f64 * scale) as f32))
-                .collect::<Result<_, _>>()
-                .map_err(|e| classify(path, e))?
-        }
-        (format, bits) => {
-            return Err(AudioError::Unsupported {
-                path: path.to_owned(),
-                format: format!("{format:?} {bits}-bit"),
-            })
-        }
-    };
-    let channels = spec.channels as usize;
-    if interleaved.is_empty() {
+    let (info, mut file) = open(path)?;
+    let samples = info.read_frames(&mut file, 0, info.frames)?;
+    to_mono(&info, 0, samples)
+}
+
+/// Open a WAV file and check it has samples at a rate the resampler takes.
+fn open(path: &Path) -> Result<(wav::WavInfo, std::fs::File), AudioError> {
+    let (info, file) = wav::WavInfo::open(path)?;
+    if info.frames == 0 {
         return Err(AudioError::Empty {
             path: path.to_owned(),
         });
     }
+    if !SOURCE_RATES.contains(&info.sample_rate) {
+        return Err(AudioError::Rate {
+            path: path.to_owned(),
+            rate: info.sample_rate,
+        });
+    }
+    Ok((info, file))
+}
+
+/// Refuse non-finite samples (naming the frame) and average the channels.
+fn to_mono(
+    info: &wav::WavInfo,
+    first_frame: u64,
+    interleaved: Vec<f32>,
+) -> Result<Decoded, AudioError> {
+    let channels = info.channels as usize;
     if let Some((i, v)) = interleaved.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(AudioError::NonFinite {
-            path: path.to_owned(),
-            frame: i / channels,
+            path: info.path.clone(),
+            frame: first_frame as usize + i / channels,
             value: *v,
         });
     }
@@ -178,44 +179,10 @@ pub fn decode_wav(path: &Path) -> Result<Decoded, AudioError> {
             .collect()
     };
     Ok(Decoded {
-        sample_rate: spec.sample_rate,
-        channels: spec.channels,
+        sample_rate: info.sample_rate,
+        channels: info.channels,
         mono,
     })
-}
-
-fn classify(path: &Path, e: hound::Error) -> AudioError {
-    match e {
-        hound::Error::IoError(io)
-            if io.kind() == std::io::ErrorKind::UnexpectedEof
-                || io.to_string().contains("enough bytes") =>
-        {
-            AudioError::Truncated {
-                path: path.to_owned(),
-                reason: "the data ends before the header says it should".into(),
-            }
-        }
-        hound::Error::IoError(io) if io.kind() == std::io::ErrorKind::NotFound => AudioError::Io {
-            path: path.to_owned(),
-            source: io,
-        },
-        hound::Error::IoError(io) => AudioError::Io {
-            path: path.to_owned(),
-            source: io,
-        },
-        hound::Error::FormatError(reason) => AudioError::NotWav {
-            path: path.to_owned(),
-            reason: reason.to_string(),
-        },
-        hound::Error::Unsupported => AudioError::Unsupported {
-            path: path.to_owned(),
-            format: "a WAV variant hound cannot read (e.g. compressed or A-law)".into(),
-        },
-        other => AudioError::NotWav {
-            path: path.to_owned(),
-            reason: other.to_string(),
-        },
-    }
 }
 
 /// Load the judge's window of one WAV file: `librosa.load(path, offset, duration)` in Rust.
@@ -225,132 +192,15 @@ pub fn load_clip(path: impl AsRef<Path>, spec: &ClipSpec) -> Result<Clip, AudioE
     cut_and_resample(path, decoded, start, spec)
 }
 
-/// Decode only the frames of the tutorial's window (what [`load_clip`] needs), reading the PCM
-/// bytes in one block after hound has parsed and validated the header. Returns the audio from
-/// the window's start frame on, and that start frame.
+/// Decode only the frames of the tutorial's window (what [`load_clip`] needs). Returns the
+/// audio from the window's start frame on, and that start frame.
 fn decode_window(path: &Path, spec: &ClipSpec) -> Result<(Decoded, usize), AudioError> {
-    use std::io::Read;
-    let mut reader = hound::WavReader::open(path).map_err(|e| classify(path, e))?;
-    let wav = reader.spec();
-    let bits = wav.bits_per_sample;
-    let supported = matches!(
-        (wav.sample_format, bits),
-        (hound::SampleFormat::Float, 32) | (hound::SampleFormat::Int, 8 | 16 | 24 | 32)
-    );
-    if wav.channels == 0 || wav.sample_rate == 0 || !supported {
-        // Let the general decoder produce the precise error.
-        return decode_wav(path).map(|d| (d, 0));
-    }
-    let channels = wav.channels as usize;
-    let frames = reader.duration() as usize;
-    if frames == 0 {
-        return Err(AudioError::Empty {
-            path: path.to_owned(),
-        });
-    }
-    let sr = wav.sample_rate as f64;
-    let start = ((sr * spec.offset_s).round() as usize).min(frames);
-    let want = ((sr * spec.duration_s).round() as usize).min(frames - start);
-    // Check the first frame through hound's own sample reader after the same seek, so that
-    // a container layout our block read does not understand falls back to hound's path.
-    reader
-        .seek(start as u32)
-        .map_err(|e| classify(path, hound::Error::IoError(e)))?;
-    let probe: Option<i64> = match wav.sample_format {
-        hound::SampleFormat::Float => reader
-            .samples::<f32>()
-            .next()
-            .transpose()
-            .map_err(|e| classify(path, e))?
-            .map(|v| v.to_bits() as i64),
-        hound::SampleFormat::Int => reader
-            .samples::<i32>()
-            .next()
-            .transpose()
-            .map_err(|e| classify(path, e))?
-            .map(|v| v as i64),
-    };
-    reader
-        .seek(start as u32)
-        .map_err(|e| classify(path, hound::Error::IoError(e)))?;
-    let width = (bits / 8) as usize;
-    let mut bytes = vec![0u8; want * channels * width];
-    let mut inner = reader.into_inner();
-    let mut got = 0;
-    while got < bytes.len() {
-        match inner.read(&mut bytes[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                return Err(AudioError::Io {
-                    path: path.to_owned(),
-                    source: e,
-                })
-            }
-        }
-    }
-    if got < bytes.len() {
-        return Err(AudioError::Truncated {
-            path: path.to_owned(),
-            reason: format!(
-                "the header promises {frames} frames but the data ends {} bytes early",
-                bytes.len() - got
-            ),
-        });
-    }
-    let scale = 1.0 / (1u64 << (bits - 1)) as f64;
-    let raw: Vec<f32> = match (wav.sample_format, width) {
-        (hound::SampleFormat::Float, 4) => bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect(),
-        (_, 1) => bytes
-            .iter()
-            .map(|&b| ((b as i32 - 128) as f64 * scale) as f32)
-            .collect(),
-        (_, 2) => bytes
-            .chunks_exact(2)
-            .map(|b| (i16::from_le_bytes([b[0], b[1]]) as f64 * scale) as f32)
-            .collect(),
-        (_, 3) => bytes
-            .chunks_exact(3)
-            .map(|b| ((i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f64 * scale) as f32)
-            .collect(),
-        (_, _) => bytes
-            .chunks_exact(4)
-            .map(|b| (i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64 * scale) as f32)
-            .collect(),
-    };
-    let first = match wav.sample_format {
-        hound::SampleFormat::Float => raw.first().map(|v| v.to_bits() as i64),
-        hound::SampleFormat::Int => raw.first().map(|v| (*v as f64 / scale).round() as i64),
-    };
-    if probe != first {
-        return decode_wav(path).map(|d| (d, start));
-    }
-    if let Some((i, v)) = raw.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        return Err(AudioError::NonFinite {
-            path: path.to_owned(),
-            frame: start + i / channels,
-            value: *v,
-        });
-    }
-    let mono = if channels == 1 {
-        raw
-    } else {
-        raw.chunks_exact(channels)
-            .map(|f| f.iter().sum::<f32>() / channels as f32)
-            .collect()
-    };
-    Ok((
-        Decoded {
-            sample_rate: wav.sample_rate,
-            channels: wav.channels,
-            mono,
-        },
-        start,
-    ))
+    let (info, mut file) = open(path)?;
+    let sr = info.sample_rate as f64;
+    let start = ((sr * spec.offset_s).round() as u64).min(info.frames);
+    let want = (sr * spec.duration_s).round() as u64;
+    let samples = info.read_frames(&mut file, start, want)?;
+    Ok((to_mono(&info, start, samples)?, start as usize))
 }
 
 /// Cut and resample already-decoded (whole-file) audio.

@@ -368,7 +368,7 @@ pub fn resolve_root(dir: &Path) -> PathBuf {
 
 /// Scan all five corpora under `dir` (or `dir/data`).
 ///
-/// Files are checked by name and by WAV header (hound), so empty, truncated or non-WAV files
+/// Files are checked by name and by WAV header (the same reader the features use), so empty, truncated or non-WAV files
 /// with a `.wav` name are reported as skipped here rather than failing later.
 pub fn scan(dir: impl AsRef<Path>) -> Result<ScanReport, DatasetError> {
     let dir = dir.as_ref();
@@ -466,22 +466,14 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
     Ok(out)
 }
 
-/// Cheap header check: opens the WAV and checks it has samples past the tutorial's offset.
+/// Cheap header check: reads the WAV header (the same reader the features use) and checks it
+/// has samples past the tutorial's offset.
 fn check_header(path: &Path) -> Result<(), String> {
-    let reader = hound::WavReader::open(path).map_err(|e| format!("not a readable WAV: {e}"))?;
-    let spec = reader.spec();
-    let frames = reader.duration() as u64;
-    let bytes_needed = frames * spec.channels as u64 * spec.bits_per_sample.div_ceil(8) as u64;
-    let on_disk = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if frames == 0 {
+    let (info, _) = crate::audio::wav::WavInfo::open(path).map_err(|e| e.to_string())?;
+    if info.frames == 0 {
         return Err("WAV holds no samples (empty recording)".into());
     }
-    if on_disk < bytes_needed {
-        return Err(format!(
-            "truncated: header promises {bytes_needed} data bytes, file has {on_disk} bytes in all"
-        ));
-    }
-    let seconds = frames as f64 / spec.sample_rate.max(1) as f64;
+    let seconds = info.frames as f64 / info.sample_rate as f64;
     let offset = ClipSpec::tutorial().offset_s;
     if seconds <= offset {
         return Err(format!(

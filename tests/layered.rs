@@ -32,7 +32,10 @@ fn the_layered_reader_computes_what_the_onnx_graph_computes() {
     );
     for seed in 0..4 {
         let x = common::spectrogram_hw(seed, H, W);
-        let (a, b) = (f.score(&x), common::graph_score(&fx.model.graph, [1, H, W], &x));
+        let (a, b) = (
+            f.score(&x),
+            common::graph_score(&fx.model.graph, [1, H, W], &x),
+        );
         assert!((a - b).abs() < 1e-9, "input {seed}: {a} vs graph {b}");
         assert!(a > 0.02 && a < 0.98, "score {a} saturates: weak test model");
     }
