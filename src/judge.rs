@@ -81,7 +81,8 @@ pub struct Reward {
     pub contract: String,
     pub accepted: bool,
     pub gas_used: u64,
-    /// The key's total credit (sum of its proven scores, at scale 2^16).
+    /// The key's credit afterwards: its best proven score (at scale 2^16). A judgement is paid
+    /// once: a submission not above the key's best is refused.
     pub credit: String,
 }
 
@@ -225,15 +226,23 @@ fn ensure_proving_artifacts(ws: &Workspace, setup: bool, notes: &mut Vec<String>
         notes.push("calibrated settings.json (target resources)".into());
     }
     let model = steps::model(ws)?;
-    if !ws.srs(model.k()).is_file() && !setup {
+    let srs = if ws.srs(model.k()).is_file() {
+        steps::srs(ws, &model)?
+    } else if setup {
+        notes.push(format!(
+            "made a local, INSECURE SRS {} (use `idol get-srs` for the ceremony's)",
+            ws.srs(model.k()).display()
+        ));
+        steps::local_srs(ws, model.k())?
+    } else {
         return Err(missing(
             ws,
             "the SRS",
             "idol get-srs (or idol gen-srs for a local, insecure one)",
         ));
-    }
-    // Keys made for another model, settings or circuit layout count as missing.
-    let keys_current = ws.pk().is_file() && prove::load_vk(ws.vk(), &model).is_ok();
+    };
+    // Keys made for another model, settings, circuit layout or SRS count as missing.
+    let keys_current = ws.pk().is_file() && prove::load_vk(ws.vk(), &model, &srs).is_ok();
     if made_model || !keys_current {
         if !setup {
             return Err(missing(ws, "the proving and verifying keys", "idol setup"));
@@ -379,7 +388,11 @@ impl std::fmt::Display for Judgement {
             writeln!(
                 f,
                 "reward:        submission {} ({} gas); credit of {} is now {}",
-                if r.accepted { "accepted" } else { "refused" },
+                if r.accepted {
+                    "accepted"
+                } else {
+                    "refused (not above the key's best proven score: a judgement is paid once)"
+                },
                 r.gas_used,
                 self.key,
                 r.credit

@@ -45,11 +45,14 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const PROTOCOL: &str = "halo2-axiom/kzg-bn256/shplonk";
 /// Keccak-256 transcript, as the EVM verifier reads it: one proof verifies natively and on chain.
 pub const TRANSCRIPT: &str = "evm-keccak256";
-/// Key files: this magic, the circuit digest (64 hex), the circuit's shape (length-prefixed
-/// JSON, so a verifying key can be read without the model), then halo2's bytes.
-const KEY_MAGIC: &[u8; 8] = b"IDOLKEY2";
-/// Key files of the layout before the shape was carried in the file.
-const OLD_KEY_MAGIC: &[u8; 8] = b"IDOLKEY1";
+/// Key files: this magic, the circuit digest (64 hex), the SRS digest (64 hex) and the SRS's
+/// file name (length-prefixed), the circuit's shape (length-prefixed JSON, so a verifying key
+/// can be read without the model), then halo2's bytes.
+const KEY_MAGIC: &[u8; 8] = b"IDOLKEY3";
+/// Key files of earlier layouts: no circuit shape (1), no SRS digest (2).
+const OLD_KEY_MAGICS: [&[u8; 8]; 2] = [b"IDOLKEY1", b"IDOLKEY2"];
+/// Longest SRS file name a key file may carry.
+const MAX_SRS_NAME_BYTES: usize = 4096;
 /// Largest shape a key file may declare (the windowed shape holds the sigmoid table).
 const MAX_SHAPE_BYTES: usize = 1 << 24;
 
@@ -80,6 +83,21 @@ pub enum ProveError {
         path: String,
         expected: String,
         got: String,
+    },
+    #[error("{key} was made with the SRS {key_srs} (sha256 {key_digest}), but {srs} is another SRS (sha256 {srs_digest}). Pass the key's SRS with --srs-path {key_srs}, or rerun `idol setup` with {srs}.")]
+    WrongSrs {
+        key: String,
+        key_srs: String,
+        key_digest: String,
+        srs: String,
+        srs_digest: String,
+    },
+    #[error("{key} was made with the SRS {key_srs} (sha256 {key_digest}), and there is no SRS at {looked}. Pass that SRS with --srs-path {key_srs}; a new SRS would not match the key.")]
+    KeySrsMissing {
+        key: String,
+        key_srs: String,
+        key_digest: String,
+        looked: String,
     },
     #[error("the witness was made for another model or settings (digest {got}, expected {expected}). Rerun `idol gen-witness`.")]
     WitnessMismatch { expected: String, got: String },
@@ -502,26 +520,40 @@ pub fn setup(model: &Model, srs: &Srs) -> crate::Result<Keys> {
 fn write_key(
     path: &Path,
     digest: &str,
+    srs: &Srs,
     shape: &ModelShape,
     write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), ProveError> {
     let shape = serde_json::to_vec(shape).expect("shapes serialise");
+    let srs_name = srs.path.display().to_string();
+    let srs_name = &srs_name.as_bytes()[..srs_name.len().min(MAX_SRS_NAME_BYTES)];
     let mut w = BufWriter::new(std::fs::File::create(path).map_err(io(path))?);
-    w.write_all(KEY_MAGIC).map_err(io(path))?;
-    w.write_all(digest.as_bytes()).map_err(io(path))?;
-    w.write_all(&(shape.len() as u32).to_le_bytes())
-        .map_err(io(path))?;
-    w.write_all(&shape).map_err(io(path))?;
+    let mut header = Vec::new();
+    header.extend_from_slice(KEY_MAGIC);
+    header.extend_from_slice(digest.as_bytes());
+    header.extend_from_slice(srs.digest.as_bytes());
+    header.extend_from_slice(&(srs_name.len() as u32).to_le_bytes());
+    header.extend_from_slice(srs_name);
+    header.extend_from_slice(&(shape.len() as u32).to_le_bytes());
+    header.extend_from_slice(&shape);
+    w.write_all(&header).map_err(io(path))?;
     write(&mut w).map_err(io(path))?;
     w.flush().map_err(io(path))
 }
 
-/// Open a key file made for the circuit `digest` names: its reader past the header, and the
-/// circuit shape it was made for.
-fn open_key(
-    path: &Path,
-    digest: &str,
-) -> Result<(BufReader<std::fs::File>, ModelShape), ProveError> {
+/// What a key file says it was made for.
+#[derive(Debug, Clone)]
+pub struct KeyHeader {
+    /// The circuit digest ([`Settings::circuit_digest`]).
+    pub circuit: String,
+    /// The SRS's digest ([`Srs::digest`]) and the path it was read from at setup.
+    pub srs_digest: String,
+    pub srs_path: String,
+    pub shape: ModelShape,
+}
+
+/// Read a key file's header: its reader past the header, and what the key was made for.
+pub fn read_key_header(path: &Path) -> Result<(BufReader<std::fs::File>, KeyHeader), ProveError> {
     let p = path.display().to_string();
     let bad = |reason: String| ProveError::Parse {
         path: p.clone(),
@@ -531,70 +563,118 @@ fn open_key(
     };
     let mut r = BufReader::new(std::fs::File::open(path).map_err(io(path))?);
     let mut magic = [0u8; 8];
-    let mut got = [0u8; 64];
     r.read_exact(&mut magic)
         .map_err(|_| bad("missing header".into()))?;
-    if &magic == OLD_KEY_MAGIC {
+    if OLD_KEY_MAGICS.contains(&&magic) {
         return Err(bad(
-            "made by an older version (no circuit shape in the file); rerun `idol setup`".into(),
+            "made by an older version (no SRS digest in the file); rerun `idol setup`".into(),
         ));
     }
-    if &magic != KEY_MAGIC || r.read_exact(&mut got).is_err() {
+    if &magic != KEY_MAGIC {
         return Err(bad("missing header".into()));
     }
-    let got = String::from_utf8_lossy(&got).into_owned();
-    if got != digest {
-        return Err(ProveError::WrongCircuit {
-            path: p,
-            expected: digest.to_string(),
-            got,
-        });
-    }
-    let mut len = [0u8; 4];
-    r.read_exact(&mut len)
-        .map_err(|_| bad("truncated header".into()))?;
-    let len = u32::from_le_bytes(len) as usize;
-    if len > MAX_SHAPE_BYTES {
-        return Err(bad(format!("header declares a {len}-byte circuit shape")));
-    }
-    let mut shape = vec![0u8; len];
-    r.read_exact(&mut shape)
-        .map_err(|_| bad("truncated circuit shape".into()))?;
+    let mut hex64 = |what: &str| -> Result<String, ProveError> {
+        let mut b = [0u8; 64];
+        r.read_exact(&mut b)
+            .map_err(|_| bad(format!("truncated header ({what})")))?;
+        match std::str::from_utf8(&b) {
+            Ok(s) if s.bytes().all(|c| c.is_ascii_hexdigit()) => Ok(s.to_owned()),
+            _ => Err(bad(format!("the {what} is not hex"))),
+        }
+    };
+    let circuit = hex64("circuit digest")?;
+    let srs_digest = hex64("SRS digest")?;
+    let mut field = |what: &str, max: usize| -> Result<Vec<u8>, ProveError> {
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len)
+            .map_err(|_| bad(format!("truncated header ({what})")))?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len > max {
+            return Err(bad(format!("header declares a {len}-byte {what}")));
+        }
+        let mut b = vec![0u8; len];
+        r.read_exact(&mut b)
+            .map_err(|_| bad(format!("truncated {what}")))?;
+        Ok(b)
+    };
+    let srs_path =
+        String::from_utf8_lossy(&field("SRS file name", MAX_SRS_NAME_BYTES)?).into_owned();
+    let shape = field("circuit shape", MAX_SHAPE_BYTES)?;
     let shape: ModelShape = serde_json::from_slice(&shape)
         .map_err(|e| bad(format!("unreadable circuit shape ({e})")))?;
-    Ok((r, shape))
+    Ok((
+        r,
+        KeyHeader {
+            circuit,
+            srs_digest,
+            srs_path,
+            shape,
+        },
+    ))
 }
 
+/// Open a key file made for the circuit `digest` names with the SRS `srs`: its reader past the
+/// header, and the circuit shape it was made for.
+fn open_key(
+    path: &Path,
+    digest: &str,
+    srs: &Srs,
+) -> Result<(BufReader<std::fs::File>, ModelShape), ProveError> {
+    let (r, h) = read_key_header(path)?;
+    if h.circuit != digest {
+        return Err(ProveError::WrongCircuit {
+            path: path.display().to_string(),
+            expected: digest.to_string(),
+            got: h.circuit,
+        });
+    }
+    if h.srs_digest != srs.digest {
+        return Err(ProveError::WrongSrs {
+            key: path.display().to_string(),
+            key_srs: h.srs_path,
+            key_digest: h.srs_digest,
+            srs: srs.path.display().to_string(),
+            srs_digest: srs.digest.clone(),
+        });
+    }
+    Ok((r, h.shape))
+}
+
+/// Write pk.key for `model`, recording the SRS it was made with.
 pub fn save_pk(
     pk: &ProvingKey<G1Affine>,
     model: &Model,
+    srs: &Srs,
     path: impl AsRef<Path>,
 ) -> Result<(), ProveError> {
-    write_key(path.as_ref(), &model.digest(), &model.shape(), |w| {
+    write_key(path.as_ref(), &model.digest(), srs, &model.shape(), |w| {
         pk.write(w, SerdeFormat::RawBytes)
     })
 }
 
+/// Write vk.key for `model`, recording the SRS it was made with.
 pub fn save_vk(
     vk: &VerifyingKey<G1Affine>,
     model: &Model,
+    srs: &Srs,
     path: impl AsRef<Path>,
 ) -> Result<(), ProveError> {
-    write_key(path.as_ref(), &model.digest(), &model.shape(), |w| {
+    write_key(path.as_ref(), &model.digest(), srs, &model.shape(), |w| {
         vk.write(w, SerdeFormat::RawBytes)
     })
 }
 
-/// Read a key file made for the circuit `digest` names, with halo2's reader `read` for the
-/// circuit shape the file carries (the digest names everything the shape derives from: the
-/// model, the settings and the layout version).
+/// Read a key file made for the circuit `digest` names and the SRS `srs`, with halo2's reader
+/// `read` for the circuit shape the file carries (the digest names everything the shape
+/// derives from: the model, the settings and the layout version).
 fn read_key<K>(
     path: &Path,
     digest: &str,
+    srs: &Srs,
     what: &'static str,
     read: impl FnOnce(&mut BufReader<std::fs::File>, ModelShape) -> std::io::Result<K>,
 ) -> Result<K, ProveError> {
-    let (mut r, shape) = open_key(path, digest)?;
+    let (mut r, shape) = open_key(path, digest, srs)?;
     read(&mut r, shape).map_err(|e| ProveError::Parse {
         path: path.display().to_string(),
         what,
@@ -603,28 +683,41 @@ fn read_key<K>(
     })
 }
 
-pub fn load_pk(path: impl AsRef<Path>, model: &Model) -> Result<ProvingKey<G1Affine>, ProveError> {
-    read_key(path.as_ref(), &model.digest(), "proving key", |r, shape| {
-        ProvingKey::read::<_, ModelCircuit>(r, SerdeFormat::RawBytes, shape)
-    })
+/// pk.key, refused unless it was made for `model` with `srs`.
+pub fn load_pk(
+    path: impl AsRef<Path>,
+    model: &Model,
+    srs: &Srs,
+) -> Result<ProvingKey<G1Affine>, ProveError> {
+    read_key(
+        path.as_ref(),
+        &model.digest(),
+        srs,
+        "proving key",
+        |r, shape| ProvingKey::read::<_, ModelCircuit>(r, SerdeFormat::RawBytes, shape),
+    )
 }
 
+/// vk.key, refused unless it was made for `model` with `srs`.
 pub fn load_vk(
     path: impl AsRef<Path>,
     model: &Model,
+    srs: &Srs,
 ) -> Result<VerifyingKey<G1Affine>, ProveError> {
-    load_vk_for(path, &model.settings)
+    load_vk_for(path, &model.settings, srs)
 }
 
-/// A verifying key made for the model and settings `settings` names, read without the model
-/// (EZKL's `verify` and `create-evm-verifier` take settings, vk and SRS only).
+/// A verifying key made for the model and settings `settings` names with `srs`, read without
+/// the model (EZKL's `verify` and `create-evm-verifier` take settings, vk and SRS only).
 pub fn load_vk_for(
     path: impl AsRef<Path>,
     settings: &Settings,
+    srs: &Srs,
 ) -> Result<VerifyingKey<G1Affine>, ProveError> {
     read_key(
         path.as_ref(),
         &settings.circuit_digest(),
+        srs,
         "verifying key",
         |r, shape| VerifyingKey::read::<_, ModelCircuit>(r, SerdeFormat::RawBytes, shape),
     )

@@ -28,6 +28,8 @@ pub enum SrsError {
     },
     #[error("{path} is not a valid KZG SRS ({reason}). Delete it and run `idol gen-srs` or `idol get-srs` again.")]
     Corrupt { path: String, reason: String },
+    #[error("no SRS at {path}. Make a local (insecure) one with `idol gen-srs --logrows {k} --srs-path {path}`, or fetch the ceremony's with `idol get-srs --logrows {k}`.")]
+    Missing { path: String, k: u32 },
     #[error("{path} holds 2^{got} points but the circuit needs 2^{need}. Use `idol gen-srs --logrows {need}` or `idol get-srs --logrows {need}`.")]
     TooSmall { path: String, got: u32, need: u32 },
     #[error("downloading {url} failed: {reason}. Check the URL (--srs-url) and the network, or use `idol gen-srs` for a local, insecure SRS.")]
@@ -40,11 +42,44 @@ pub enum SrsError {
     },
 }
 
-/// A loaded SRS and where it came from.
+/// A loaded SRS, where it came from, and its identity at this size.
 #[derive(Debug, Clone)]
 pub struct Srs {
     pub params: ParamsKZG<Bn256>,
     pub path: PathBuf,
+    /// SHA-256 of the parameters at their (possibly downsized) size: keys record it, so a key
+    /// is never used with another SRS (see [`params_digest`]).
+    pub digest: String,
+}
+
+impl Srs {
+    /// Parameters read or made elsewhere, with their digest.
+    pub fn new(params: ParamsKZG<Bn256>, path: PathBuf) -> Self {
+        let digest = params_digest(&params);
+        Self {
+            params,
+            path,
+            digest,
+        }
+    }
+}
+
+/// SHA-256 of the parameters as halo2 writes them (k, the G1 powers and their Lagrange form,
+/// G2 and τ·G2). A ceremony file downsized to 2^k and the same ceremony's 2^k file agree.
+pub fn params_digest(params: &ParamsKZG<Bn256>) -> String {
+    struct Hasher(Sha256);
+    impl std::io::Write for Hasher {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hasher(Sha256::new());
+    params.write(&mut h).expect("hashing cannot fail");
+    hex(&h.0.finalize())
 }
 
 /// Conventional file name.
@@ -57,10 +92,7 @@ pub fn gen_srs(k: u32, path: impl AsRef<Path>) -> Result<Srs, SrsError> {
     let path = path.as_ref();
     let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::from_entropy());
     write_params(&params, path)?;
-    Ok(Srs {
-        params,
-        path: path.to_owned(),
-    })
+    Ok(Srs::new(params, path.to_owned()))
 }
 
 fn write_params(params: &ParamsKZG<Bn256>, path: &Path) -> Result<(), SrsError> {
@@ -132,10 +164,7 @@ pub fn load_srs(path: impl AsRef<Path>, k: u32) -> Result<Srs, SrsError> {
     if params.k() > k {
         params.downsize(k);
     }
-    Ok(Srs {
-        params,
-        path: path.to_owned(),
-    })
+    Ok(Srs::new(params, path.to_owned()))
 }
 
 /// Download the SRS for 2^k from `url_template` (`{k}` is replaced), check its SHA-256 against
@@ -152,13 +181,11 @@ pub fn get_srs(
     if let (Ok(bytes), Some(want)) = (std::fs::read(&path), expected_sha256) {
         let got = hex(&Sha256::digest(&bytes));
         if got.eq_ignore_ascii_case(want) {
-            return Ok((
-                Srs {
-                    params: parse(&bytes, &path.display().to_string())?,
-                    path,
-                },
-                got,
-            ));
+            let mut params = parse(&bytes, &path.display().to_string())?;
+            if params.k() > k {
+                params.downsize(k);
+            }
+            return Ok((Srs::new(params, path), got));
         }
     }
     let url = url_template.replace("{k}", &k.to_string());
@@ -204,5 +231,5 @@ pub fn get_srs(
             path: path.display().to_string(),
             source,
         })?;
-    Ok((Srs { params, path }, got))
+    Ok((Srs::new(params, path), got))
 }

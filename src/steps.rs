@@ -288,9 +288,43 @@ pub fn srs(ws: &Workspace, model: &Model) -> Result<Srs> {
     srs_for(ws, model.k())
 }
 
-/// The SRS for 2^k rows: the file set for the SRS if one was (never replaced), else the
-/// workspace's `kzg<k>.srs`, generated locally (insecure) if absent.
+/// The SRS for 2^k rows: the file set for the SRS if one was, else the workspace's
+/// `kzg<k>.srs`. Never made here: a missing SRS is an error naming the commands that make
+/// or fetch one (only the demo, `judge` and [`local_srs`] make one).
 pub fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
+    let path = ws.srs(k);
+    if ws.overridden(Artifact::Srs).is_none() && !path.is_file() {
+        return Err(srs::SrsError::Missing {
+            path: path.display().to_string(),
+            k,
+        }
+        .into());
+    }
+    Ok(srs::load_srs(&path, k)?)
+}
+
+/// The SRS the key file at `key` was made with, from where the workspace looks for it. A
+/// missing SRS names the one the key records (a new one would not match it); another SRS is
+/// refused by the key's reader, naming both files.
+pub fn srs_for_key(ws: &Workspace, k: u32, key: &std::path::Path) -> Result<Srs> {
+    let path = ws.srs(k);
+    if ws.overridden(Artifact::Srs).is_none() && !path.is_file() {
+        let (_, header) = prove::read_key_header(key)?;
+        return Err(prove::ProveError::KeySrsMissing {
+            key: key.display().to_string(),
+            key_srs: header.srs_path,
+            key_digest: header.srs_digest,
+            looked: path.display().to_string(),
+        }
+        .into());
+    }
+    Ok(srs::load_srs(&path, k)?)
+}
+
+/// The workspace's SRS for 2^k rows, made locally if it has none: **insecure** (its secret
+/// existed on this machine), for tests, demos and workshops. `idol get-srs` fetches the
+/// ceremony's instead.
+pub fn local_srs(ws: &Workspace, k: u32) -> Result<Srs> {
     let path = ws.srs(k);
     if ws.overridden(Artifact::Srs).is_some() || path.is_file() {
         return Ok(srs::load_srs(&path, k)?);
@@ -299,14 +333,15 @@ pub fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
     Ok(srs::gen_srs(k, &path)?)
 }
 
-/// Keys for the workspace's model → pk.key, vk.key.
+/// Keys for the workspace's model → pk.key, vk.key, made with the workspace's SRS (which
+/// they record).
 pub fn setup(ws: &Workspace) -> Result<prove::Keys> {
     let model = model(ws)?;
     let srs = srs(ws, &model)?;
     eprintln!("[setup] keys for 2^{} rows ...", model.k());
     let keys = prove::setup(&model, &srs)?;
-    prove::save_pk(&keys.pk, &model, ws.pk())?;
-    prove::save_vk(keys.pk.get_vk(), &model, ws.vk())?;
+    prove::save_pk(&keys.pk, &model, &srs, ws.pk())?;
+    prove::save_vk(keys.pk.get_vk(), &model, &srs, ws.vk())?;
     eprintln!("[setup] done in {:.2} s", keys.seconds);
     Ok(keys)
 }
@@ -330,8 +365,8 @@ pub fn mock(ws: &Workspace) -> Result<MockReport> {
 /// A proof of witness.json → proof.json.
 pub fn prove(ws: &Workspace) -> Result<Proof> {
     let model = model(ws)?;
-    let srs = srs(ws, &model)?;
-    let pk = prove::load_pk(ws.pk(), &model)?;
+    let srs = srs_for_key(ws, model.k(), &ws.pk())?;
+    let pk = prove::load_pk(ws.pk(), &model, &srs)?;
     eprintln!("[prove] proving 2^{} rows ...", model.k());
     let proof = prove::prove(&model, &Witness::load(ws.witness())?, &pk, &srs)?;
     eprintln!("[prove] done in {:.2} s", proof.seconds);
@@ -347,8 +382,8 @@ pub fn verify(ws: &Workspace) -> Result<Verdict> {
 /// Verify a proof (e.g. one edited in a notebook) with the workspace's vk.key.
 pub fn verify_proof(ws: &Workspace, proof: &Proof) -> Result<Verdict> {
     let s = Settings::load(ws.settings())?;
-    let vk = prove::load_vk_for(ws.vk(), &s)?;
-    let srs = srs_for(ws, s.run_args.logrows)?;
+    let srs = srs_for_key(ws, s.run_args.logrows, &ws.vk())?;
+    let vk = prove::load_vk_for(ws.vk(), &s, &srs)?;
     Ok(prove::verify(proof, &vk, &srs)?)
 }
 
@@ -382,9 +417,22 @@ impl std::fmt::Display for EvmReport {
 /// Verifier.bin.
 pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContract> {
     let s = Settings::load(ws.settings())?;
-    let vk = prove::load_vk_for(ws.vk(), &s)?;
-    let srs = srs_for(ws, s.run_args.logrows)?;
-    let c = crate::evm::create_evm_verifier(&srs.params, &vk, crate::circuit::NUM_INSTANCES)?;
+    let srs = srs_for_key(ws, s.run_args.logrows, &ws.vk())?;
+    let vk = prove::load_vk_for(ws.vk(), &s, &srs)?;
+    let notes = [
+        format!(
+            "Circuit digest {} (settings {})",
+            s.circuit_digest(),
+            ws.settings().display()
+        ),
+        format!("SRS sha256 {} ({})", srs.digest, srs.path.display()),
+    ];
+    let c = crate::evm::create_evm_verifier_noted(
+        &srs.params,
+        &vk,
+        crate::circuit::NUM_INSTANCES,
+        &notes,
+    )?;
     c.save(
         &ws.verifier_sol(),
         &ws.verifier_abi(),
@@ -567,6 +615,14 @@ pub struct MevReport {
     pub bot_credit: U256,
     /// The owner's own submission, after the bot's, of the same proof.
     pub resubmission_accepted: bool,
+    /// The owner proves the same witness again: new proof bytes (halo2 proofs are randomised)
+    /// for the same judgement, valid on the verifier...
+    pub reproof_bytes_differ: bool,
+    pub reproof_valid: bool,
+    /// ...and submitted to the rewards contract, which pays a judgement once.
+    pub reproof_accepted: bool,
+    /// The key's credit after all of the above.
+    pub key_credit_after: U256,
 }
 
 impl std::fmt::Display for MevReport {
@@ -597,14 +653,30 @@ impl std::fmt::Display for MevReport {
             "  credit: key {:?} = {}, bot = {}",
             self.key, self.key_credit, self.bot_credit
         )?;
-        write!(
+        writeln!(
             f,
             "  the owner's later submission of the same proof: {}",
             if self.resubmission_accepted {
                 "accepted"
             } else {
-                "refused (already used); the credit is already the owner's"
+                "refused (not above the key's best score); the credit is already the owner's"
             }
+        )?;
+        write!(
+            f,
+            "  the owner proves the same clip again ({}, {} on the verifier) and submits it: {}; credit {}",
+            if self.reproof_bytes_differ {
+                "new proof bytes"
+            } else {
+                "the same bytes"
+            },
+            if self.reproof_valid { "valid" } else { "invalid" },
+            if self.reproof_accepted {
+                "accepted (paid twice: bad)"
+            } else {
+                "refused, a judgement is paid once"
+            },
+            self.key_credit_after
         )
     }
 }
@@ -613,6 +685,11 @@ impl MevReport {
     /// True when the key, not the sender, got the reward and nothing could be stolen.
     pub fn key_is_paid(&self) -> bool {
         !self.stolen_key_accepted && self.key_credit == self.score && self.bot_credit.is_zero()
+    }
+
+    /// True when re-proving and re-submitting the same judgement earned nothing more.
+    pub fn paid_once(&self) -> bool {
+        !self.resubmission_accepted && !self.reproof_accepted && self.key_credit_after == self.score
     }
 
     pub fn to_html(&self) -> String {
@@ -652,15 +729,38 @@ impl MevReport {
                     "owner submits the same proof afterwards".to_string(),
                     format!("accepted: {}", yes_no(self.resubmission_accepted)),
                 ])
+                .row([
+                    "owner proves the same clip again (new proof bytes) and submits".to_string(),
+                    format!(
+                        "bytes differ: {}, valid: {}, accepted: {}",
+                        yes_no(self.reproof_bytes_differ),
+                        yes_no(self.reproof_valid),
+                        yes_no(self.reproof_accepted)
+                    ),
+                ])
+                .row([
+                    format!("credit of the key {:?} at the end", self.key),
+                    self.key_credit_after.to_string(),
+                ])
                 .to_html(),
         );
+        h.push_str(&crate::html::verdict(
+            self.paid_once(),
+            if self.paid_once() {
+                "re-proving and re-submitting the same judgement earned nothing more"
+            } else {
+                "the same judgement was paid more than once"
+            },
+        ));
         h
     }
 }
 
 /// The front-running story on a node: deploy `JudgeRewards` over the deployed verifier, let a
 /// bot (account 1) try to steal the proof in proof.json (made for account 0's key) by editing
-/// the key instance and by replaying it first, and read who was credited.
+/// the key instance and by replaying it first, and read who was credited. Then the second
+/// lesson: the owner proves witness.json again (new bytes, same judgement) and submits it,
+/// which earns nothing more.
 pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let verifier = deployed_verifier(ws)?;
     let proof = Proof::load(ws.proof())?;
@@ -681,6 +781,29 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let resubmission_accepted = owner
         .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)?
         .accepted;
+    let key_credit = credit(key)?;
+    let bot_credit = credit(bot.address())?;
+    // The same judgement proved again.
+    let model = model(ws)?;
+    let srs = srs_for_key(ws, model.k(), &ws.pk())?;
+    let pk = prove::load_pk(ws.pk(), &model, &srs)?;
+    let again = prove::prove(&model, &Witness::load(ws.witness())?, &pk, &srs)?;
+    let again_bytes = again.bytes()?;
+    let again_words = crate::evm::instance_words(&again.instance_frs()?);
+    let reproof_valid = owner
+        .transact(
+            verifier,
+            crate::evm::calldata(&again.instance_frs()?, &again_bytes),
+            crate::evm::revm::VERIFY_GAS_LIMIT,
+        )?
+        .accepted;
+    let reproof_accepted = owner
+        .transact(
+            rewards,
+            chain::submit_calldata(&again_bytes, &again_words),
+            2_000_000,
+        )?
+        .accepted;
     Ok(MevReport {
         rewards,
         key,
@@ -689,9 +812,13 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
         stolen_key_accepted,
         replay_accepted: replay.accepted,
         replay_gas: replay.gas_used,
-        key_credit: credit(key)?,
-        bot_credit: credit(bot.address())?,
+        key_credit,
+        bot_credit,
         resubmission_accepted,
+        reproof_bytes_differ: again_bytes != bytes,
+        reproof_valid,
+        reproof_accepted,
+        key_credit_after: credit(key)?,
     })
 }
 

@@ -430,10 +430,43 @@ fn proving_subcommands_run_end_to_end() {
 /// verdict works on it (issue 7: "a workshop attendee who widens or deepens the model").
 #[test]
 fn a_deepened_judge_runs_the_proving_chain_by_cli() {
-    use common::Layer;
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     std::fs::create_dir_all(&ws).unwrap();
+    small_layered_workspace(&ws);
+    let w = ws.to_str().unwrap();
+    assert!(ok(&idol(&["gen-settings", "--dir", w])).contains("layered layout"));
+    let out = ok(&idol(&["calibrate-settings", "--dir", w]));
+    assert!(out.contains("proven vs float score"), "{out}");
+    let settings: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["layout"], "layered");
+    assert!(settings["calibration"]["max_error"].as_f64().unwrap() < 0.002);
+    let k = settings["run_args"]["logrows"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let srs = ws.join(format!("kzg{k}.srs"));
+    let srs_s = srs.to_str().unwrap();
+    ok(&idol(&["gen-srs", "--srs-path", srs_s, "--logrows", &k]));
+    ok(&idol(&["setup", "--dir", w, "--srs-path", srs_s]));
+    ok(&idol(&["gen-witness", "--dir", w]));
+    assert!(ok(&idol(&["mock", "--dir", w])).contains("all constraints satisfied"));
+    ok(&idol(&["prove", "--dir", w, "--srs-path", srs_s]));
+    assert!(ok(&idol(&["verify", "--dir", w, "--srs-path", srs_s])).contains("verified"));
+    ok(&idol(&[
+        "create-evm-verifier",
+        "--dir",
+        w,
+        "--srs-path",
+        srs_s,
+    ]));
+    assert!(ok(&idol(&["verify-evm", "--dir", w, "--in-process"])).contains("ACCEPTED"));
+}
+
+/// A small layered judge (8×8 conv → 4 → 1) with input.json and cal.json in `ws`.
+fn small_layered_workspace(ws: &Path) {
+    use common::Layer;
     let layers = [
         Layer::Conv {
             cout: 1,
@@ -467,32 +500,82 @@ fn a_deepened_judge_runs_the_proving_chain_by_cli() {
     }
     .save(ws.join("cal.json"))
     .unwrap();
+}
+
+/// Issue 17: keys record the SRS they were made with. Keys made with `--srs-path kzg.srs`,
+/// then a step run without it: the step names the key's SRS instead of making a new one; given
+/// another SRS, it refuses naming both; and no step but the demo and `judge` makes an SRS.
+#[test]
+fn keys_refuse_an_srs_they_were_not_made_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    small_layered_workspace(&ws);
     let w = ws.to_str().unwrap();
-    assert!(ok(&idol(&["gen-settings", "--dir", w])).contains("layered layout"));
-    let out = ok(&idol(&["calibrate-settings", "--dir", w]));
-    assert!(out.contains("proven vs float score"), "{out}");
+    ok(&idol(&["gen-settings", "--dir", w]));
+    ok(&idol(&["calibrate-settings", "--dir", w]));
     let settings: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ws.join("settings.json")).unwrap()).unwrap();
-    assert_eq!(settings["layout"], "layered");
-    assert!(settings["calibration"]["max_error"].as_f64().unwrap() < 0.002);
     let k = settings["run_args"]["logrows"]
         .as_u64()
         .unwrap()
         .to_string();
-    let srs = ws.join(format!("kzg{k}.srs"));
-    let srs_s = srs.to_str().unwrap();
-    ok(&idol(&["gen-srs", "--srs-path", srs_s, "--logrows", &k]));
-    ok(&idol(&["setup", "--dir", w, "--srs-path", srs_s]));
+    let default_srs = ws.join(format!("kzg{k}.srs"));
+    // setup without any SRS: refused, naming both ways to get one; nothing is made.
+    let e = fails(&idol(&["setup", "--dir", w]));
+    assert!(e.contains("gen-srs") && e.contains("get-srs"), "{e}");
+    assert!(!default_srs.exists() && !ws.join("pk.key").exists());
+    let mine = ws.join("kzg.srs");
+    let mine_s = mine.to_str().unwrap();
+    ok(&idol(&["gen-srs", "--srs-path", mine_s, "--logrows", &k]));
+    ok(&idol(&["setup", "--dir", w, "--srs-path", mine_s]));
     ok(&idol(&["gen-witness", "--dir", w]));
-    assert!(ok(&idol(&["mock", "--dir", w])).contains("all constraints satisfied"));
-    ok(&idol(&["prove", "--dir", w, "--srs-path", srs_s]));
-    assert!(ok(&idol(&["verify", "--dir", w, "--srs-path", srs_s])).contains("verified"));
+    // Without --srs-path: the step names the SRS the keys were made with and makes none.
+    let names_the_key_srs = |step: &str| {
+        let e = fails(&idol(&[step, "--dir", w]));
+        assert!(
+            e.contains(mine_s) && e.contains("--srs-path"),
+            "{step}: {e}"
+        );
+        assert!(!default_srs.exists(), "{step} made an SRS");
+    };
+    names_the_key_srs("prove");
+    assert!(!ws.join("proof.json").exists());
+    ok(&idol(&["prove", "--dir", w, "--srs-path", mine_s]));
+    names_the_key_srs("verify");
+    names_the_key_srs("create-evm-verifier");
+    // Another SRS where the steps look: refused, naming both files; nothing is written.
+    ok(&idol(&[
+        "gen-srs",
+        "--srs-path",
+        default_srs.to_str().unwrap(),
+        "--logrows",
+        &k,
+    ]));
+    let proof = std::fs::read(ws.join("proof.json")).unwrap();
+    for step in ["prove", "verify", "create-evm-verifier"] {
+        let e = fails(&idol(&[step, "--dir", w]));
+        assert!(
+            e.contains(mine_s) && e.contains(default_srs.to_str().unwrap()),
+            "{step}: {e}"
+        );
+        assert!(!ws.join("Verifier.sol").exists());
+        assert_eq!(std::fs::read(ws.join("proof.json")).unwrap(), proof);
+    }
+    // With the key's SRS, every step runs and the verifier accepts the proof.
+    assert!(ok(&idol(&["verify", "--dir", w, "--srs-path", mine_s])).contains("verified"));
     ok(&idol(&[
         "create-evm-verifier",
         "--dir",
         w,
         "--srs-path",
-        srs_s,
+        mine_s,
     ]));
+    let sol = std::fs::read_to_string(ws.join("Verifier.sol")).unwrap();
+    assert!(
+        sol.contains("// SRS sha256 ") && sol.contains(mine_s),
+        "{}",
+        &sol[..400]
+    );
     assert!(ok(&idol(&["verify-evm", "--dir", w, "--in-process"])).contains("ACCEPTED"));
 }

@@ -7,14 +7,8 @@ use cryptoidol::evm::{self, revm::Evm};
 use cryptoidol::prove::{self, gen_witness};
 use halo2_proofs::halo2curves::bn256::Fr;
 
-/// A proof (key = the default address, from input `input_seed`) of judge `seed`, and its
-/// compiled verifier.
-fn proved_verifier(seed: u64, input_seed: usize) -> (prove::Proof, evm::VerifierContract) {
-    let (proof, contract, _) = proved_verifiers(seed, input_seed);
-    (proof, contract)
-}
-
-/// As [`proved_verifier`], plus snark-verifier's Solidity verifier for the same vk.
+/// A proof (key = the default address, from input `input_seed`) of judge `seed`, its compiled
+/// verifier, and snark-verifier's Solidity verifier for the same vk.
 fn proved_verifiers(seed: u64, input_seed: usize) -> (prove::Proof, evm::VerifierContract, String) {
     let fx = common::fixture(seed);
     let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
@@ -247,7 +241,8 @@ fn measure_verifier_tells_false_and_reverts_from_acceptance() {
 
 /// On a real anvil node: deploy the verifier and the rewards contract, verify on chain, and show
 /// that a copied proof still credits the original key (the MEV story), while a proof for key A
-/// submitted with key B's instance fails (issue 4).
+/// submitted with key B's instance fails (issue 4), and that re-proving the same judgement and
+/// submitting it again earns nothing more (issue 17).
 #[test]
 fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     use cryptoidol::evm::anvil::Anvil;
@@ -256,7 +251,19 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     let node = Anvil::connect_or_start(&url).unwrap();
     assert!(node.started_here());
 
-    let (proof, contract) = proved_verifier(12, 6);
+    // Two proofs of the same witness: halo2 proofs are randomised, so their bytes differ.
+    let fx = common::fixture(12);
+    let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
+    let (w, _) = gen_witness(&fx.model, &common::address_input(6)).unwrap();
+    let keys = prove::setup(&fx.model, &srs).unwrap();
+    let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
+    let again = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
+    let contract = evm::create_evm_verifier(
+        &srs.params,
+        keys.pk.get_vk(),
+        cryptoidol::circuit::NUM_INSTANCES,
+    )
+    .unwrap();
 
     let owner = Chain::connect(&url, 0, Some(31337)).unwrap();
     let bot = Chain::connect(&url, 1, Some(31337)).unwrap();
@@ -346,7 +353,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
         ethers::types::U256::zero(),
         "the sender got nothing"
     );
-    // The original submission now finds the proof used; the credit stays with the key.
+    // The original submission now finds the judgement paid; the credit stays with the key.
     assert!(
         !owner
             .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)
@@ -354,6 +361,30 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
             .accepted
     );
     assert_eq!(credit(owner.address()), score);
+    // The key's owner proves the same clip again (issue 17): new bytes, the same judgement.
+    // The rewards contract pays a judgement once, so it earns nothing more.
+    let bytes2 = again.bytes().unwrap();
+    assert_ne!(bytes2, bytes, "halo2 proofs are randomised");
+    assert_eq!(again.instances, proof.instances);
+    let v2 = owner
+        .transact(
+            verifier,
+            evm::calldata(&inst, &bytes2),
+            evm::revm::VERIFY_GAS_LIMIT,
+        )
+        .unwrap();
+    assert!(v2.accepted, "the second proof is valid on its own");
+    for sender in [&owner, &bot] {
+        assert!(
+            !sender
+                .transact(rewards, chain::submit_calldata(&bytes2, &words), 2_000_000)
+                .unwrap()
+                .accepted,
+            "a re-proven judgement was paid again"
+        );
+    }
+    assert_eq!(credit(owner.address()), score, "credited once");
+    assert_eq!(credit(bot.address()), ethers::types::U256::zero());
     drop(node);
     assert!(
         Anvil::connect(&url).is_err(),

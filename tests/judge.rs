@@ -111,7 +111,8 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
     assert!(reward.accepted, "{j}");
     assert_eq!(reward.credit, j.score_q.to_string(), "credited to the key");
 
-    // A second recording by the same singer: contracts are reused and the credit adds up.
+    // The same recording judged again: contracts are reused, a new proof is made and verified,
+    // and the rewards contract pays the judgement once (the key's best proven score).
     let j2 = judge(
         &ws,
         &clip,
@@ -122,10 +123,12 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         },
     )
     .unwrap();
-    assert_eq!(
-        j2.reward.as_ref().unwrap().credit,
-        (2 * j.score_q).to_string()
-    );
+    assert!(j2.onchain.as_ref().unwrap().accepted, "{j2}");
+    assert_eq!(j2.score_q, j.score_q);
+    let again = j2.reward.as_ref().unwrap();
+    assert!(!again.accepted, "{j2}");
+    assert_eq!(again.credit, j.score_q.to_string(), "{j2}");
+    assert!(j2.to_string().contains("not above the key's best"), "{j2}");
     drop(node);
 
     // The CLI: the same run through `idol judge`, and its output.

@@ -67,10 +67,10 @@ fn a_deep_judge_proves_verifies_and_rejects_a_changed_score() {
 
     // Keys round-trip through files (the ModelShape is rebuilt from the model).
     let (pk_path, vk_path) = (dir.path().join("pk.key"), dir.path().join("vk.key"));
-    prove::save_pk(&keys.pk, &fx.model, &pk_path).unwrap();
-    prove::save_vk(vk, &fx.model, &vk_path).unwrap();
-    let pk2 = prove::load_pk(&pk_path, &fx.model).unwrap();
-    let vk2 = prove::load_vk(&vk_path, &fx.model).unwrap();
+    prove::save_pk(&keys.pk, &fx.model, &srs, &pk_path).unwrap();
+    prove::save_vk(vk, &fx.model, &srs, &vk_path).unwrap();
+    let pk2 = prove::load_pk(&pk_path, &fx.model, &srs).unwrap();
+    let vk2 = prove::load_vk(&vk_path, &fx.model, &srs).unwrap();
     let proof2 = prove::prove(&fx.model, &w, &pk2, &srs).unwrap();
     assert!(prove::verify(&proof2, &vk2, &srs).unwrap().valid);
 

@@ -43,10 +43,7 @@ fn pin(fx: &common::Fixture, inputs: &[Vec<f32>]) -> serde_json::Value {
     // A fixed-seed SRS makes the verifying key a function of the circuit alone.
     let k = m.k();
     let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(15));
-    let srs = Srs {
-        params,
-        path: "fixed-seed".into(),
-    };
+    let srs = Srs::new(params, "fixed-seed".into());
     let keys = prove::setup(m, &srs).unwrap();
     let mut vk = Vec::new();
     keys.pk

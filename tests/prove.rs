@@ -107,12 +107,12 @@ fn proof_verifies_and_any_change_is_rejected() {
     // Round trip through files, and a key file for this model loads.
     let dir = &p.fx.dir;
     p.proof.save(dir.path().join("proof.json")).unwrap();
-    prove::save_vk(vk, &p.fx.model, dir.path().join("vk.key")).unwrap();
-    prove::save_pk(&p.keys.pk, &p.fx.model, dir.path().join("pk.key")).unwrap();
-    let vk2 = prove::load_vk(dir.path().join("vk.key"), &p.fx.model).unwrap();
+    prove::save_vk(vk, &p.fx.model, srs, dir.path().join("vk.key")).unwrap();
+    prove::save_pk(&p.keys.pk, &p.fx.model, srs, dir.path().join("pk.key")).unwrap();
+    let vk2 = prove::load_vk(dir.path().join("vk.key"), &p.fx.model, srs).unwrap();
     let proof2 = Proof::load(dir.path().join("proof.json")).unwrap();
     assert!(prove::verify(&proof2, &vk2, srs).unwrap().valid);
-    let pk2 = prove::load_pk(dir.path().join("pk.key"), &p.fx.model).unwrap();
+    let pk2 = prove::load_pk(dir.path().join("pk.key"), &p.fx.model, srs).unwrap();
     assert!(
         prove::verify(
             &prove::prove(&p.fx.model, &p.w, &pk2, srs).unwrap(),
@@ -133,30 +133,44 @@ fn keys_of_another_model_are_refused() {
     prove::save_vk(
         a.keys.pk.get_vk(),
         &a.fx.model,
+        srs,
         a.fx.dir.path().join("vk.key"),
     )
     .unwrap();
-    let e = prove::load_vk(a.fx.dir.path().join("vk.key"), &b.model).unwrap_err();
+    let e = prove::load_vk(a.fx.dir.path().join("vk.key"), &b.model, srs).unwrap_err();
     assert!(matches!(e, ProveError::WrongCircuit { .. }), "{e}");
     assert!(e.to_string().contains("idol setup"), "{e}");
     // The settings alone name the circuit: the vk reads without the model, and another
     // model's settings refuse it.
     let path = a.fx.dir.path().join("vk.key");
-    assert!(prove::load_vk_for(&path, &a.fx.model.settings).is_ok());
-    let e = prove::load_vk_for(&path, &b.model.settings).unwrap_err();
+    assert!(prove::load_vk_for(&path, &a.fx.model.settings, srs).is_ok());
+    let e = prove::load_vk_for(&path, &b.model.settings, srs).unwrap_err();
     assert!(matches!(e, ProveError::WrongCircuit { .. }), "{e}");
-    // A key file of the layout before shapes were carried in it, and a header cut short.
+    // The key records its SRS: another SRS of the same size is refused, naming both files.
+    let other = srs::gen_srs(14, a.fx.dir.path().join("other.srs")).unwrap();
+    let e = prove::load_vk(&path, &a.fx.model, &other).unwrap_err();
+    assert!(matches!(e, ProveError::WrongSrs { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(&srs.path.display().to_string()) && msg.contains("other.srs"),
+        "{msg}"
+    );
+    // A key file of the layout before the SRS was recorded in it, and a header cut short.
     let bytes = std::fs::read(&path).unwrap();
     let mut old = bytes.clone();
-    old[..8].copy_from_slice(b"IDOLKEY1");
+    old[..8].copy_from_slice(b"IDOLKEY2");
     std::fs::write(&path, &old).unwrap();
-    let e = prove::load_vk(&path, &a.fx.model).unwrap_err().to_string();
+    let e = prove::load_vk(&path, &a.fx.model, srs)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("older version") && e.contains("idol setup"),
         "{e}"
     );
     std::fs::write(&path, &bytes[..8 + 64 + 2]).unwrap();
-    let e = prove::load_vk(&path, &a.fx.model).unwrap_err().to_string();
+    let e = prove::load_vk(&path, &a.fx.model, srs)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("truncated"), "{e}");
     // ...and the proof itself does not verify under the other model's key.
     let kb = prove::setup(&b.model, srs).unwrap();

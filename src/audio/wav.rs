@@ -121,8 +121,23 @@ impl WavInfo {
 
     fn read(path: &Path, file: &mut File, file_len: u64) -> Result<WavInfo, AudioError> {
         let mut head = [0u8; 12];
-        read_exact(path, file, &mut head, "the 12-byte RIFF header")?;
-        match &head[0..4] {
+        let mut got = 0;
+        while got < head.len() {
+            match file.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io(path, e)),
+            }
+        }
+        let magic = if got >= 4 { &head[0..4] } else { &b"????"[..] };
+        match magic {
+            b"RIFF" if got < 12 => {
+                return Err(AudioError::Truncated {
+                    path: path.to_owned(),
+                    reason: "the file ends inside the 12-byte RIFF header".into(),
+                })
+            }
             b"RIFF" => {}
             b"RIFX" => return Err(unsupported(path, "big-endian WAV (RIFX)")),
             b"RF64" | b"BW64" => return Err(unsupported(path, "RF64 (64-bit WAV)")),

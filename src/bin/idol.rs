@@ -357,8 +357,8 @@ impl ModelArgs {
 /// The SRS a step needs.
 #[derive(clap::Args)]
 struct SrsArg {
-    /// The KZG SRS (default WORKSPACE/kzg<k>.srs, generated locally and insecurely if absent;
-    /// a file given here is never replaced).
+    /// The KZG SRS (default WORKSPACE/kzg<k>.srs; make one with `idol gen-srs` or fetch one
+    /// with `idol get-srs`). Keys record the SRS they were made with; another is refused.
     #[arg(long = "srs-path")]
     srs_path: Option<PathBuf>,
 }
@@ -868,6 +868,11 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
     )?;
     println!("{settings}");
     println!("== 6. SRS, keys, witness, mock, proof, verify");
+    let srs = steps::local_srs(&ws, settings.run_args.logrows)?;
+    println!(
+        "   SRS {} (local, insecure: the demo's own)",
+        srs.path.display()
+    );
     let keys = steps::setup(&ws)?;
     println!("   setup {:.2} s", keys.seconds);
     let w = steps::witness(&ws)?;

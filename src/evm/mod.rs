@@ -126,7 +126,23 @@ pub fn create_evm_verifier(
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
 ) -> Result<VerifierContract, EvmError> {
-    let solidity = verifier_solidity(params, vk, num_instances)?;
+    create_evm_verifier_noted(params, vk, num_instances, &[])
+}
+
+/// [`create_evm_verifier`] with `notes` as comment lines after the licence line (what the
+/// verifier was made from: the circuit's and the SRS's digests).
+pub fn create_evm_verifier_noted(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    num_instances: usize,
+    notes: &[String],
+) -> Result<VerifierContract, EvmError> {
+    let mut solidity = verifier_solidity(params, vk, num_instances)?;
+    if !notes.is_empty() {
+        let at = solidity.find('\n').map_or(0, |i| i + 1);
+        let block: String = notes.iter().map(|n| format!("// {n}\n")).collect();
+        solidity.insert_str(at, &block);
+    }
     let out = solc::compile(&[("Verifier.sol", solidity.as_str())], "Verifier.sol", None)?;
     Ok(VerifierContract {
         solidity,
