@@ -5,7 +5,7 @@
 //! the SHPLONK multi-open argument.
 
 use std::fmt;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -28,6 +28,7 @@ type ReadTranscript<'a> = EvmTranscript<G1Affine, NativeLoader, &'a [u8], Vec<u8
 use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use std::sync::Arc;
 
@@ -522,22 +523,25 @@ fn write_key(
     digest: &str,
     srs: &Srs,
     shape: &ModelShape,
-    write: impl FnOnce(&mut BufWriter<std::fs::File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
 ) -> Result<(), ProveError> {
     let shape = serde_json::to_vec(shape).expect("shapes serialise");
     let srs_name = srs.path.display().to_string();
     let srs_name = &srs_name.as_bytes()[..srs_name.len().min(MAX_SRS_NAME_BYTES)];
+    // Everything after the checksum: the SRS's name, the shape and halo2's bytes.
+    let mut rest = Vec::new();
+    rest.extend_from_slice(&(srs_name.len() as u32).to_le_bytes());
+    rest.extend_from_slice(srs_name);
+    rest.extend_from_slice(&(shape.len() as u32).to_le_bytes());
+    rest.extend_from_slice(&shape);
+    write(&mut rest).map_err(io(path))?;
     let mut w = BufWriter::new(std::fs::File::create(path).map_err(io(path))?);
-    let mut header = Vec::new();
-    header.extend_from_slice(KEY_MAGIC);
-    header.extend_from_slice(digest.as_bytes());
-    header.extend_from_slice(srs.digest.as_bytes());
-    header.extend_from_slice(&(srs_name.len() as u32).to_le_bytes());
-    header.extend_from_slice(srs_name);
-    header.extend_from_slice(&(shape.len() as u32).to_le_bytes());
-    header.extend_from_slice(&shape);
-    w.write_all(&header).map_err(io(path))?;
-    write(&mut w).map_err(io(path))?;
+    w.write_all(KEY_MAGIC).map_err(io(path))?;
+    w.write_all(digest.as_bytes()).map_err(io(path))?;
+    w.write_all(srs.digest.as_bytes()).map_err(io(path))?;
+    w.write_all(crate::settings::hex(&Sha256::digest(&rest)).as_bytes())
+        .map_err(io(path))?;
+    w.write_all(&rest).map_err(io(path))?;
     w.flush().map_err(io(path))
 }
 
@@ -552,75 +556,97 @@ pub struct KeyHeader {
     pub shape: ModelShape,
 }
 
-/// Read a key file's header: its reader past the header, and what the key was made for.
-pub fn read_key_header(path: &Path) -> Result<(BufReader<std::fs::File>, KeyHeader), ProveError> {
-    let p = path.display().to_string();
-    let bad = |reason: String| ProveError::Parse {
-        path: p.clone(),
+fn bad_key(path: &Path) -> impl Fn(String) -> ProveError + '_ {
+    move |reason| ProveError::Parse {
+        path: path.display().to_string(),
         what: "cryptoidol key file",
         reason,
         fix: "Make keys with `idol setup`.",
-    };
-    let mut r = BufReader::new(std::fs::File::open(path).map_err(io(path))?);
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)
-        .map_err(|_| bad("missing header".into()))?;
-    if OLD_KEY_MAGICS.contains(&&magic) {
+    }
+}
+
+/// The fixed part of a key file's header: magic, circuit digest, SRS digest, checksum.
+const FIXED_HEADER: usize = 8 + 3 * 64;
+
+/// Parse a key file's header from `b` (the whole file, or at least its header): what the key
+/// was made for, the checksum it declares, and where the checksummed part starts and halo2's
+/// bytes begin.
+fn parse_key_header(path: &Path, b: &[u8]) -> Result<(KeyHeader, String, usize), ProveError> {
+    let bad = bad_key(path);
+    let magic = b.get(..8).ok_or_else(|| bad("missing header".into()))?;
+    if OLD_KEY_MAGICS.iter().any(|m| &m[..] == magic) {
         return Err(bad(
             "made by an older version (no SRS digest in the file); rerun `idol setup`".into(),
         ));
     }
-    if &magic != KEY_MAGIC {
+    if magic != KEY_MAGIC {
         return Err(bad("missing header".into()));
     }
-    let mut hex64 = |what: &str| -> Result<String, ProveError> {
-        let mut b = [0u8; 64];
-        r.read_exact(&mut b)
-            .map_err(|_| bad(format!("truncated header ({what})")))?;
-        match std::str::from_utf8(&b) {
+    let hex64 = |at: usize, what: &str| -> Result<String, ProveError> {
+        let f = b
+            .get(at..at + 64)
+            .ok_or_else(|| bad(format!("truncated header ({what})")))?;
+        match std::str::from_utf8(f) {
             Ok(s) if s.bytes().all(|c| c.is_ascii_hexdigit()) => Ok(s.to_owned()),
             _ => Err(bad(format!("the {what} is not hex"))),
         }
     };
-    let circuit = hex64("circuit digest")?;
-    let srs_digest = hex64("SRS digest")?;
-    let mut field = |what: &str, max: usize| -> Result<Vec<u8>, ProveError> {
-        let mut len = [0u8; 4];
-        r.read_exact(&mut len)
-            .map_err(|_| bad(format!("truncated header ({what})")))?;
-        let len = u32::from_le_bytes(len) as usize;
+    let circuit = hex64(8, "circuit digest")?;
+    let srs_digest = hex64(8 + 64, "SRS digest")?;
+    let checksum = hex64(8 + 128, "checksum")?;
+    let mut at = FIXED_HEADER;
+    let mut field = |what: &str, max: usize| -> Result<&[u8], ProveError> {
+        let len = b
+            .get(at..at + 4)
+            .ok_or_else(|| bad(format!("truncated header ({what})")))?;
+        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
         if len > max {
             return Err(bad(format!("header declares a {len}-byte {what}")));
         }
-        let mut b = vec![0u8; len];
-        r.read_exact(&mut b)
-            .map_err(|_| bad(format!("truncated {what}")))?;
-        Ok(b)
+        let f = b
+            .get(at + 4..at + 4 + len)
+            .ok_or_else(|| bad(format!("truncated {what}")))?;
+        at += 4 + len;
+        Ok(f)
     };
     let srs_path =
-        String::from_utf8_lossy(&field("SRS file name", MAX_SRS_NAME_BYTES)?).into_owned();
+        String::from_utf8_lossy(field("SRS file name", MAX_SRS_NAME_BYTES)?).into_owned();
     let shape = field("circuit shape", MAX_SHAPE_BYTES)?;
-    let shape: ModelShape = serde_json::from_slice(&shape)
+    let shape: ModelShape = serde_json::from_slice(shape)
         .map_err(|e| bad(format!("unreadable circuit shape ({e})")))?;
     Ok((
-        r,
         KeyHeader {
             circuit,
             srs_digest,
             srs_path,
             shape,
         },
+        checksum,
+        at,
     ))
 }
 
-/// Open a key file made for the circuit `digest` names with the SRS `srs`: its reader past the
-/// header, and the circuit shape it was made for.
+/// Read a key file's header only: what the key was made for (its body is not checked).
+pub fn read_key_header(path: &Path) -> Result<KeyHeader, ProveError> {
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io(path))?
+        .take((FIXED_HEADER + 8 + MAX_SRS_NAME_BYTES + MAX_SHAPE_BYTES) as u64)
+        .read_to_end(&mut head)
+        .map_err(io(path))?;
+    parse_key_header(path, &head).map(|(h, _, _)| h)
+}
+
+/// Read a key file made for the circuit `digest` names with the SRS `srs`, check its checksum
+/// (halo2's readers panic on damaged bytes, so they only ever see bytes this crate wrote), and
+/// return its bytes, where halo2's part starts, and the circuit shape it was made for.
 fn open_key(
     path: &Path,
     digest: &str,
     srs: &Srs,
-) -> Result<(BufReader<std::fs::File>, ModelShape), ProveError> {
-    let (r, h) = read_key_header(path)?;
+) -> Result<(Vec<u8>, usize, ModelShape), ProveError> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    let (h, checksum, body) = parse_key_header(path, &bytes)?;
     if h.circuit != digest {
         return Err(ProveError::WrongCircuit {
             path: path.display().to_string(),
@@ -637,7 +663,12 @@ fn open_key(
             srs_digest: srs.digest.clone(),
         });
     }
-    Ok((r, h.shape))
+    if crate::settings::hex(&Sha256::digest(&bytes[FIXED_HEADER..])) != checksum {
+        return Err(bad_key(path)(
+            "its checksum does not match its contents (the file is damaged or was edited)".into(),
+        ));
+    }
+    Ok((bytes, body, h.shape))
 }
 
 /// Write pk.key for `model`, recording the SRS it was made with.
@@ -672,15 +703,20 @@ fn read_key<K>(
     digest: &str,
     srs: &Srs,
     what: &'static str,
-    read: impl FnOnce(&mut BufReader<std::fs::File>, ModelShape) -> std::io::Result<K>,
+    read: impl FnOnce(&mut &[u8], ModelShape) -> std::io::Result<K>,
 ) -> Result<K, ProveError> {
-    let (mut r, shape) = open_key(path, digest, srs)?;
-    read(&mut r, shape).map_err(|e| ProveError::Parse {
+    let (bytes, body, shape) = open_key(path, digest, srs)?;
+    let mut r = &bytes[body..];
+    let key = read(&mut r, shape).map_err(|e| ProveError::Parse {
         path: path.display().to_string(),
         what,
         reason: e.to_string(),
         fix: "Make keys with `idol setup`.",
-    })
+    })?;
+    if !r.is_empty() {
+        return Err(bad_key(path)(format!("{} bytes after the {what}", r.len())));
+    }
+    Ok(key)
 }
 
 /// pk.key, refused unless it was made for `model` with `srs`.

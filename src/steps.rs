@@ -309,7 +309,7 @@ pub fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
 pub fn srs_for_key(ws: &Workspace, k: u32, key: &std::path::Path) -> Result<Srs> {
     let path = ws.srs(k);
     if ws.overridden(Artifact::Srs).is_none() && !path.is_file() {
-        let (_, header) = prove::read_key_header(key)?;
+        let header = prove::read_key_header(key)?;
         return Err(prove::ProveError::KeySrsMissing {
             key: key.display().to_string(),
             key_srs: header.srs_path,
