@@ -350,20 +350,26 @@ impl<'g> Reader<'g> {
     }
 
     /// A constant tensor: an initializer, a Constant node's output, or an Identity of either.
+    /// The Identity chain is followed at most once per node, so a cycle of Identities (which no
+    /// exporter writes, but a damaged file can hold) ends as "not a constant".
     fn constant(&self, name: &str) -> Option<&'g Tensor> {
-        if let Some(t) = self.g.initializers.get(name) {
-            return Some(t);
+        let mut name = name;
+        for _ in 0..=self.g.nodes.len() {
+            if let Some(t) = self.g.initializers.get(name) {
+                return Some(t);
+            }
+            let n = self
+                .g
+                .nodes
+                .iter()
+                .find(|n| n.outputs.first().map(String::as_str) == Some(name))?;
+            match &n.op {
+                Op::Constant(t) => return Some(t),
+                Op::Identity => name = n.inputs.first()?,
+                _ => return None,
+            }
         }
-        let n = self
-            .g
-            .nodes
-            .iter()
-            .find(|n| n.outputs.first().map(String::as_str) == Some(name))?;
-        match &n.op {
-            Op::Constant(t) => Some(t),
-            Op::Identity => self.constant(n.inputs.first()?),
-            _ => None,
-        }
+        None
     }
 
     /// The affine layer node `n` (a Conv, Gemm or MatMul) makes of the path's `flow`, and the
@@ -562,7 +568,11 @@ impl<'g> Reader<'g> {
             let err = |reason: String| self.node_error(n, reason);
             match &n.op {
                 Op::Identity => {}
-                Op::Constant(_) => unreachable!("a Constant has no inputs"),
+                Op::Constant(_) => {
+                    return Err(err(
+                        "a Constant takes no inputs, but this one reads the path".into(),
+                    ))
+                }
                 Op::Conv { .. } | Op::Gemm { .. } | Op::MatMul => {
                     let (affine, next) = self.affine(n, flow, &current)?;
                     flow = next;
@@ -600,7 +610,13 @@ impl<'g> Reader<'g> {
                     _ => return Err(err("a Relu must follow a Conv or dense layer (once)".into())),
                 },
                 Op::Flatten { axis } => {
-                    if *axis != 1 {
+                    // The path's rank with the batch: 4 for a map, 2 once flat.
+                    let rank = if matches!(flow, Flow::Map { .. }) {
+                        4
+                    } else {
+                        2
+                    };
+                    if crate::onnx::resolve_axis(*axis, rank) != Some(1) {
                         return Err(err(format!(
                             "Flatten axis {axis} (only axis 1 keeps the batch)"
                         )));

@@ -552,7 +552,8 @@ pub enum Op {
     },
     Relu,
     Flatten {
-        axis: usize,
+        /// As the file says: ONNX allows `-rank..=rank`, resolved against the input's rank.
+        axis: i64,
     },
     Reshape,
     Gemm {
@@ -756,11 +757,33 @@ fn attr<'a>(n: &'a NodeProto, name: &str) -> Option<&'a AttributeProto> {
     n.attribute.iter().find(|a| a.name == name)
 }
 
-fn pair(v: &[i64], default: usize) -> [usize; 2] {
-    match v {
-        [a, b] => [*a as usize, *b as usize],
-        _ => [default, default],
+/// Largest kernel, stride or pad an attribute may give (a spectrogram is 128 × 130).
+const MAX_GEOMETRY: i64 = 1 << 16;
+
+/// A 2-D conv attribute (`kernel_shape`, `strides`: `min` 1; `pads`: `min` 0, four values):
+/// exactly `N` integers in `min..=MAX_GEOMETRY`, or the reason it is refused.
+fn geometry<const N: usize>(a: &AttributeProto, min: i64) -> Result<[usize; N], String> {
+    let v: [i64; N] = a.ints.as_slice().try_into().map_err(|_| {
+        format!(
+            "attribute {} has {} values, a 2-D convolution takes {N}",
+            a.name,
+            a.ints.len()
+        )
+    })?;
+    if let Some(bad) = v.iter().find(|&&x| !(min..=MAX_GEOMETRY).contains(&x)) {
+        return Err(format!(
+            "attribute {} holds {bad}, outside {min}..={MAX_GEOMETRY}",
+            a.name
+        ));
     }
+    Ok(v.map(|x| x as usize))
+}
+
+/// `axis` resolved against a tensor of `rank` dimensions (negative counts from the end).
+pub fn resolve_axis(axis: i64, rank: usize) -> Option<usize> {
+    let r = rank as i64;
+    let a = if axis < 0 { axis + r } else { axis };
+    (0..=r).contains(&a).then_some(a as usize)
 }
 
 impl OnnxGraph {
@@ -827,7 +850,7 @@ impl OnnxGraph {
                 "MatMul" => Op::MatMul,
                 "Add" => Op::Add,
                 "Flatten" => Op::Flatten {
-                    axis: attr(n, "axis").map(|a| a.i as usize).unwrap_or(1),
+                    axis: attr(n, "axis").map(|a| a.i).unwrap_or(1),
                 },
                 "Gemm" => Op::Gemm {
                     alpha: attr(n, "alpha").map(|a| a.f as f64).unwrap_or(1.0),
@@ -866,18 +889,21 @@ impl OnnxGraph {
                             w.dims
                         )));
                     }
-                    let kernel = attr(n, "kernel_shape")
-                        .map(|a| pair(&a.ints, 1))
-                        .unwrap_or([w.dims[2], w.dims[3]]);
-                    let pads = match attr(n, "pads").map(|a| a.ints.as_slice()) {
-                        Some([t, l, b, r]) => [*t as usize, *l as usize, *b as usize, *r as usize],
-                        _ => [0; 4],
+                    let kernel = match attr(n, "kernel_shape") {
+                        Some(a) => geometry::<2>(a, 1).map_err(err)?,
+                        None => [w.dims[2], w.dims[3]],
+                    };
+                    let pads = match attr(n, "pads") {
+                        Some(a) => geometry::<4>(a, 0).map_err(err)?,
+                        None => [0; 4],
+                    };
+                    let strides = match attr(n, "strides") {
+                        Some(a) => geometry::<2>(a, 1).map_err(err)?,
+                        None => [1, 1],
                     };
                     Op::Conv {
                         kernel,
-                        strides: attr(n, "strides")
-                            .map(|a| pair(&a.ints, 1))
-                            .unwrap_or([1, 1]),
+                        strides,
                         pads,
                     }
                 }
@@ -983,7 +1009,14 @@ impl OnnxGraph {
                 Op::Constant(t) => t.clone(),
                 Op::Flatten { axis } => {
                     let x = get(0)?;
-                    let a: usize = x.dims[..*axis].iter().product();
+                    let axis = resolve_axis(*axis, x.dims.len()).ok_or_else(|| {
+                        OnnxError::Eval(format!(
+                            "node '{}': Flatten axis {axis} for a {}-D input",
+                            n.name,
+                            x.dims.len()
+                        ))
+                    })?;
+                    let a: usize = x.dims[..axis].iter().product();
                     Tensor::new(vec![a, x.data.len() / a.max(1)], x.data.clone())
                 }
                 Op::Reshape => {
@@ -992,10 +1025,28 @@ impl OnnxGraph {
                     let mut dims: Vec<i64> = shape.data.iter().map(|&v| v as i64).collect();
                     for (i, d) in dims.iter_mut().enumerate() {
                         if *d == 0 {
-                            *d = x.dims[i] as i64;
+                            // 0 copies the input's dimension at the same place.
+                            *d = *x.dims.get(i).ok_or_else(|| {
+                                OnnxError::Eval(format!(
+                                    "node '{}': shape {:?} copies dimension {i} of a {}-D input",
+                                    n.name,
+                                    shape.data,
+                                    x.dims.len()
+                                ))
+                            })? as i64;
                         }
                     }
-                    let known: i64 = dims.iter().filter(|&&d| d > 0).product();
+                    let known = dims
+                        .iter()
+                        .filter(|&&d| d > 0)
+                        .try_fold(1i64, |p, &d| p.checked_mul(d))
+                        .filter(|&k| k as usize <= x.data.len().max(1))
+                        .ok_or_else(|| {
+                            OnnxError::Eval(format!(
+                                "node '{}': cannot reshape {:?} to {:?}",
+                                n.name, x.dims, shape.data
+                            ))
+                        })?;
                     let dims: Vec<usize> = dims
                         .iter()
                         .map(|&d| {
@@ -1107,6 +1158,12 @@ fn conv2d(
             w.dims
         ));
     }
+    if let Some(b) = b.filter(|b| b.data.len() != m) {
+        return Err(format!(
+            "the bias {:?} does not give one value per output channel ({m})",
+            b.dims
+        ));
+    }
     let (hp, wp) = (h + p[0] + p[2], wd + p[1] + p[3]);
     if hp < kh || wp < kw {
         return Err(format!(
@@ -1190,6 +1247,12 @@ fn gemm(
             b.data[i * b.dims[1] + j]
         }
     };
+    if let Some(c) = c.filter(|c| ![1, n, m * n].contains(&c.data.len())) {
+        return Err(format!(
+            "the bias {:?} does not broadcast to the {m}×{n} product",
+            c.dims
+        ));
+    }
     let mut out = vec![0.0; m * n];
     for i in 0..m {
         for j in 0..n {

@@ -274,6 +274,209 @@ fn mutate_json(rng: &mut ChaCha20Rng, valid: &Value, all: &[String]) -> (Vec<u8>
     (text.into_bytes(), desc)
 }
 
+/// Structural mutations of an ONNX model: decoded with the crate's own protobuf types, one
+/// field changed (a tensor's dims, data or type, external data pointing outside the folder, an
+/// attribute's ints, a node's inputs, outputs or operator, nodes removed, duplicated or
+/// reordered into cycles, graph inputs and outputs, the opset), encoded again.
+fn mutate_onnx(rng: &mut ChaCha20Rng, valid: &[u8]) -> (Vec<u8>, String) {
+    use cryptoidol::onnx::proto::{ModelProto, StringStringEntryProto};
+    use prost::Message;
+    let mut m = ModelProto::decode(valid).unwrap();
+    let g = m.graph.as_mut().unwrap();
+    let odd_ints = [0i64, -1, 1, 2, 3, 1 << 40, i64::MAX, i64::MIN];
+    let ops = [
+        "Relu", "Conv", "Gemm", "Identity", "Sigmoid", "Flatten", "Reshape", "MatMul", "Add",
+        "Constant", "Tanh", "", "MaxPool",
+    ];
+    let what = match rng.gen_range(0..12) {
+        0 => {
+            let t = g.initializer.choose_mut(rng).unwrap();
+            let v = *odd_ints.choose(rng).unwrap();
+            match rng.gen_range(0..3) {
+                0 if !t.dims.is_empty() => {
+                    let i = rng.gen_range(0..t.dims.len());
+                    t.dims[i] = v;
+                    format!("{} dims[{i}] = {v}", t.name)
+                }
+                1 => {
+                    t.dims.push(v.clamp(0, 4));
+                    format!("{} gains a dim", t.name)
+                }
+                _ => {
+                    t.dims.pop();
+                    format!("{} loses a dim", t.name)
+                }
+            }
+        }
+        1 => {
+            let t = g.initializer.choose_mut(rng).unwrap();
+            match rng.gen_range(0..4) {
+                0 => {
+                    let n = rng.gen_range(0..=t.raw_data.len());
+                    t.raw_data.truncate(n);
+                    format!("{} raw_data cut to {n} bytes", t.name)
+                }
+                1 => {
+                    t.raw_data.extend([0u8; 4]);
+                    format!("{} raw_data one float longer", t.name)
+                }
+                2 => {
+                    t.float_data = t
+                        .raw_data
+                        .chunks_exact(4)
+                        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect();
+                    t.float_data.push(f32::NAN);
+                    t.raw_data.clear();
+                    format!("{} as float_data with a NaN", t.name)
+                }
+                _ => {
+                    let ty = *[0, 6, 7, 10, 11, 99, -1].choose(rng).unwrap();
+                    t.data_type = ty;
+                    format!("{} data_type = {ty}", t.name)
+                }
+            }
+        }
+        2 => {
+            let t = g.initializer.choose_mut(rng).unwrap();
+            let loc = *[
+                "../../etc/passwd",
+                "/etc/passwd",
+                "missing.bin",
+                "",
+                "network.onnx",
+            ]
+            .choose(rng)
+            .unwrap();
+            let big = (1u64 << 62).to_string();
+            let (off, len) = *[
+                ("0", "64"),
+                (big.as_str(), "4"),
+                ("0", big.as_str()),
+                ("-1", "4"),
+            ]
+            .choose(rng)
+            .unwrap();
+            t.data_location = 1;
+            t.raw_data.clear();
+            t.external_data = [("location", loc), ("offset", off), ("length", len)]
+                .iter()
+                .map(|(k, v)| StringStringEntryProto {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                })
+                .collect();
+            format!(
+                "{} external data at {loc:?} offset {off} length {len}",
+                t.name
+            )
+        }
+        3 => {
+            let n = g.node.choose_mut(rng).unwrap();
+            match n.attribute.choose_mut(rng) {
+                Some(a) => {
+                    let v = *odd_ints.choose(rng).unwrap();
+                    match rng.gen_range(0..3) {
+                        0 if !a.ints.is_empty() => {
+                            let i = rng.gen_range(0..a.ints.len());
+                            a.ints[i] = v;
+                        }
+                        1 => a.ints.clear(),
+                        _ => a.i = v,
+                    }
+                    format!("{} attribute {} ← {v}", n.name, a.name)
+                }
+                None => "no attribute to change".into(),
+            }
+        }
+        4 => {
+            let own = g
+                .node
+                .iter()
+                .flat_map(|n| n.output.clone())
+                .collect::<Vec<_>>();
+            let n = g.node.choose_mut(rng).unwrap();
+            if n.input.is_empty() {
+                n.input.push("x".into());
+            }
+            let i = rng.gen_range(0..n.input.len());
+            let to = match rng.gen_range(0..3) {
+                0 => "nope".to_string(),
+                1 => String::new(),
+                _ => own.choose(rng).unwrap().clone(),
+            };
+            n.input[i] = to.clone();
+            format!("{} input {i} ← {to:?} (cycles included)", n.name)
+        }
+        5 => {
+            let n = g.node.choose_mut(rng).unwrap();
+            let op = *ops.choose(rng).unwrap();
+            n.op_type = op.into();
+            format!("{} becomes {op:?}", n.name)
+        }
+        6 => {
+            let i = rng.gen_range(0..g.node.len());
+            let n = g.node.remove(i);
+            format!("node {} removed", n.name)
+        }
+        7 => {
+            let n = g.node.choose(rng).unwrap().clone();
+            g.node.push(n.clone());
+            format!("node {} duplicated", n.name)
+        }
+        8 => {
+            g.node.reverse();
+            "nodes reversed".into()
+        }
+        9 => {
+            // Identity nodes feeding each other: a cycle with no other way out.
+            g.node.push(cryptoidol::onnx::proto::NodeProto {
+                input: vec!["loop_b".into()],
+                output: vec!["loop_a".into()],
+                op_type: "Identity".into(),
+                name: "loop1".into(),
+                ..Default::default()
+            });
+            g.node.push(cryptoidol::onnx::proto::NodeProto {
+                input: vec!["loop_a".into()],
+                output: vec!["loop_b".into()],
+                op_type: "Identity".into(),
+                name: "loop2".into(),
+                ..Default::default()
+            });
+            let n = g.node.choose_mut(rng).unwrap();
+            if let Some(x) = n.input.first_mut() {
+                *x = "loop_a".into();
+            }
+            format!("an Identity cycle feeds {}", n.name)
+        }
+        10 => match rng.gen_range(0..3) {
+            0 => {
+                g.output.clear();
+                "no graph outputs".into()
+            }
+            1 => {
+                g.input.clear();
+                "no graph inputs".into()
+            }
+            _ => {
+                if let Some(o) = g.output.first_mut() {
+                    o.name = "nowhere".into();
+                }
+                "graph output renamed".into()
+            }
+        },
+        _ => {
+            let v = *odd_ints.choose(rng).unwrap();
+            if let Some(o) = m.opset_import.first_mut() {
+                o.version = v;
+            }
+            format!("opset {v}")
+        }
+    };
+    (m.encode_to_vec(), what)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The harness
 
@@ -287,6 +490,8 @@ struct Reader<'a> {
     file: &'static str,
     valid: Vec<u8>,
     json: bool,
+    /// A format-aware mutator used for every other case (the byte mutator for the rest).
+    structural: Option<fn(&mut ChaCha20Rng, &[u8]) -> (Vec<u8>, String)>,
     cases: usize,
     read: ReadFn<'a>,
 }
@@ -320,8 +525,9 @@ fn run(dir: &Path, r: &Reader) -> (usize, usize, Failures) {
     let mut rng =
         ChaCha20Rng::seed_from_u64(0x1d01 ^ r.name.len() as u64 ^ r.name.as_bytes()[0] as u64);
     for i in 0..r.cases * scale() {
-        let (bytes, what) = match &json {
-            Some((v, all)) if i % 2 == 0 => mutate_json(&mut rng, v, all),
+        let (bytes, what) = match (&json, r.structural) {
+            (Some((v, all)), _) if i % 2 == 0 => mutate_json(&mut rng, v, all),
+            (_, Some(f)) if i % 2 == 0 => f(&mut rng, &r.valid),
             _ => mutate_bytes(&mut rng, &r.valid),
         };
         cases.push((bytes, format!("seed case {i}: {what}")));
@@ -470,6 +676,7 @@ fn audio_readers_survive_mutations() {
                     file: "clip.wav",
                     valid: wav_bytes(16_000, 1, 1.2),
                     json: false,
+                    structural: None,
                     cases: 2000,
                     read: Box::new(clip),
                 },
@@ -484,6 +691,7 @@ fn audio_readers_survive_mutations() {
                     file: "ext.wav",
                     valid: extensible_bytes(48_000, 0.8),
                     json: false,
+                    structural: None,
                     cases: 1000,
                     read: Box::new(clip),
                 },
@@ -502,6 +710,21 @@ fn model_and_input_readers_survive_mutations() {
     let input_path = fx.dir.path().join("input.json");
     input.save(&input_path).unwrap();
     let model = &fx.model;
+    // Everything the steps do with a model file: settings, the network, the graph's own
+    // evaluator (notebooks and the export check use it), the circuit's model and a witness.
+    let read_onnx = |p: &Path| -> Result<(), String> {
+        // The graph's own evaluator runs on any graph the reader takes, supported or not.
+        let g = cryptoidol::onnx::OnnxGraph::load(p).map_err(err)?;
+        let judged = g.judge(0.0, &input.xs[0]);
+        let (s, g) = settings::gen_settings(p).map_err(err)?;
+        cryptoidol::network::Network::from_graph(&g).map_err(err)?;
+        s.check_model(p, &g).map_err(err)?;
+        judged.map_err(|e| format!("{}: {e}", p.display()))?;
+        // What the later steps do with it: the circuit's model and a witness.
+        let named = |e: cryptoidol::Error| format!("{}: {e}", p.display());
+        let m = prove::Model::new(s, g).map_err(named)?;
+        prove::gen_witness(&m, &input).map(|_| ()).map_err(named)
+    };
     let results = vec![
         (
             "onnx",
@@ -512,12 +735,28 @@ fn model_and_input_readers_survive_mutations() {
                     file: "network.onnx",
                     valid: onnx,
                     json: false,
+                    structural: Some(mutate_onnx),
                     cases: 3000,
-                    read: Box::new(|p| {
-                        let (s, g) = settings::gen_settings(p).map_err(err)?;
-                        cryptoidol::network::Network::from_graph(&g).map_err(err)?;
-                        s.check_model(p, &g).map_err(err)
-                    }),
+                    read: Box::new(read_onnx),
+                },
+            ),
+        ),
+        (
+            "onnx-torch",
+            run(
+                dir.path(),
+                &Reader {
+                    name: "onnx-torch",
+                    file: "torch.onnx",
+                    valid: std::fs::read(
+                        Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("tests/fixtures/onnx/pytorch_style_judge.onnx"),
+                    )
+                    .unwrap(),
+                    json: false,
+                    structural: Some(mutate_onnx),
+                    cases: 2000,
+                    read: Box::new(read_onnx),
                 },
             ),
         ),
@@ -530,6 +769,7 @@ fn model_and_input_readers_survive_mutations() {
                     file: "input.json",
                     valid: std::fs::read(&input_path).unwrap(),
                     json: true,
+                    structural: None,
                     cases: 1500,
                     read: Box::new(|p| {
                         let x = InputData::load(p).map_err(err)?;
@@ -549,6 +789,7 @@ fn model_and_input_readers_survive_mutations() {
                     file: "settings.json",
                     valid: serde_json::to_vec_pretty(&model.settings).unwrap(),
                     json: true,
+                    structural: None,
                     cases: 1500,
                     read: Box::new(|p| {
                         let s = Settings::load(p).map_err(err)?;
@@ -593,6 +834,7 @@ fn proving_artifact_readers_survive_mutations() {
                     file: "witness.json",
                     valid: read("witness.json"),
                     json: true,
+                    structural: None,
                     cases: 1500,
                     read: Box::new(|p| {
                         let w = Witness::load(p).map_err(err)?;
@@ -612,6 +854,7 @@ fn proving_artifact_readers_survive_mutations() {
                     file: "proof.json",
                     valid: read("proof.json"),
                     json: true,
+                    structural: None,
                     cases: 1500,
                     read: Box::new(|p| {
                         let proof = Proof::load(p).map_err(err)?;
@@ -631,6 +874,7 @@ fn proving_artifact_readers_survive_mutations() {
                     file: "vk.key",
                     valid: read("vk.key"),
                     json: false,
+                    structural: None,
                     cases: 1500,
                     read: Box::new(|p| prove::load_vk(p, model, &srs).map(|_| ()).map_err(err)),
                 },
@@ -645,6 +889,7 @@ fn proving_artifact_readers_survive_mutations() {
                     file: "pk.key",
                     valid: read("pk.key"),
                     json: false,
+                    structural: None,
                     cases: 60,
                     read: Box::new(|p| prove::load_pk(p, model, &srs).map(|_| ()).map_err(err)),
                 },
@@ -659,6 +904,7 @@ fn proving_artifact_readers_survive_mutations() {
                     file: "kzg6.srs",
                     valid: std::fs::read(&small.path).unwrap(),
                     json: false,
+                    structural: None,
                     cases: 1000,
                     read: Box::new(|p| {
                         srs::load_srs(p, 5).map_err(err)?;
@@ -676,6 +922,7 @@ fn proving_artifact_readers_survive_mutations() {
                     file: "contract.address",
                     valid: b"0x5FbDB2315678afecb367f032d93F642f64180aa3".to_vec(),
                     json: false,
+                    structural: None,
                     cases: 1000,
                     read: Box::new(|p| {
                         steps::load_address(p, "idol deploy-evm")
@@ -734,6 +981,7 @@ fn evm_readers_survive_mutations() {
                     file: "calldata.bin",
                     valid: valid.clone(),
                     json: false,
+                    structural: None,
                     cases: 1000,
                     read: Box::new(|p| {
                         let data = std::fs::read(p).map_err(err)?;
@@ -758,6 +1006,7 @@ fn evm_readers_survive_mutations() {
                     file: "Verifier.bin",
                     valid: bin,
                     json: false,
+                    structural: None,
                     cases: 500,
                     read: Box::new(|_| steps::evm_verify_local(&ws).map(|_| ()).map_err(err)),
                 },

@@ -378,8 +378,13 @@ impl Fmt {
             (1, 1) => Encoding::Unsigned8,
             (1, 2..=4) => Encoding::Int { bytes: width as u8 },
             (3, 4 | 8) => Encoding::Float { bytes: width as u8 },
-            (1, _) => return Err(unsupported(path, format!("{}-bit integer PCM", width * 8))),
-            _ => return Err(unsupported(path, format!("{}-bit float", width * 8))),
+            (1, _) => {
+                return Err(unsupported(
+                    path,
+                    format!("{}-bit integer PCM", width as u32 * 8),
+                ))
+            }
+            _ => return Err(unsupported(path, format!("{}-bit float", width as u32 * 8))),
         };
         Ok(Fmt {
             channels,
