@@ -480,6 +480,9 @@ fn mutate_onnx(rng: &mut ChaCha20Rng, valid: &[u8]) -> (Vec<u8>, String) {
 // ---------------------------------------------------------------------------------------------
 // The harness
 
+/// A format-aware mutation: the mutated bytes and what was done.
+type Mutator = fn(&mut ChaCha20Rng, &[u8]) -> (Vec<u8>, String);
+
 /// Reads one file the way a tool step does; an error is returned as its message.
 type ReadFn<'a> = Box<dyn Fn(&Path) -> Result<(), String> + 'a>;
 
@@ -491,7 +494,7 @@ struct Reader<'a> {
     valid: Vec<u8>,
     json: bool,
     /// A format-aware mutator used for every other case (the byte mutator for the rest).
-    structural: Option<fn(&mut ChaCha20Rng, &[u8]) -> (Vec<u8>, String)>,
+    structural: Option<Mutator>,
     cases: usize,
     read: ReadFn<'a>,
 }
