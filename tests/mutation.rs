@@ -12,11 +12,17 @@
 //! tests/fixtures/mutation/<reader>/ and replayed first. `CRYPTOIDOL_MUTATIONS=N` scales the
 //! number of cases (default 1 = the counts below).
 //!
-//! What the mutations found (each fixed, and replayed by the fixed seeds every run): halo2's
-//! `ProvingKey::read` panics on a truncated pk.key ("failed to fill whole buffer") and on a
-//! field element out of range ("invalid field element: not less than modulus"), 27 of the first
-//! 60 pk.key cases; a damaged vk.key or pk.key also loaded as a different key. Key files now
-//! carry a SHA-256 of everything after their digests, checked before halo2 reads a byte.
+//! What the mutations found (each fixed; the fixed seeds replay them every run, and the small
+//! ones are kept under tests/fixtures/mutation/):
+//! - pk.key: halo2's `ProvingKey::read` panics on a truncated file ("failed to fill whole
+//!   buffer") and on a field element out of range (27 of the first 60 cases); a damaged vk.key
+//!   or pk.key loaded as another key. Key files now carry a SHA-256 of everything after their
+//!   digests, checked before halo2 reads a byte.
+//! - network.onnx: an Identity cycle overflowed the stack; Flatten's axis -1 or 2^63 sliced
+//!   out of range; a Conv pad of -1 overflowed; a Constant reading the path hit `unreachable!`;
+//!   a Reshape shape of 2^63 overflowed its product; a Reshape's 0 past the input's rank indexed
+//!   out of bounds.
+//! - WAV: a container width over 8 KiB overflowed while composing the refusal.
 //!
 //! Guards, in this test binary: a global allocator refuses any single allocation over 1 GiB
 //! (the process aborts, naming the size; the mutated file is left on disk, printed before each
