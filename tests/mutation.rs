@@ -103,6 +103,26 @@ fn watchdog() {
     });
 }
 
+thread_local! {
+    /// True while this thread runs a reader on a mutated file (its panics are collected, not
+    /// printed).
+    static IN_CASE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// One panic hook for the binary: silent inside a case, the default one everywhere else (so a
+/// failing assertion still prints its message).
+fn quiet_panics_in_cases() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_CASE.with(|c| c.get()) {
+                default(info)
+            }
+        }));
+    });
+}
+
 fn scale() -> usize {
     std::env::var("CRYPTOIDOL_MUTATIONS")
         .ok()
@@ -544,8 +564,7 @@ fn run(dir: &Path, r: &Reader) -> (usize, usize, Failures) {
     eprintln!("[{}] {} cases on {shown}", r.name, cases.len());
     let (mut oks, mut errs) = (0, 0);
     let mut failures = Failures::new();
-    let prior_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    quiet_panics_in_cases();
     for (bytes, what) in &cases {
         std::fs::write(&path, bytes).unwrap();
         *CASE_NAME.lock().unwrap() = format!("{} {what}", r.name);
@@ -553,7 +572,9 @@ fn run(dir: &Path, r: &Reader) -> (usize, usize, Failures) {
             EPOCH.get().unwrap().elapsed().as_millis() as u64 + 1,
             Ordering::SeqCst,
         );
+        IN_CASE.with(|c| c.set(true));
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (r.read)(&path)));
+        IN_CASE.with(|c| c.set(false));
         CASE_STARTED.store(0, Ordering::SeqCst);
         match outcome {
             Ok(Ok(())) => oks += 1,
@@ -577,7 +598,6 @@ fn run(dir: &Path, r: &Reader) -> (usize, usize, Failures) {
             }
         }
     }
-    std::panic::set_hook(prior_hook);
     eprintln!(
         "[{}] {oks} Ok, {errs} typed errors naming {}, {} broke the rules",
         r.name,
