@@ -293,7 +293,7 @@ pub fn srs(ws: &Workspace, model: &Model) -> Result<Srs> {
 /// or fetch one (only the demo, `judge` and [`local_srs`] make one).
 pub fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
     let path = ws.srs(k);
-    if ws.overridden(Artifact::Srs).is_none() && !path.is_file() {
+    if !has_srs(ws, k) {
         return Err(srs::SrsError::Missing {
             path: path.display().to_string(),
             k,
@@ -303,32 +303,36 @@ pub fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
     Ok(srs::load_srs(&path, k)?)
 }
 
+/// True when the workspace names an SRS (given by a flag, or its `kzg<k>.srs` exists).
+fn has_srs(ws: &Workspace, k: u32) -> bool {
+    ws.overridden(Artifact::Srs).is_some() || ws.srs(k).is_file()
+}
+
 /// The SRS the key file at `key` was made with, from where the workspace looks for it. A
 /// missing SRS names the one the key records (a new one would not match it); another SRS is
 /// refused by the key's reader, naming both files.
 pub fn srs_for_key(ws: &Workspace, k: u32, key: &std::path::Path) -> Result<Srs> {
-    let path = ws.srs(k);
-    if ws.overridden(Artifact::Srs).is_none() && !path.is_file() {
+    if !has_srs(ws, k) {
         let header = prove::read_key_header(key)?;
         return Err(prove::ProveError::KeySrsMissing {
             key: key.display().to_string(),
             key_srs: header.srs_path,
             key_digest: header.srs_digest,
-            looked: path.display().to_string(),
+            looked: ws.srs(k).display().to_string(),
         }
         .into());
     }
-    Ok(srs::load_srs(&path, k)?)
+    srs_for(ws, k)
 }
 
 /// The workspace's SRS for 2^k rows, made locally if it has none: **insecure** (its secret
 /// existed on this machine), for tests, demos and workshops. `idol get-srs` fetches the
 /// ceremony's instead.
 pub fn local_srs(ws: &Workspace, k: u32) -> Result<Srs> {
-    let path = ws.srs(k);
-    if ws.overridden(Artifact::Srs).is_some() || path.is_file() {
-        return Ok(srs::load_srs(&path, k)?);
+    if has_srs(ws, k) {
+        return srs_for(ws, k);
     }
+    let path = ws.srs(k);
     eprintln!("[srs] no {} yet: generating a local SRS of 2^{k} points (INSECURE: for tests and demos; use `idol get-srs` for a ceremony SRS)", path.display());
     Ok(srs::gen_srs(k, &path)?)
 }
@@ -364,13 +368,19 @@ pub fn mock(ws: &Workspace) -> Result<MockReport> {
 
 /// A proof of witness.json → proof.json.
 pub fn prove(ws: &Workspace) -> Result<Proof> {
+    let proof = prove_witness(ws)?;
+    proof.save(ws.proof())?;
+    Ok(proof)
+}
+
+/// A proof of witness.json with the workspace's pk.key and SRS, not saved.
+pub fn prove_witness(ws: &Workspace) -> Result<Proof> {
     let model = model(ws)?;
     let srs = srs_for_key(ws, model.k(), &ws.pk())?;
     let pk = prove::load_pk(ws.pk(), &model, &srs)?;
     eprintln!("[prove] proving 2^{} rows ...", model.k());
     let proof = prove::prove(&model, &Witness::load(ws.witness())?, &pk, &srs)?;
     eprintln!("[prove] done in {:.2} s", proof.seconds);
-    proof.save(ws.proof())?;
     Ok(proof)
 }
 
@@ -784,10 +794,7 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let key_credit = credit(key)?;
     let bot_credit = credit(bot.address())?;
     // The same judgement proved again.
-    let model = model(ws)?;
-    let srs = srs_for_key(ws, model.k(), &ws.pk())?;
-    let pk = prove::load_pk(ws.pk(), &model, &srs)?;
-    let again = prove::prove(&model, &Witness::load(ws.witness())?, &pk, &srs)?;
+    let again = prove_witness(ws)?;
     let again_bytes = again.bytes()?;
     let again_words = crate::evm::instance_words(&again.instance_frs()?);
     let reproof_valid = owner
