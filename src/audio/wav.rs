@@ -218,11 +218,7 @@ impl WavInfo {
                 }
                 _ => {}
             }
-            // Skip the rest of this chunk and its pad byte (chunks are word-aligned).
-            let consumed = match &chunk[0..4] {
-                b"fmt " => size.min(40) as u64,
-                _ => 0,
-            };
+            // On to the next chunk, past this one's pad byte (chunks are word-aligned).
             pos += size as u64 + (size as u64 & 1);
             if pos > file_len {
                 return Err(AudioError::Truncated {
@@ -233,9 +229,7 @@ impl WavInfo {
                     ),
                 });
             }
-            let skip = size as u64 + (size as u64 & 1) - consumed;
-            file.seek(SeekFrom::Current(skip as i64))
-                .map_err(|e| io(path, e))?;
+            file.seek(SeekFrom::Start(pos)).map_err(|e| io(path, e))?;
         }
     }
 
