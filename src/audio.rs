@@ -1,4 +1,4 @@
-//! WAV file → [`Clip`]: decode ([`wav`]), mix to mono, cut the tutorial's window, resample (rubato).
+//! WAV file → [`Clip`]: decode ([`wav`]), mix to mono, cut the tutorial's window, resample ([`resample()`]: libsoxr HQ, as librosa).
 //!
 //! This follows `librosa.load(path, offset=0.5, duration=3)` exactly in order: the window is cut
 //! at the file's own rate (`round(sr·offset)` .. `+ round(sr·duration)`), channels are averaged,
@@ -7,11 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod resample;
 pub mod wav;
 
-use rubato::{
-    Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType, WindowFunction,
-};
+pub use resample::resample;
 
 /// Which part of a recording the judge hears, and at what rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -256,95 +255,4 @@ fn cut_and_resample(
         samples,
         sample_rate: spec.sample_rate,
     })
-}
-
-/// Band-limited resampling with rubato's windowed-sinc resampler, output length
-/// `ceil(n · to / from)` like librosa's `resample(..., fix=True)`.
-///
-/// The filter (256 taps, Blackman-Harris², cutoff 0.96 of the lower Nyquist frequency) was
-/// chosen to follow soxr's "HQ" response, librosa's default: flat to ~0.91 of Nyquist, then a
-/// short roll-off. A resampler is built once per (from, to) pair and thread, then reused.
-pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
-    if from == to {
-        return Ok(input.to_vec());
-    }
-    RESAMPLERS.with(|cell| {
-        let mut cache = cell.borrow_mut();
-        let r = match cache.entry((from, to)) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(CachedResampler::new(from, to)?)
-            }
-        };
-        r.run(
-            input,
-            (input.len() as f64 * to as f64 / from as f64).ceil() as usize,
-        )
-    })
-}
-
-thread_local! {
-    static RESAMPLERS: std::cell::RefCell<std::collections::HashMap<(u32, u32), CachedResampler>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
-struct CachedResampler {
-    inner: SincFixedIn<f32>,
-    /// Output samples before the response to input sample 0 peaks (measured, not assumed).
-    delay: usize,
-}
-
-impl CachedResampler {
-    const CHUNK: usize = 1024;
-
-    fn new(from: u32, to: u32) -> Result<Self, String> {
-        let params = SincInterpolationParameters {
-            sinc_len: 256,
-            f_cutoff: 0.96,
-            oversampling_factor: 512,
-            interpolation: SincInterpolationType::Nearest,
-            window: WindowFunction::BlackmanHarris2,
-        };
-        let ratio = to as f64 / from as f64;
-        let inner = SincFixedIn::<f32>::new(ratio, 1.0, params, Self::CHUNK, 1)
-            .map_err(|e| e.to_string())?;
-        let mut r = Self { inner, delay: 0 };
-        // Find the group delay from the impulse response.
-        let mut impulse = vec![0.0f32; 1];
-        impulse[0] = 1.0;
-        let response = r.raw(&impulse, 4 * 256)?;
-        r.delay = response
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-            .map(|(i, _)| i)
-            .unwrap_or(0);
-        Ok(r)
-    }
-
-    /// Resample from a clean state, returning the first `n` raw (delayed) output samples.
-    fn raw(&mut self, input: &[f32], n: usize) -> Result<Vec<f32>, String> {
-        self.inner.reset();
-        let mut out = Vec::with_capacity(n + Self::CHUNK * 2);
-        let mut wave = input.to_vec();
-        let mut pos = 0;
-        while out.len() < n {
-            let next = self.inner.input_frames_next();
-            if pos + next > wave.len() {
-                wave.resize(pos + next, 0.0); // flush the filter with silence
-            }
-            let block = self
-                .inner
-                .process(&[&wave[pos..pos + next]], None)
-                .map_err(|e| e.to_string())?;
-            pos += next;
-            out.extend_from_slice(&block[0]);
-        }
-        Ok(out)
-    }
-
-    fn run(&mut self, input: &[f32], n_out: usize) -> Result<Vec<f32>, String> {
-        let out = self.raw(input, self.delay + n_out)?;
-        Ok(out[self.delay..self.delay + n_out].to_vec())
-    }
 }

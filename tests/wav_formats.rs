@@ -73,14 +73,6 @@ fn corpus() -> Option<&'static Corpus> {
         .as_ref()
 }
 
-fn f32s(path: &Path) -> Vec<f32> {
-    std::fs::read(path)
-        .unwrap()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
 #[test]
 fn every_format_decodes_bit_exactly_as_soundfile() {
     let Some(c) = corpus() else { return };
@@ -97,7 +89,7 @@ fn every_format_decodes_bit_exactly_as_soundfile() {
             case.writer
         );
         let ours = info.read_frames(&mut file, 0, info.frames).unwrap();
-        let theirs = f32s(&c.root.join(format!("{}.f32", case.name)));
+        let theirs = common::read_f32s(&c.root.join(format!("{}.f32", case.name)));
         assert_eq!(ours.len(), theirs.len(), "{}: sample count", case.name);
         let differ = ours
             .iter()
@@ -151,7 +143,7 @@ fn features_match_librosa_on_every_format_at_22050_hz() {
             &MelSpec::librosa_default(),
         )
         .unwrap();
-        let theirs = f32s(&c.root.join(format!("{}.mel.f32", case.name)));
+        let theirs = common::read_f32s(&c.root.join(format!("{}.mel.f32", case.name)));
         // librosa's spectrogram of a short clip has fewer frames; ours is zero-padded after them.
         assert_eq!(
             (ours.n_mels, ours.frames_from_audio),

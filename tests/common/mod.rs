@@ -406,3 +406,12 @@ pub fn graph_score(g: &cryptoidol::onnx::OnnxGraph, input: [usize; 3], x: &[f32]
         .unwrap();
     out[onnx::SCORE_OUTPUT].data[0]
 }
+
+/// A raw little-endian float32 file (the Python reference scripts write them).
+pub fn read_f32s(path: &std::path::Path) -> Vec<f32> {
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
