@@ -65,6 +65,40 @@ impl Clip {
     pub fn seconds(&self) -> f64 {
         self.samples.len() as f64 / self.sample_rate as f64
     }
+
+    /// The window as a 16-bit PCM mono WAV file in memory: what the judge hears.
+    pub fn to_wav_bytes(&self) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: self.sample_rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut bytes = Vec::with_capacity(44 + 2 * self.samples.len());
+        {
+            // Writing to memory cannot fail for I/O reasons, and the spec is valid.
+            let mut w = hound::WavWriter::new(std::io::Cursor::new(&mut bytes), spec)
+                .expect("a valid in-memory WAV spec");
+            for &v in &self.samples {
+                let q = (v.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+                w.write_sample(q).expect("writing to memory");
+            }
+            w.finalize().expect("writing to memory");
+        }
+        bytes
+    }
+
+    /// An inline audio player for a notebook cell (`<audio controls>` with the window).
+    pub fn player(&self) -> crate::html::Audio {
+        crate::html::Audio {
+            caption: format!(
+                "{} (3 s window, {} Hz)",
+                self.path.display(),
+                self.sample_rate
+            ),
+            wav: self.to_wav_bytes(),
+        }
+    }
 }
 
 /// Everything that can go wrong turning a WAV file into a [`Clip`].

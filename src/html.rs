@@ -104,6 +104,24 @@ pub fn show(mime: &str, content: &str) {
     println!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT");
 }
 
+/// A WAV file shown as an inline `<audio controls>` player.
+#[derive(Debug, Clone)]
+pub struct Audio {
+    pub caption: String,
+    pub wav: Vec<u8>,
+}
+
+impl Audio {
+    pub fn to_html(&self) -> String {
+        use base64::Engine;
+        format!(
+            "<div class=\"cryptoidol\"><p>{}</p><audio controls src=\"data:audio/wav;base64,{}\"></audio></div>",
+            escape(&self.caption),
+            base64::engine::general_purpose::STANDARD.encode(&self.wav)
+        )
+    }
+}
+
 /// Gives each listed type an inherent `evcxr_display` that shows its `to_html()`.
 macro_rules! notebook_display {
     ($($t:ty),* $(,)?) => {$(
@@ -125,6 +143,7 @@ use crate::steps::{
 use crate::train::TrainReport;
 
 notebook_display!(
+    Audio,
     DataSource,
     ScanReport,
     TrainReport,

@@ -409,15 +409,25 @@ impl Judgement {
     }
 
     /// The score as a bar against the scale 0..1.
+    /// The float and proven scores against the labels' emotion scale (sad 0.0 … happy 1.0).
     pub fn score_figure(&self) -> crate::plot::Figure {
-        crate::plot::bars(
+        let mut scale: Vec<(f32, Vec<&str>)> = Vec::new();
+        for e in crate::dataset::Emotion::ALL {
+            match scale.iter_mut().find(|(s, _)| *s == e.score()) {
+                Some((_, names)) => names.push(e.name()),
+                None => scale.push((e.score(), vec![e.name()])),
+            }
+        }
+        crate::plot::bars_with_marks(
             format!("the judge's score for {}", self.key),
-            "score (0 = disliked, 1 = loved)",
+            "score (the labels' emotion scale)",
             [
                 ("float model".to_string(), self.float_score),
                 ("proven".to_string(), self.proven_score),
-                ("maximum".to_string(), 1.0),
             ],
+            scale
+                .into_iter()
+                .map(|(s, names)| (format!("{s:.1} {}", names.join("/")), s as f64)),
         )
     }
 

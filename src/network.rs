@@ -236,6 +236,69 @@ pub fn sigmoid(v: f64) -> f64 {
     1.0 / (1.0 + (-v).exp())
 }
 
+/// One row of a network's layer table ([`Network::summary`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerRow {
+    /// What the row computes, e.g. "conv 5×5, stride 4×4" or "ReLU".
+    pub what: String,
+    /// Output shape, channels first (`[c, h, w]` or `[n]`).
+    pub shape: Vec<usize>,
+    /// Weights and biases it holds.
+    pub params: usize,
+}
+
+/// A network's layers as a table: input, each affine map and activation, the sigmoid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSummary {
+    pub rows: Vec<LayerRow>,
+}
+
+impl NetworkSummary {
+    /// Every weight and bias.
+    pub fn params(&self) -> usize {
+        self.rows.iter().map(|r| r.params).sum()
+    }
+}
+
+fn shape_text(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" × ")
+}
+
+impl std::fmt::Display for NetworkSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for r in &self.rows {
+            writeln!(
+                f,
+                "{:<34} {:>16} {:>7} params",
+                r.what,
+                shape_text(&r.shape),
+                r.params
+            )?;
+        }
+        write!(f, "{} parameters in all", self.params())
+    }
+}
+
+impl NetworkSummary {
+    pub fn to_html(&self) -> String {
+        let mut t = crate::html::Table::new(format!("the judge: {} parameters", self.params()))
+            .header(["layer", "output shape", "parameters"]);
+        for r in &self.rows {
+            t = t.row([r.what.clone(), shape_text(&r.shape), r.params.to_string()]);
+        }
+        t.to_html()
+    }
+
+    /// Shown by the notebook kernel when a cell ends with this value.
+    pub fn evcxr_display(&self) {
+        crate::html::show("text/html", &self.to_html());
+    }
+}
+
 impl Network {
     /// Read a judge from a loaded ONNX graph.
     pub fn from_graph(g: &OnnxGraph) -> Result<Self, NetworkError> {
@@ -255,6 +318,63 @@ impl Network {
     /// The logit layer.
     pub fn output(&self) -> &Layer {
         self.layers.last().expect("a network has a logit layer")
+    }
+
+    /// The layer table: what each layer computes, its output shape and its parameters.
+    pub fn summary(&self) -> NetworkSummary {
+        let mut rows = vec![LayerRow {
+            what: "input spectrogram".into(),
+            shape: self.input.to_vec(),
+            params: 0,
+        }];
+        let last = self.layers.len() - 1;
+        for (i, l) in self.layers.iter().enumerate() {
+            let (what, shape) = match &l.affine {
+                Affine::Conv(c) => {
+                    let g = &c.geometry;
+                    let pads = if g.pads == [0; 4] {
+                        String::new()
+                    } else {
+                        format!(", pads {:?}", g.pads)
+                    };
+                    (
+                        format!(
+                            "conv {}×{}, stride {}×{}{pads}",
+                            g.kernel[0], g.kernel[1], g.stride[0], g.stride[1]
+                        ),
+                        vec![c.out_channels, g.out_h(), g.out_w()],
+                    )
+                }
+                Affine::Dense(d) => (
+                    format!("linear {} → {}", d.inputs, d.outputs),
+                    vec![d.outputs],
+                ),
+            };
+            let params = match &l.affine {
+                Affine::Conv(c) => c.weight.len() + c.bias.len(),
+                Affine::Dense(d) => d.weight.len() + d.bias.len(),
+            };
+            rows.push(LayerRow {
+                what,
+                shape: shape.clone(),
+                params,
+            });
+            if l.relu {
+                rows.push(LayerRow {
+                    what: "ReLU".into(),
+                    shape,
+                    params: 0,
+                });
+            }
+            if i == last {
+                rows.push(LayerRow {
+                    what: "sigmoid → score".into(),
+                    shape: vec![1],
+                    params: 0,
+                });
+            }
+        }
+        NetworkSummary { rows }
     }
 
     /// The float forward pass on one spectrogram (C·H·W, row-major).

@@ -34,6 +34,8 @@ pub enum Chart {
         x_label: String,
         y_label: String,
         bars: Vec<(String, f64)>,
+        /// Labelled horizontal reference lines (e.g. a scale's named points).
+        marks: Vec<(String, f64)>,
     },
     /// Named (x, y) series.
     Lines {
@@ -216,8 +218,15 @@ fn draw<DB: DrawingBackend>(
             x_label,
             y_label,
             bars,
+            marks,
         } => {
-            let max = bars.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-9) * 1.1;
+            let max = bars
+                .iter()
+                .chain(marks)
+                .map(|b| b.1)
+                .fold(0.0, f64::max)
+                .max(1e-9)
+                * 1.1;
             let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
             let mut c = ChartBuilder::on(&root)
                 .caption(title, ("sans-serif", 18))
@@ -246,6 +255,21 @@ fn draw<DB: DrawingBackend>(
                 )
             }))
             .map_err(e)?;
+            let grey = RGBColor(120, 120, 120);
+            for (label, y) in marks {
+                let ends = [
+                    (SegmentValue::Exact(0), *y),
+                    (SegmentValue::Exact(bars.len()), *y),
+                ];
+                c.draw_series(std::iter::once(PathElement::new(ends, grey)))
+                    .map_err(e)?;
+                c.draw_series(std::iter::once(Text::new(
+                    label.clone(),
+                    (SegmentValue::Exact(0), *y),
+                    ("sans-serif", 12).into_font().color(&grey),
+                )))
+                .map_err(e)?;
+            }
         }
         Chart::Lines {
             title,
@@ -328,7 +352,22 @@ pub fn bars(
         x_label: String::new(),
         y_label: y_label.into(),
         bars: bars.into_iter().collect(),
+        marks: Vec::new(),
     })
+}
+
+/// Labelled bars with labelled horizontal reference lines across them (`marks`).
+pub fn bars_with_marks(
+    title: impl Into<String>,
+    y_label: impl Into<String>,
+    bars: impl IntoIterator<Item = (String, f64)>,
+    marks: impl IntoIterator<Item = (String, f64)>,
+) -> Figure {
+    let mut f = self::bars(title, y_label, bars);
+    if let Chart::Bars { marks: m, .. } = &mut f.chart {
+        *m = marks.into_iter().collect();
+    }
+    f
 }
 
 /// Samples of a clip over time.
@@ -372,6 +411,7 @@ pub fn label_histogram(scan: &crate::dataset::ScanReport) -> Figure {
         x_label: "score (emotions)".into(),
         y_label: "clips".into(),
         bars,
+        marks: Vec::new(),
     })
 }
 

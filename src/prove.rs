@@ -968,6 +968,43 @@ pub fn tampered(model: &Model, w: &Witness, t: Tamper) -> crate::Result<ModelCir
     }
 }
 
+/// The mock prover on `w`'s circuit with one ReLU decision flipped, as a prover who lies about
+/// one neuron's sign would assign it (the first conv output the score depends on). The report
+/// names the constraint that refuses it; a notebook shows it beside the honest mock.
+pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> crate::Result<MockReport> {
+    let c = match circuit(model, w)? {
+        ModelCircuit::Windowed(c) => {
+            // A window whose linear weight is zero does not reach the score: skip those.
+            let lin_w = crate::circuit::windowed::Parts::of(&model.quantized)
+                .map_err(ProveError::Input)?
+                .lin_w;
+            let window = lin_w.iter().position(|&v| v != 0).unwrap_or(0);
+            ModelCircuit::from(JudgeCircuit {
+                tamper: Tamper::Sign { window },
+                ..c
+            })
+        }
+        ModelCircuit::Layered(c) => {
+            let layer = model
+                .quantized
+                .layers
+                .iter()
+                .position(|l| l.relu)
+                .ok_or_else(|| {
+                    ProveError::Input(
+                        "this model has no ReLU whose decision could be flipped".into(),
+                    )
+                })?;
+            ModelCircuit::from(LayeredCircuit {
+                tamper: LayeredTamper::Sign { layer, neuron: 0 },
+                ..c
+            })
+        }
+    };
+    let inst = c.instances();
+    Ok(mock_circuit(&c, model.k(), inst)?)
+}
+
 /// A tampered copy of a layered model's circuit (soundness tests).
 pub fn tampered_layered(
     model: &Model,

@@ -366,6 +366,12 @@ pub fn mock(ws: &Workspace) -> Result<MockReport> {
     prove::mock(&model(ws)?, &Witness::load(ws.witness())?)
 }
 
+/// The mock prover on witness.json's circuit with one ReLU decision flipped, as a cheating
+/// prover would assign it: the report names the constraint that refuses it.
+pub fn mock_cheat(ws: &Workspace) -> Result<MockReport> {
+    prove::mock_one_relu_flipped(&model(ws)?, &Witness::load(ws.witness())?)
+}
+
 /// A proof of witness.json → proof.json.
 pub fn prove(ws: &Workspace) -> Result<Proof> {
     let proof = prove_witness(ws)?;

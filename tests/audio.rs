@@ -98,6 +98,27 @@ fn window_is_cut_at_the_source_rate_and_resampled() {
     assert_eq!(clip.samples.len(), 33_075);
 }
 
+/// The notebook player embeds the window itself: a 16-bit WAV at the clip's rate that decodes
+/// back to the clip's samples (to 16-bit precision).
+#[test]
+fn the_player_embeds_the_window_as_a_wav() {
+    let dir = tmp();
+    let p = dir.path().join("44k.wav");
+    write(&p, 44_100, 2, 24, false, &tone(44_100, 4.0));
+    let clip = load_clip(&p, &ClipSpec::tutorial()).unwrap();
+    let bytes = clip.to_wav_bytes();
+    let mut r = hound::WavReader::new(std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!((r.spec().sample_rate, r.spec().channels), (22_050, 1));
+    let back: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap()).collect();
+    assert_eq!(back.len(), clip.samples.len());
+    for (q, v) in back.iter().zip(&clip.samples) {
+        assert!((*q as f32 / 32767.0 - v).abs() <= 0.5 / 32767.0 + 1e-6);
+    }
+    let html = clip.player().to_html();
+    assert!(html.contains("<audio controls src=\"data:audio/wav;base64,"));
+    assert!(html.contains("44k.wav"));
+}
+
 fn err(path: &Path) -> AudioError {
     load_clip(path, &ClipSpec::tutorial()).expect_err("bad input must be refused")
 }

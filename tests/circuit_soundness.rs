@@ -271,3 +271,25 @@ fn a_coarse_sigmoid_grid_with_four_remainder_limbs_proves_honestly() {
         assert!(r.satisfied, "{r}");
     }
 }
+
+/// Notebook 5's cheating prover: one ReLU decision flipped is refused by the mock prover, with
+/// a report naming the constraint, on the windowed and on the layered circuit.
+#[test]
+fn a_flipped_relu_is_refused_with_a_readable_report() {
+    for (fx, input) in [
+        (common::fixture(21), common::address_input(1)),
+        (common::deep_fixture(3), common::deep_input(2)),
+    ] {
+        let (w, _) = gen_witness(&fx.model, &input).unwrap();
+        assert!(prove::mock(&fx.model, &w).unwrap().satisfied);
+        let report = prove::mock_one_relu_flipped(&fx.model, &w).unwrap();
+        assert!(!report.satisfied, "{:?}: {report}", fx.model.layout());
+        let text = report.to_string();
+        assert!(text.contains("constraint failures"), "{text}");
+        assert!(
+            !report.failures.is_empty() && report.failures[0].len() > 10,
+            "{text}"
+        );
+        eprintln!("{:?}: {}", fx.model.layout(), report.failures[0]);
+    }
+}

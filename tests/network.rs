@@ -316,3 +316,33 @@ fn graphs_outside_the_family_are_refused_naming_the_node() {
     });
     assert!(e.contains("/bias_map") && e.contains("per channel"), "{e}");
 }
+
+/// The layer table notebook 3 shows: the tutorial judge's layers, shapes and 1,019 parameters,
+/// counted independently from candle's variables.
+#[test]
+fn the_layer_table_lists_the_tutorial_judge() {
+    let fx = common::fixture(0);
+    let summary = Network::from_graph(&fx.model.graph).unwrap().summary();
+    let rows: Vec<(&str, Vec<usize>, usize)> = summary
+        .rows
+        .iter()
+        .map(|r| (r.what.as_str(), r.shape.clone(), r.params))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("input spectrogram", vec![1, 128, 130], 0),
+            ("conv 5×5, stride 4×4", vec![1, 31, 32], 26),
+            ("ReLU", vec![1, 31, 32], 0),
+            ("linear 992 → 1", vec![1], 993),
+            ("sigmoid → score", vec![1], 0),
+        ]
+    );
+    let judge = cryptoidol::model::Judge::from_weights(&common::weights(0)).unwrap();
+    let candle: usize = judge.vars().iter().map(|v| v.elem_count()).sum();
+    assert_eq!(summary.params(), candle);
+    assert_eq!(candle, 1019);
+    let text = summary.to_string();
+    assert!(text.ends_with("1019 parameters in all"), "{text}");
+    assert!(summary.to_html().contains("1019 parameters"));
+}

@@ -56,6 +56,23 @@ fn figures_render_as_png_and_svg() {
     assert!(png.len() > 1000);
     let svg = chart.svg();
     assert!(svg.starts_with("<svg") && svg.contains("errors"));
+    // Reference lines carry their labels, and a line above every bar still fits the axis.
+    let marked = plot::bars_with_marks(
+        "scores",
+        "score",
+        [("proven".to_string(), 0.3)],
+        [("0.0 sad".to_string(), 0.0), ("1.0 happy".to_string(), 1.0)],
+    );
+    let svg = marked.svg();
+    assert!(
+        svg.contains("0.0 sad") && svg.contains("1.0 happy"),
+        "{svg}"
+    );
+    assert_eq!(
+        svg.matches("<polyline").count(),
+        chart.svg().matches("<polyline").count() + 2
+    );
+    assert!(marked.png().is_ok());
 }
 
 /// `steps::widen`: the trained judge with more channels (and a hidden layer) in a new
