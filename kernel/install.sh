@@ -4,10 +4,11 @@
 #      installed copy of the same version is reused);
 #   2. Jupyter (JupyterLab, nbclient, nbconvert) into the project's .venv (scripts/python-env);
 #   3. the kernelspec "cryptoidol-rust" inside .venv, so nothing is written to ~/.local and the
-#      venv's `jupyter` finds it. Its environment points evcxr at kernel/evcxr (start-up
-#      settings) and at a fixed build dir, target/evcxr/build, so compiled dependencies are shared
-#      by every notebook and kernel restart; a .cargo/config.toml above that dir builds the crate
-#      and its dependencies with opt-level 3.
+#      venv's `jupyter` finds it. It starts kernel/launch.py, which gives each live kernel its own
+#      build dir under target/evcxr (`build`, then `build-2`, ...: two kernels in one dir crash),
+#      fixed so that compiled dependencies are reused by every notebook and kernel restart; the
+#      kernels share compiled dependencies through evcxr's cache (kernel/evcxr/init.evcxr). A
+#      .cargo/config.toml above those dirs builds the crate and its dependencies with opt-level 3.
 # Then: .venv/bin/jupyter lab notebooks/   (interactive)   or   kernel/run-notebooks  (headless)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,29 +32,21 @@ fi
 
 scripts/python-env
 
-build_parent="$root/target/evcxr"
-build_dir="$build_parent/build"
-mkdir -p "$build_dir" "$build_parent/.cargo"
-cp kernel/cargo-config.toml "$build_parent/.cargo/config.toml"
-# Resolve the notebook build against the crate's own lock file, so notebooks compile exactly the
-# dependency versions the tests use (cargo adds the kernel's own crate to it). A notebook without
-# the crate prunes that lock, so it is restored whenever it lacks the crate.
-if ! grep -q '^name = "cryptoidol"' "$build_dir/Cargo.lock" 2>/dev/null ||
-    [ Cargo.lock -nt "$build_dir/Cargo.lock" ]; then
-    cp Cargo.lock "$build_dir/Cargo.lock"
-fi
+build_root="$root/target/evcxr"
+mkdir -p "$build_root/.cargo"
+cp kernel/cargo-config.toml "$build_root/.cargo/config.toml"
 
 spec_dir="$root/.venv/share/jupyter/kernels/cryptoidol-rust"
 mkdir -p "$spec_dir"
 cat >"$spec_dir/kernel.json" <<EOF
 {
-  "argv": ["$evcxr", "--control_file", "{connection_file}"],
+  "argv": ["$root/.venv/bin/python", "$root/kernel/launch.py", "$evcxr", "--control_file", "{connection_file}"],
   "display_name": "Rust (cryptoidol)",
   "language": "rust",
   "interrupt_mode": "message",
   "env": {
     "EVCXR_CONFIG_DIR": "$root/kernel/evcxr",
-    "EVCXR_TMPDIR": "$build_dir"
+    "CRYPTOIDOL_KERNEL_BUILD_ROOT": "$build_root"
   }
 }
 EOF

@@ -85,11 +85,11 @@ def run(path, out_dir, timeout, startup_timeout, build_dir=None):
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     if build_dir is not None:
-        # A separate evcxr build dir (the kernelspec's env would otherwise win): one kernel at a
-        # time may use a build dir, and notebooks with other dependencies would rewrite it.
+        # A separate pool of evcxr build dirs (kernel/launch.py picks a free one under it):
+        # notebooks with other dependencies would otherwise rewrite the shared build.
         client.km = client.create_kernel_manager()
         spec = client.km.kernel_spec
-        spec.env = dict(spec.env or {}, EVCXR_TMPDIR=str(build_dir.resolve()))
+        spec.env = dict(spec.env or {}, CRYPTOIDOL_KERNEL_BUILD_ROOT=str(build_dir.resolve()))
     failure = None
     start = time.monotonic()
     try:
@@ -135,8 +135,8 @@ def main():
                     help="seconds per cell; the first cell may build the crate (default 2400)")
     ap.add_argument("--startup-timeout", type=int, default=120)
     ap.add_argument("--build-dir", type=pathlib.Path,
-                    help="evcxr build dir for these notebooks (default: the kernelspec's, "
-                         "target/evcxr/build)")
+                    help="root of the evcxr build dirs for these notebooks (default: the "
+                         "kernelspec's, target/evcxr)")
     ap.add_argument("--expect-failure", action="store_true",
                     help="succeed only if every notebook fails (tests of the runner itself)")
     args = ap.parse_args()

@@ -415,6 +415,45 @@ pub fn label_histogram(scan: &crate::dataset::ScanReport) -> Figure {
     })
 }
 
+/// The circuit's sigmoid lookup table (a step per grid cell, as the proof sees it) against the
+/// float sigmoid, over the logits the table covers.
+pub fn sigmoid_table(scales: &crate::quantize::Scales) -> Figure {
+    let g = 2f64.powi(scales.sigmoid_grid as i32);
+    let out = 2f64.powi(scales.output as i32);
+    let (lo, hi) = scales.sigmoid_index_range();
+    // At most ~2000 steps drawn: a finer grid is indistinguishable at this size.
+    let every = ((hi - lo) as usize / 2000).max(1);
+    let mut table = Vec::new();
+    let mut idx = lo;
+    while idx < hi {
+        let y = scales.sigmoid_q(idx) as f64 / out;
+        let next = (idx + every as i64).min(hi);
+        table.push((idx as f64 / g, y));
+        table.push((next as f64 / g, y));
+        idx = next;
+    }
+    let (x0, x1) = (lo as f64 / g, hi as f64 / g);
+    let float: Vec<(f64, f64)> = (0..=400)
+        .map(|i| {
+            let x = x0 + (x1 - x0) * i as f64 / 400.0;
+            (x, crate::network::sigmoid(x))
+        })
+        .collect();
+    Figure::new(Chart::Lines {
+        title: format!(
+            "sigmoid lookup table: {} entries, step 2^-{} in the logit",
+            hi - lo,
+            scales.sigmoid_grid
+        ),
+        x_label: "logit".into(),
+        y_label: "score".into(),
+        series: vec![
+            ("float sigmoid".into(), float),
+            (format!("table (score at 2^{})", scales.output), table),
+        ],
+    })
+}
+
 /// Training and validation MSE per epoch.
 pub fn loss_curve(report: &crate::train::TrainReport) -> Figure {
     let pick = |f: fn(&crate::train::EpochLog) -> f64| {

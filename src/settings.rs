@@ -561,3 +561,99 @@ impl fmt::Display for CalibrationReport {
         )
     }
 }
+
+/// Settings side by side (e.g. the `resources` and `accuracy` targets' for one model): what each
+/// choice costs in rows and buys in error.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub named: Vec<(String, Settings)>,
+}
+
+/// Compare settings made for the same model.
+pub fn compare<'a>(named: impl IntoIterator<Item = (&'a str, &'a Settings)>) -> Comparison {
+    Comparison {
+        named: named
+            .into_iter()
+            .map(|(n, s)| (n.to_string(), s.clone()))
+            .collect(),
+    }
+}
+
+impl Comparison {
+    /// One row per property, one column per settings.
+    pub fn rows(&self) -> Vec<(String, Vec<String>)> {
+        let col = |f: &dyn Fn(&Settings) -> String| -> Vec<String> {
+            self.named.iter().map(|(_, s)| f(s)).collect()
+        };
+        let err = |s: &Settings| {
+            s.calibration
+                .as_ref()
+                .map(|c| format!("{:.2e}", c.max_error))
+                .unwrap_or_else(|| "—".into())
+        };
+        vec![
+            (
+                "sigmoid table".into(),
+                col(&|s| {
+                    format!(
+                        "step 2^-{} over ±{} ({} entries)",
+                        s.scales.sigmoid_grid,
+                        1u64 << s.scales.sigmoid_range_log2,
+                        s.scales.sigmoid_entries()
+                    )
+                }),
+            ),
+            (
+                "score scale".into(),
+                col(&|s| format!("2^{}", s.scales.output)),
+            ),
+            (
+                "rows used (witness / table)".into(),
+                col(&|s| format!("{} / {}", s.num_rows, s.table_rows)),
+            ),
+            (
+                "circuit size".into(),
+                col(&|s| format!("2^{} rows", s.run_args.logrows)),
+            ),
+            ("max score error (calibration)".into(), col(&err)),
+        ]
+    }
+
+    /// True when the settings differ in 2^k: then the choice changes proving time and key size.
+    pub fn sizes_differ(&self) -> bool {
+        let mut ks = self.named.iter().map(|(_, s)| s.run_args.logrows);
+        ks.next().is_some_and(|first| ks.any(|k| k != first))
+    }
+
+    fn note(&self) -> String {
+        if self.sizes_differ() {
+            "The targets need different circuit sizes: each power of two in rows doubles proving time and key size (the on-chain verifier's gas does not change).".into()
+        } else {
+            "Both fit the same circuit size (2^k rows), so the finer table costs nothing here: the choice matters when the table's rows push the circuit past a power of two.".into()
+        }
+    }
+
+    pub fn to_html(&self) -> String {
+        let mut t = crate::html::Table::new("calibration targets side by side").header(
+            std::iter::once(String::new()).chain(self.named.iter().map(|(n, _)| n.clone())),
+        );
+        for (name, cells) in self.rows() {
+            t = t.row(std::iter::once(name).chain(cells));
+        }
+        t.note(self.note()).to_html()
+    }
+
+    /// Shown by the notebook kernel when a cell ends with this value.
+    pub fn evcxr_display(&self) {
+        crate::html::show("text/html", &self.to_html());
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, cells) in self.rows() {
+            writeln!(f, "{name:<32} {}", cells.join(" | "))?;
+        }
+        write!(f, "{}", self.note())
+    }
+}

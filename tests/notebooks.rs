@@ -106,6 +106,61 @@ fn progress_lines_on_stderr_do_not_fail_a_run() {
     assert!(!ok, "--expect-failure accepted a clean notebook:\n{text}");
 }
 
+/// Two kernels started at the same moment from the project's kernelspec (as JupyterLab does when a
+/// second notebook opens beside the first) both run their cells: kernel/launch.py gives each its
+/// own build dir, where two kernels in one dir crashed the second (issue 16).
+#[test]
+fn two_kernels_started_at_once_both_run_their_cells() {
+    let Some(python) = kernel_python() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let outs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let runs: Vec<_> = outs
+        .iter()
+        .map(|out| {
+            Command::new(&python)
+                .current_dir(self::root())
+                .arg("kernel/run_notebooks.py")
+                .arg("--out")
+                .arg(out.path())
+                .arg("--build-dir")
+                .arg(root.path())
+                .arg("tests/fixtures/notebooks/two_kernels.ipynb")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start the notebook runner")
+        })
+        .collect();
+    let mut dirs = Vec::new();
+    for (run, out) in runs.into_iter().zip(&outs) {
+        let done = run.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&done.stdout),
+            String::from_utf8_lossy(&done.stderr)
+        );
+        assert!(done.status.success(), "a kernel failed:\n{text}");
+        let nb = std::fs::read_to_string(out.path().join("two_kernels.ipynb")).unwrap();
+        assert!(
+            nb.contains("hex says cafe"),
+            "no output from the cell:\n{nb}"
+        );
+        let dir = nb
+            .split("built in ")
+            .nth(1)
+            .and_then(|s| s.split('|').next())
+            .expect("the build dir is printed")
+            .to_string();
+        dirs.push(dir);
+    }
+    assert_ne!(dirs[0], dirs[1], "both kernels built in one dir");
+    for d in &dirs {
+        assert!(d.starts_with(&root.path().display().to_string()), "{d}");
+    }
+}
+
 /// Static checks on the tutorial notebooks: the kernel they ask for, the one `:dep` line first,
 /// the shared workspace, and a README entry for each.
 #[test]

@@ -1,5 +1,7 @@
 //! The notebook-facing layer: where the data comes from, inline figures and HTML reports.
 
+mod common;
+
 use cryptoidol::prelude::*;
 
 #[test]
@@ -144,4 +146,59 @@ fn widen_writes_a_layered_judge_next_to_the_same_inputs() {
         e.contains("judge.safetensors") && e.contains("idol train"),
         "{e}"
     );
+}
+
+/// Notebook 4's comparison of the two calibration targets and its sigmoid-table chart.
+#[test]
+fn calibration_targets_compare_side_by_side_and_the_table_follows_the_sigmoid() {
+    let resources = common::fixture(4).model.settings;
+    let accuracy = common::fixture_for(4, CalibrationTarget::Accuracy)
+        .model
+        .settings;
+    let cmp = cryptoidol::settings::compare([("resources", &resources), ("accuracy", &accuracy)]);
+    let rows = cmp.rows();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(
+        rows[0].1[1],
+        format!(
+            "step 2^-{} over ±{} ({} entries)",
+            accuracy.scales.sigmoid_grid,
+            1u64 << accuracy.scales.sigmoid_range_log2,
+            accuracy.scales.sigmoid_entries()
+        )
+    );
+    // The accuracy target's grid is at least as fine, and its measured error no larger.
+    assert!(accuracy.scales.sigmoid_grid >= resources.scales.sigmoid_grid);
+    let err = |s: &Settings| s.calibration.as_ref().unwrap().max_error;
+    assert!(err(&accuracy) <= err(&resources) + 1e-12);
+    assert_eq!(
+        cmp.sizes_differ(),
+        accuracy.run_args.logrows != resources.run_args.logrows
+    );
+    let html = cmp.to_html();
+    assert!(
+        html.contains("resources") && html.contains("accuracy") && html.contains("power of two")
+    );
+
+    // The chart's table steps are the circuit's entries, each within the grid's error of the
+    // float sigmoid across its cell.
+    let s = &resources.scales;
+    let fig = plot::sigmoid_table(s);
+    let cryptoidol::plot::Chart::Lines { series, .. } = &fig.chart else {
+        panic!("a line chart")
+    };
+    let table = &series[1].1;
+    let (lo, hi) = s.sigmoid_index_range();
+    assert_eq!(table.len(), 2 * (hi - lo) as usize);
+    let g = 2f64.powi(s.sigmoid_grid as i32);
+    for pair in table.chunks(2) {
+        let (x, y) = pair[0];
+        let mid = x + 0.5 / g;
+        let float = 1.0 / (1.0 + (-mid).exp());
+        assert!(
+            (y - float).abs() <= s.grid_error(),
+            "x {x}: table {y} vs σ {float}"
+        );
+    }
+    assert!(fig.svg().contains("sigmoid lookup table"));
 }

@@ -1,0 +1,90 @@
+"""Start the Rust kernel (evcxr_jupyter) in a build dir that no other live kernel uses.
+
+evcxr compiles every cell in its build dir (EVCXR_TMPDIR); two kernels sharing one dir overwrite
+each other's libraries and the second dies ("Error renaming ... libctx.so", "dlsym failed").
+JupyterLab keeps earlier kernels alive, so a second notebook opened beside the first would hit
+this. The kernelspec therefore starts this launcher, which:
+
+  * takes the first free dir of a pool under CRYPTOIDOL_KERNEL_BUILD_ROOT: `build` (the one
+    kernel/install.sh pre-builds), then `build-2` ... `build-8`, each guarded by an exclusive
+    lock on `<dir>.lock` that the kernel holds until it exits (an advisory lock: a crashed
+    kernel frees its dir);
+  * gives the dir the crate's Cargo.lock when it lacks the crate or is older, so notebooks
+    compile exactly the dependency versions the tests use (a notebook without the crate prunes
+    the lock; cargo adds the kernel's own crate to it);
+  * then replaces itself with evcxr_jupyter (the lock's file descriptor is inherited).
+
+Compiled dependencies are shared between the dirs through evcxr's compilation cache (`:cache`
+in kernel/evcxr/init.evcxr), so a second kernel builds only the crate itself, not the whole
+dependency tree again.
+
+Usage (from the kernelspec): launch.py EVCXR_JUPYTER_BINARY --control_file CONNECTION_FILE
+"""
+
+import fcntl
+import os
+import shutil
+import sys
+
+POOL = 8
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def pool_dirs(root):
+    yield os.path.join(root, "build")
+    for n in range(2, POOL + 1):
+        yield os.path.join(root, f"build-{n}")
+
+
+def claim(root):
+    """The first dir whose lock is free, with its locked file descriptor."""
+    os.makedirs(root, exist_ok=True)
+    for d in pool_dirs(root):
+        fd = os.open(d + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        os.makedirs(d, exist_ok=True)
+        return d, fd
+    return None, None
+
+
+def seed_lock_file(build_dir):
+    ours = os.path.join(REPO, "Cargo.lock")
+    theirs = os.path.join(build_dir, "Cargo.lock")
+    try:
+        with open(theirs) as f:
+            has_crate = 'name = "cryptoidol"' in f.read()
+        stale = os.path.getmtime(ours) > os.path.getmtime(theirs)
+    except OSError:
+        has_crate, stale = False, True
+    if not has_crate or stale:
+        shutil.copyfile(ours, theirs)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: launch.py EVCXR_JUPYTER_BINARY [kernel arguments...]")
+    evcxr, args = sys.argv[1], sys.argv[2:]
+    root = os.environ.get("CRYPTOIDOL_KERNEL_BUILD_ROOT")
+    if not root:
+        sys.exit("launch.py: CRYPTOIDOL_KERNEL_BUILD_ROOT is not set (run kernel/install.sh)")
+    build_dir, fd = claim(root)
+    if build_dir is None:
+        sys.exit(
+            f"launch.py: all {POOL} kernel build dirs under {root} are in use by running "
+            "kernels; shut one down (JupyterLab: Running Terminals and Kernels) and start again"
+        )
+    seed_lock_file(build_dir)
+    os.set_inheritable(fd, True)
+    env = dict(os.environ, EVCXR_TMPDIR=build_dir)
+    if os.path.basename(build_dir) != "build":
+        print(f"[kernel] another kernel is using {root}/build: this one builds in {build_dir} "
+              "(dependencies come from the shared cache)", file=sys.stderr, flush=True)
+    os.execve(evcxr, [evcxr] + args, env)
+
+
+if __name__ == "__main__":
+    main()
