@@ -1,46 +1,71 @@
 #!/usr/bin/env bash
-# Install the Rust notebook kernel for this project:
-#   1. evcxr_jupyter, pinned, with `cargo install --locked` (about 5-8 minutes on 2 cores; an
-#      installed copy of the same version is reused);
-#   2. Jupyter (JupyterLab, nbclient, nbconvert) into the project's .venv (scripts/python-env);
-#   3. the kernelspec "cryptoidol-rust" inside .venv, so nothing is written to ~/.local and the
-#      venv's `jupyter` finds it. It starts kernel/launch.py, which gives each live kernel its own
-#      build dir under target/evcxr (`build`, then `build-2`, ...: two kernels in one dir crash),
-#      fixed so that compiled dependencies are reused by every notebook and kernel restart; the
+# Set up everything the notebooks need, in one command (each step is skipped when already done):
+#   1. solc and anvil from npm into node_modules (scripts/node-env; notebook 6 deploys with them);
+#   2. Jupyter into the notebooks' own environment, .venv-notebooks (kernel/python-env; the test
+#      tools stay in .venv);
+#   3. evcxr_jupyter, pinned, with `cargo install --locked` (5-8 minutes on 2 cores; an installed
+#      copy of the same version is reused);
+#   4. the kernelspec "cryptoidol-rust" inside .venv-notebooks, so nothing is written to ~/.local
+#      and that venv's `jupyter` finds it. It starts kernel/launch.py, which gives each live kernel
+#      its own build dir under target/evcxr (`build`, then `build-2`, ...: two kernels in one dir
+#      crash), fixed so that compiled dependencies are reused by every notebook and kernel restart;
 #      kernels share compiled dependencies through evcxr's cache (kernel/evcxr/init.evcxr). A
-#      .cargo/config.toml above those dirs builds the crate and its dependencies with opt-level 3.
-# Then: .venv/bin/jupyter lab notebooks/   (interactive)   or   kernel/run-notebooks  (headless)
+#      .cargo/config.toml above those dirs builds the crate and its dependencies with opt-level 3;
+#   5. the warm-up: the kernel compiles the crate and its dependencies once (10-15 minutes on 2
+#      cores the first time, a progress line every 10 s; seconds when already built), so the
+#      notebooks' first cell starts at once. `--no-build` skips it.
+# Then: .venv-notebooks/bin/jupyter lab notebooks/   (interactive)   or   kernel/run-notebooks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 version=0.22.0
+build=1
+for arg in "$@"; do
+    case "$arg" in
+    --no-build) build=0 ;;
+    *)
+        echo "usage: kernel/install.sh [--no-build]" >&2
+        exit 2
+        ;;
+    esac
+done
+started=$(date +%s)
+step() { echo "== kernel setup [$1/5, $(($(date +%s) - started)) s]: $2"; }
 
 if ! command -v cargo >/dev/null; then
     echo "kernel/install.sh: cargo is not on PATH; install Rust from https://rustup.rs first" >&2
     exit 1
 fi
+if ! command -v npm >/dev/null; then
+    echo "kernel/install.sh: npm is not on PATH; install Node.js 18 or later (notebook 6 needs solc and anvil)" >&2
+    exit 1
+fi
+
+step 1 "npm tools (solc, anvil)"
+scripts/node-env
+
+step 2 "Jupyter in .venv-notebooks"
+kernel/python-env
+
 bin_dir="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
 evcxr="$bin_dir/evcxr_jupyter"
 if [ -x "$evcxr" ] && cargo install --list | grep -q "^evcxr_jupyter v$version:"; then
-    echo "== kernel: reusing $evcxr ($version)"
+    step 3 "reusing $evcxr ($version)"
 else
-    echo "== kernel: cargo install evcxr_jupyter $version --locked (5-8 minutes on 2 cores)"
-    start=$(date +%s)
+    step 3 "cargo install evcxr_jupyter $version --locked (5-8 minutes on 2 cores; cargo shows each crate)"
+    t0=$(date +%s)
     cargo install evcxr_jupyter --version "$version" --locked
-    echo "== kernel: evcxr_jupyter installed in $(( $(date +%s) - start )) s"
+    echo "== kernel: evcxr_jupyter installed in $(($(date +%s) - t0)) s"
 fi
-
-scripts/python-env
 
 build_root="$root/target/evcxr"
 mkdir -p "$build_root/.cargo"
 cp kernel/cargo-config.toml "$build_root/.cargo/config.toml"
-
-spec_dir="$root/.venv/share/jupyter/kernels/cryptoidol-rust"
+spec_dir="$root/.venv-notebooks/share/jupyter/kernels/cryptoidol-rust"
 mkdir -p "$spec_dir"
-cat >"$spec_dir/kernel.json" <<EOF
+cat >"$spec_dir/kernel.json" <<JSON
 {
-  "argv": ["$root/.venv/bin/python", "$root/kernel/launch.py", "$evcxr", "--control_file", "{connection_file}"],
+  "argv": ["$root/.venv-notebooks/bin/python", "$root/kernel/launch.py", "$evcxr", "--control_file", "{connection_file}"],
   "display_name": "Rust (cryptoidol)",
   "language": "rust",
   "interrupt_mode": "message",
@@ -49,5 +74,12 @@ cat >"$spec_dir/kernel.json" <<EOF
     "CRYPTOIDOL_KERNEL_BUILD_ROOT": "$build_root"
   }
 }
-EOF
-echo "== kernel: registered 'Rust (cryptoidol)' in $spec_dir"
+JSON
+step 4 "registered the kernel 'Rust (cryptoidol)' in $spec_dir"
+
+if [ "$build" = 1 ]; then
+    step 5 "building the notebooks' crate in the kernel (first time 10-15 minutes on 2 cores)"
+    CRYPTOIDOL_KERNEL_PROGRESS=1 .venv-notebooks/bin/python kernel/run_notebooks.py \
+        --out target/evcxr/warm-up --timeout 3600 kernel/warm-up.ipynb
+fi
+echo "== kernel setup done in $(($(date +%s) - started)) s. Start: .venv-notebooks/bin/jupyter lab notebooks/"

@@ -18,13 +18,20 @@ Compiled dependencies are shared between the dirs through evcxr's compilation ca
 in kernel/evcxr/init.evcxr), so a second kernel builds only the crate itself, not the whole
 dependency tree again.
 
+With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the
+kernel's parent instead and turns cargo's "Compiling ..." lines on the kernel's stderr into a
+progress line every few crates: `[kernel build] 120/480 crates, 3.1 min`.
+
 Usage (from the kernelspec): launch.py EVCXR_JUPYTER_BINARY --control_file CONNECTION_FILE
 """
 
 import fcntl
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 
 POOL = 8
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -83,7 +90,39 @@ def main():
     if os.path.basename(build_dir) != "build":
         print(f"[kernel] another kernel is using {root}/build: this one builds in {build_dir} "
               "(dependencies come from the shared cache)", file=sys.stderr, flush=True)
+    if os.environ.get("CRYPTOIDOL_KERNEL_PROGRESS") == "1":
+        sys.exit(run_with_progress([evcxr] + args, env, fd))
     os.execve(evcxr, [evcxr] + args, env)
+
+
+def crates_in_lock():
+    try:
+        with open(os.path.join(REPO, "Cargo.lock")) as f:
+            return sum(1 for line in f if line.startswith("[[package]]"))
+    except OSError:
+        return 0
+
+
+def run_with_progress(argv, env, lock_fd):
+    """Run the kernel as a child, condensing cargo's per-crate lines into progress lines."""
+    child = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, bufsize=1,
+                             pass_fds=(lock_fd,))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda s, _f: child.send_signal(s))
+    total, done, start, last = crates_in_lock(), 0, time.monotonic(), 0.0
+    for line in child.stderr:
+        if line.lstrip().startswith(("Compiling ", "Fresh ")):
+            done += 1
+            now = time.monotonic()
+            if now - last >= 10 or done == total:
+                last = now
+                of = f" of ~{total}" if total else ""
+                print(f"[kernel build] {done}{of} crates, {(now - start) / 60:.1f} min",
+                      file=sys.stderr, flush=True)
+        elif line.strip():
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    return child.wait()
 
 
 if __name__ == "__main__":

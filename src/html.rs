@@ -104,6 +104,29 @@ pub fn show(mime: &str, content: &str) {
     println!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT");
 }
 
+/// Source code shown as a captioned `<pre>` block.
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub caption: String,
+    pub text: String,
+}
+
+impl Code {
+    pub fn to_html(&self) -> String {
+        format!(
+            "<div class=\"cryptoidol\"><p><b>{}</b></p><pre><code>{}</code></pre></div>",
+            escape(&self.caption),
+            escape(&self.text)
+        )
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.caption, self.text)
+    }
+}
+
 /// A WAV file shown as an inline `<audio controls>` player.
 #[derive(Debug, Clone)]
 pub struct Audio {
@@ -144,6 +167,7 @@ use crate::train::TrainReport;
 
 notebook_display!(
     Audio,
+    Code,
     DataSource,
     ScanReport,
     TrainReport,

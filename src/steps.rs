@@ -639,6 +639,9 @@ pub struct MevReport {
     pub reproof_accepted: bool,
     /// The key's credit after all of the above.
     pub key_credit_after: U256,
+    /// Bits of the score's fixed-point scale (settings.json's output scale): a credit of
+    /// `v` is the score `v / 2^score_bits`.
+    pub score_bits: u32,
 }
 
 impl std::fmt::Display for MevReport {
@@ -667,7 +670,9 @@ impl std::fmt::Display for MevReport {
         writeln!(
             f,
             "  credit: key {:?} = {}, bot = {}",
-            self.key, self.key_credit, self.bot_credit
+            self.key,
+            self.as_score(self.key_credit),
+            self.as_score(self.bot_credit)
         )?;
         writeln!(
             f,
@@ -692,12 +697,24 @@ impl std::fmt::Display for MevReport {
             } else {
                 "refused, a judgement is paid once"
             },
-            self.key_credit_after
+            self.as_score(self.key_credit_after)
         )
     }
 }
 
 impl MevReport {
+    /// A credit (the contract stores proven scores as integers) as the score it stands for.
+    pub fn as_score(&self, credit: U256) -> String {
+        if credit.bits() > 64 {
+            return credit.to_string();
+        }
+        format!(
+            "score {:.4} ({credit} at scale 2^{})",
+            credit.as_u64() as f64 / 2f64.powi(self.score_bits as i32),
+            self.score_bits
+        )
+    }
+
     /// True when the key, not the sender, got the reward and nothing could be stolen.
     pub fn key_is_paid(&self) -> bool {
         !self.stolen_key_accepted && self.key_credit == self.score && self.bot_credit.is_zero()
@@ -735,11 +752,11 @@ impl MevReport {
                 ])
                 .row([
                     format!("credit of the key {:?}", self.key),
-                    self.key_credit.to_string(),
+                    self.as_score(self.key_credit),
                 ])
                 .row([
                     format!("credit of the bot {:?}", self.bot),
-                    self.bot_credit.to_string(),
+                    self.as_score(self.bot_credit),
                 ])
                 .row([
                     "owner submits the same proof afterwards".to_string(),
@@ -756,7 +773,7 @@ impl MevReport {
                 ])
                 .row([
                     format!("credit of the key {:?} at the end", self.key),
-                    self.key_credit_after.to_string(),
+                    self.as_score(self.key_credit_after),
                 ])
                 .to_html(),
         );
@@ -832,6 +849,7 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
         reproof_valid,
         reproof_accepted,
         key_credit_after: credit(key)?,
+        score_bits: model(ws)?.settings.scales.output,
     })
 }
 

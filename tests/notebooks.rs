@@ -17,8 +17,8 @@ fn root() -> &'static Path {
 
 /// The venv's Python if the kernel is installed, else None (or a failure when required).
 fn kernel_python() -> Option<PathBuf> {
-    let python = root().join(".venv/bin/python");
-    let spec = root().join(".venv/share/jupyter/kernels/cryptoidol-rust/kernel.json");
+    let python = root().join(".venv-notebooks/bin/python");
+    let spec = root().join(".venv-notebooks/share/jupyter/kernels/cryptoidol-rust/kernel.json");
     let required = std::env::var("CRYPTOIDOL_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
     let has_nbclient = Command::new(&python)
         .args(["-c", "import nbclient, nbformat"])

@@ -202,3 +202,54 @@ fn calibration_targets_compare_side_by_side_and_the_table_follows_the_sigmoid() 
     }
     assert!(fig.svg().contains("sigmoid lookup table"));
 }
+
+/// Notebook 6 shows the rewards contract's credits as the scores they are.
+#[test]
+fn credits_read_as_scores() {
+    use ethers::types::{Address, U256};
+    let report = steps::MevReport {
+        rewards: Address::zero(),
+        key: Address::repeat_byte(1),
+        bot: Address::repeat_byte(2),
+        score: U256::from(23_199u64),
+        stolen_key_accepted: false,
+        replay_accepted: true,
+        replay_gas: 1,
+        key_credit: U256::from(23_199u64),
+        bot_credit: U256::zero(),
+        resubmission_accepted: false,
+        reproof_bytes_differ: true,
+        reproof_valid: true,
+        reproof_accepted: false,
+        key_credit_after: U256::from(23_199u64),
+        score_bits: 16,
+    };
+    assert_eq!(
+        report.as_score(report.key_credit),
+        "score 0.3540 (23199 at scale 2^16)"
+    );
+    assert!(report.key_is_paid() && report.paid_once());
+    let html = report.to_html();
+    assert!(html.contains("score 0.3540") && html.contains("score 0.0000 (0 at scale 2^16)"));
+}
+
+/// Notebook 6 shows `JudgeRewards.submit` from the contract's own source.
+#[test]
+fn the_submit_function_is_cut_from_the_contract_source() {
+    let code = cryptoidol::evm::rewards_submit_source();
+    let lines: Vec<&str> = code.text.lines().collect();
+    assert!(
+        lines[0].starts_with("/// Verify the proof"),
+        "{}",
+        code.text
+    );
+    assert!(code.text.contains("function submit(bytes calldata proof"));
+    assert!(code.text.contains("credit[key] = score;"));
+    assert_eq!(lines.last(), Some(&"}"), "{}", code.text);
+    assert_eq!(
+        code.text.matches('{').count(),
+        code.text.matches('}').count()
+    );
+    assert!(cryptoidol::evm::solidity_function(cryptoidol::evm::REWARDS_SOL, "nothing").is_none());
+    assert!(code.to_html().contains("&quot;") || code.to_html().contains("<pre><code>"));
+}

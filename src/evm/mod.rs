@@ -238,6 +238,53 @@ pub fn measure_verifier(
 /// Source of the rewards contract (in the repository, compiled like the verifier).
 pub const REWARDS_SOL: &str = include_str!("../../contracts/JudgeRewards.sol");
 
+/// One function of a Solidity source, with the `///` comment above it: from `function NAME(` to
+/// its closing brace. None if there is no such function.
+pub fn solidity_function(src: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = src.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(&format!("function {name}(")))?;
+    let mut first = at;
+    while first > 0 && lines[first - 1].trim_start().starts_with("///") {
+        first -= 1;
+    }
+    let mut depth = 0i32;
+    let mut opened = false;
+    for (i, line) in lines.iter().enumerate().skip(at) {
+        for ch in line.chars() {
+            match ch {
+                '{' => {
+                    depth += 1;
+                    opened = true;
+                }
+                '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        if opened && depth == 0 {
+            let body = &lines[first..=i];
+            let indent = body
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.len() - l.trim_start().len())
+                .min()
+                .unwrap_or(0);
+            let text: Vec<&str> = body.iter().map(|l| l.get(indent..).unwrap_or("")).collect();
+            return Some(text.join("\n"));
+        }
+    }
+    None
+}
+
+/// `JudgeRewards.submit`, the function the front-running defence rests on, for a notebook cell.
+pub fn rewards_submit_source() -> crate::html::Code {
+    crate::html::Code {
+        caption: "contracts/JudgeRewards.sol: submit".into(),
+        text: solidity_function(REWARDS_SOL, "submit").expect("JudgeRewards.sol has submit"),
+    }
+}
+
 /// Compile the rewards contract.
 pub fn compile_rewards() -> Result<solc::Compiled, EvmError> {
     solc::compile(
