@@ -20,7 +20,7 @@ dependency tree again.
 
 With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the
 kernel's parent instead and turns cargo's "Compiling ..." lines on the kernel's stderr into a
-progress line every few crates: `[kernel build] 120/480 crates, 3.1 min`.
+progress line every 10 seconds: `[kernel build] 120 crates compiled, 3.1 min (now: halo2-axiom)`.
 
 Usage (from the kernelspec): launch.py EVCXR_JUPYTER_BINARY --control_file CONNECTION_FILE
 """
@@ -95,30 +95,22 @@ def main():
     os.execve(evcxr, [evcxr] + args, env)
 
 
-def crates_in_lock():
-    try:
-        with open(os.path.join(REPO, "Cargo.lock")) as f:
-            return sum(1 for line in f if line.startswith("[[package]]"))
-    except OSError:
-        return 0
-
-
 def run_with_progress(argv, env, lock_fd):
     """Run the kernel as a child, condensing cargo's per-crate lines into progress lines."""
     child = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, bufsize=1,
                              pass_fds=(lock_fd,))
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda s, _f: child.send_signal(s))
-    total, done, start, last = crates_in_lock(), 0, time.monotonic(), 0.0
+    done, start, last = 0, time.monotonic(), 0.0
     for line in child.stderr:
-        if line.lstrip().startswith(("Compiling ", "Fresh ")):
+        words = line.split()
+        if words[:1] == ["Compiling"] and len(words) > 1:
             done += 1
             now = time.monotonic()
-            if now - last >= 10 or done == total:
+            if now - last >= 10:
                 last = now
-                of = f" of ~{total}" if total else ""
-                print(f"[kernel build] {done}{of} crates, {(now - start) / 60:.1f} min",
-                      file=sys.stderr, flush=True)
+                print(f"[kernel build] {done} crates compiled, {(now - start) / 60:.1f} min "
+                      f"(now: {words[1]})", file=sys.stderr, flush=True)
         elif line.strip():
             sys.stderr.write(line)
             sys.stderr.flush()

@@ -639,6 +639,11 @@ pub struct MevReport {
     pub reproof_accepted: bool,
     /// The key's credit after all of the above.
     pub key_credit_after: U256,
+    /// The same front-run against `NaiveRewards`, which pays `msg.sender`: the bot's and the
+    /// owner's credits there (the bot wins).
+    pub naive_rewards: Address,
+    pub naive_bot_credit: U256,
+    pub naive_key_credit: U256,
     /// Bits of the score's fixed-point scale (settings.json's output scale): a credit of
     /// `v` is the score `v / 2^score_bits`.
     pub score_bits: u32,
@@ -646,6 +651,13 @@ pub struct MevReport {
 
 impl std::fmt::Display for MevReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "NaiveRewards at {:?} (pays msg.sender): the bot front-runs the copied proof; credit: bot = {}, key = {}",
+            self.naive_rewards,
+            self.as_score(self.naive_bot_credit),
+            self.as_score(self.naive_key_credit)
+        )?;
         writeln!(f, "JudgeRewards at {:?}", self.rewards)?;
         writeln!(
             f,
@@ -720,6 +732,11 @@ impl MevReport {
         !self.stolen_key_accepted && self.key_credit == self.score && self.bot_credit.is_zero()
     }
 
+    /// True when the flawed contract paid the bot that copied the proof (the lesson's contrast).
+    pub fn naive_pays_the_bot(&self) -> bool {
+        self.naive_bot_credit == self.score && self.naive_key_credit.is_zero()
+    }
+
     /// True when re-proving and re-submitting the same judgement earned nothing more.
     pub fn paid_once(&self) -> bool {
         !self.resubmission_accepted && !self.reproof_accepted && self.key_credit_after == self.score
@@ -727,10 +744,33 @@ impl MevReport {
 
     pub fn to_html(&self) -> String {
         let yes_no = |b: bool| if b { "yes" } else { "no" };
-        let mut h = crate::html::verdict(
+        let mut h = crate::html::Table::new(format!(
+            "NaiveRewards at {:?} (pays msg.sender)",
+            self.naive_rewards
+        ))
+        .header(["step", "result"])
+        .row([
+            "bot front-runs with the copied proof".to_string(),
+            "accepted".to_string(),
+        ])
+        .row([
+            format!("credit of the bot {:?}", self.bot),
+            self.as_score(self.naive_bot_credit),
+        ])
+        .row([
+            format!("credit of the key {:?}", self.key),
+            self.as_score(self.naive_key_credit),
+        ])
+        .note(if self.naive_pays_the_bot() {
+            "The bot was paid for the owner's proof: paying msg.sender rewards whoever copies fastest."
+        } else {
+            "The flawed contract did not pay the bot here (unexpected)."
+        })
+        .to_html();
+        h += &crate::html::verdict(
             self.key_is_paid(),
             if self.key_is_paid() {
-                "the copied proof paid the proven key, not the bot"
+                "JudgeRewards: the copied proof paid the proven key, not the bot"
             } else {
                 "the reward did not go to the proven key"
             },
@@ -816,6 +856,17 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
         .accepted;
     let key_credit = credit(key)?;
     let bot_credit = credit(bot.address())?;
+    // The same front-run against a contract that pays msg.sender.
+    let mut naive_code = crate::evm::compile_naive_rewards()?.deployment;
+    naive_code.extend(chain::rewards_constructor(verifier));
+    let (naive_rewards, _) = owner.deploy(naive_code)?;
+    bot.transact(
+        naive_rewards,
+        chain::submit_calldata(&bytes, &words),
+        2_000_000,
+    )?;
+    let naive_bot_credit = owner.credit(naive_rewards, bot.address())?;
+    let naive_key_credit = owner.credit(naive_rewards, key)?;
     // The same judgement proved again.
     let again = prove_witness(ws)?;
     let again_bytes = again.bytes()?;
@@ -849,6 +900,9 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
         reproof_valid,
         reproof_accepted,
         key_credit_after: credit(key)?,
+        naive_rewards,
+        naive_bot_credit,
+        naive_key_credit,
         score_bits: model(ws)?.settings.scales.output,
     })
 }

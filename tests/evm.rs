@@ -385,6 +385,24 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     }
     assert_eq!(credit(owner.address()), score, "credited once");
     assert_eq!(credit(bot.address()), ethers::types::U256::zero());
+    // The contrast notebook 6 shows: a contract paying msg.sender pays the bot that front-runs.
+    let mut naive = evm::compile_naive_rewards().unwrap().deployment;
+    naive.extend(chain::rewards_constructor(verifier));
+    let (naive, _) = owner.deploy(naive).unwrap();
+    assert!(
+        bot.transact(naive, chain::submit_calldata(&bytes, &words), 2_000_000)
+            .unwrap()
+            .accepted
+    );
+    assert_eq!(
+        owner.credit(naive, bot.address()).unwrap(),
+        score,
+        "the bot was paid"
+    );
+    assert_eq!(
+        owner.credit(naive, owner.address()).unwrap(),
+        ethers::types::U256::zero()
+    );
     drop(node);
     assert!(
         Anvil::connect(&url).is_err(),

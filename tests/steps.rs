@@ -222,13 +222,16 @@ fn credits_read_as_scores() {
         reproof_valid: true,
         reproof_accepted: false,
         key_credit_after: U256::from(23_199u64),
+        naive_rewards: Address::repeat_byte(3),
+        naive_bot_credit: U256::from(23_199u64),
+        naive_key_credit: U256::zero(),
         score_bits: 16,
     };
     assert_eq!(
         report.as_score(report.key_credit),
         "score 0.3540 (23199 at scale 2^16)"
     );
-    assert!(report.key_is_paid() && report.paid_once());
+    assert!(report.key_is_paid() && report.paid_once() && report.naive_pays_the_bot());
     let html = report.to_html();
     assert!(html.contains("score 0.3540") && html.contains("score 0.0000 (0 at scale 2^16)"));
 }

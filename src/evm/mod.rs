@@ -238,6 +238,19 @@ pub fn measure_verifier(
 /// Source of the rewards contract (in the repository, compiled like the verifier).
 pub const REWARDS_SOL: &str = include_str!("../../contracts/JudgeRewards.sol");
 
+/// Source of the flawed rewards contract notebook 6 compares with `JudgeRewards`: it pays
+/// `msg.sender`, so a front-running bot collects the reward.
+pub const NAIVE_REWARDS_SOL: &str = include_str!("../../contracts/NaiveRewards.sol");
+
+/// Compile the flawed rewards contract (same constructor and `submit` as `JudgeRewards`).
+pub fn compile_naive_rewards() -> Result<solc::Compiled, EvmError> {
+    solc::compile(
+        &[("NaiveRewards.sol", NAIVE_REWARDS_SOL)],
+        "NaiveRewards.sol",
+        Some("NaiveRewards"),
+    )
+}
+
 /// One function of a Solidity source, with the `///` comment above it: from `function NAME(` to
 /// its closing brace. None if there is no such function.
 pub fn solidity_function(src: &str, name: &str) -> Option<String> {
