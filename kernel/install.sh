@@ -49,7 +49,7 @@ kernel/python-env
 
 bin_dir="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
 evcxr="$bin_dir/evcxr_jupyter"
-if [ -x "$evcxr" ] && cargo install --list | grep -q "^evcxr_jupyter v$version:"; then
+if [ -x "$evcxr" ] && grep -q "^evcxr_jupyter v$version:" <<<"$(cargo install --list)"; then
     step 3 "reusing $evcxr ($version)"
 else
     step 3 "cargo install evcxr_jupyter $version --locked (5-8 minutes on 2 cores; cargo shows each crate)"

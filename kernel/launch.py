@@ -6,13 +6,13 @@ JupyterLab keeps earlier kernels alive, so a second notebook opened beside the f
 this. The kernelspec therefore starts this launcher, which:
 
   * takes the first free dir of a pool under CRYPTOIDOL_KERNEL_BUILD_ROOT: `build` (the one
-    kernel/install.sh pre-builds), then `build-2` ... `build-8`, each guarded by an exclusive
-    lock on `<dir>.lock` that the kernel holds until it exits (an advisory lock: a crashed
-    kernel frees its dir);
+    kernel/install.sh pre-builds), then `build-2` ... `build-8`. `<dir>.pid` names the kernel
+    that holds a dir; a dir is free when that process is gone (so a crashed kernel frees its
+    dir), and claims are serialised by a short lock on `pool.lock`;
   * gives the dir the crate's Cargo.lock when it lacks the crate or is older, so notebooks
     compile exactly the dependency versions the tests use (a notebook without the crate prunes
     the lock; cargo adds the kernel's own crate to it);
-  * then replaces itself with evcxr_jupyter (the lock's file descriptor is inherited).
+  * then replaces itself with evcxr_jupyter (same process id, so the `.pid` file names it).
 
 Compiled dependencies are shared between the dirs through evcxr's compilation cache (`:cache`
 in kernel/evcxr/init.evcxr), so a second kernel builds only the crate itself, not the whole
@@ -43,19 +43,38 @@ def pool_dirs(root):
         yield os.path.join(root, f"build-{n}")
 
 
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def claim(root):
-    """The first dir whose lock is free, with its locked file descriptor."""
+    """The first dir no live kernel holds, marked with this process's id (the kernel's, after
+    exec). Claims are serialised by a lock on `pool.lock`, held only while choosing: no file
+    descriptor outlives the choice, so nothing the kernel starts (cargo, anvil) can keep a dir
+    taken after the kernel exits."""
     os.makedirs(root, exist_ok=True)
-    for d in pool_dirs(root):
-        fd = os.open(d + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        os.makedirs(d, exist_ok=True)
-        return d, fd
-    return None, None
+    with open(os.path.join(root, "pool.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for d in pool_dirs(root):
+            pid_file = d + ".pid"
+            try:
+                with open(pid_file) as f:
+                    pid = int(f.read().strip())
+            except (OSError, ValueError):
+                pid = None
+            if pid and pid != os.getpid() and alive(pid):
+                continue
+            os.makedirs(d, exist_ok=True)
+            with open(pid_file, "w") as f:
+                f.write(f"{os.getpid()}\n")
+            return d
+    return None
 
 
 def seed_lock_file(build_dir):
@@ -78,27 +97,25 @@ def main():
     root = os.environ.get("CRYPTOIDOL_KERNEL_BUILD_ROOT")
     if not root:
         sys.exit("launch.py: CRYPTOIDOL_KERNEL_BUILD_ROOT is not set (run kernel/install.sh)")
-    build_dir, fd = claim(root)
+    build_dir = claim(root)
     if build_dir is None:
         sys.exit(
             f"launch.py: all {POOL} kernel build dirs under {root} are in use by running "
             "kernels; shut one down (JupyterLab: Running Terminals and Kernels) and start again"
         )
     seed_lock_file(build_dir)
-    os.set_inheritable(fd, True)
     env = dict(os.environ, EVCXR_TMPDIR=build_dir)
     if os.path.basename(build_dir) != "build":
         print(f"[kernel] another kernel is using {root}/build: this one builds in {build_dir} "
               "(dependencies come from the shared cache)", file=sys.stderr, flush=True)
     if os.environ.get("CRYPTOIDOL_KERNEL_PROGRESS") == "1":
-        sys.exit(run_with_progress([evcxr] + args, env, fd))
+        sys.exit(run_with_progress([evcxr] + args, env))
     os.execve(evcxr, [evcxr] + args, env)
 
 
-def run_with_progress(argv, env, lock_fd):
+def run_with_progress(argv, env):
     """Run the kernel as a child, condensing cargo's per-crate lines into progress lines."""
-    child = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, bufsize=1,
-                             pass_fds=(lock_fd,))
+    child = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, bufsize=1)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda s, _f: child.send_signal(s))
     done, start, last = 0, time.monotonic(), 0.0

@@ -92,8 +92,9 @@ impl Clip {
     pub fn player(&self) -> crate::html::Audio {
         crate::html::Audio {
             caption: format!(
-                "{} (3 s window, {} Hz)",
+                "{} ({:.1} s window, {} Hz)",
                 self.path.display(),
+                self.seconds(),
                 self.sample_rate
             ),
             wav: self.to_wav_bytes(),

@@ -408,8 +408,7 @@ impl Judgement {
         self.verified && self.onchain.as_ref().is_none_or(|o| o.accepted)
     }
 
-    /// The score as a bar against the scale 0..1.
-    /// The float and proven scores against the labels' emotion scale (sad 0.0 … happy 1.0).
+    /// The float and proven scores against the labels' emotion scale (disgust 0.0 … surprise 1.0).
     pub fn score_figure(&self) -> crate::plot::Figure {
         let mut scale: Vec<(f32, Vec<&str>)> = Vec::new();
         for e in crate::dataset::Emotion::ALL {

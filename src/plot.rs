@@ -441,9 +441,14 @@ pub fn sigmoid_table(scales: &crate::quantize::Scales) -> Figure {
         .collect();
     Figure::new(Chart::Lines {
         title: format!(
-            "sigmoid lookup table: {} entries, step 2^-{} in the logit",
+            "sigmoid lookup table: {} entries, step 2^-{} in the logit{}",
             hi - lo,
-            scales.sigmoid_grid
+            scales.sigmoid_grid,
+            if every > 1 {
+                format!(" (every {every}th drawn)")
+            } else {
+                String::new()
+            }
         ),
         x_label: "logit".into(),
         y_label: "score".into(),

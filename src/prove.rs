@@ -974,11 +974,21 @@ pub fn tampered(model: &Model, w: &Witness, t: Tamper) -> crate::Result<ModelCir
 pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> crate::Result<MockReport> {
     let c = match circuit(model, w)? {
         ModelCircuit::Windowed(c) => {
-            // A window whose linear weight is zero does not reach the score: skip those.
+            // A window whose linear weight is zero does not reach the score, and a conv output
+            // of 0 is its own ReLU either way: flip one that is neither.
             let lin_w = crate::circuit::windowed::Parts::of(&model.quantized)
                 .map_err(ProveError::Input)?
                 .lin_w;
-            let window = lin_w.iter().position(|&v| v != 0).unwrap_or(0);
+            let pre = model
+                .quantized
+                .forward_q(w.inputs.clone(), 0)?
+                .pre
+                .swap_remove(0);
+            let window = (0..lin_w.len())
+                .find(|&n| lin_w[n] != 0 && pre.get(n).is_some_and(|&c| c != 0))
+                .ok_or_else(|| {
+                    ProveError::Input("no conv output reaches the score: nothing to flip".into())
+                })?;
             ModelCircuit::from(JudgeCircuit {
                 tamper: Tamper::Sign { window },
                 ..c

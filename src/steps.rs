@@ -642,6 +642,7 @@ pub struct MevReport {
     /// The same front-run against `NaiveRewards`, which pays `msg.sender`: the bot's and the
     /// owner's credits there (the bot wins).
     pub naive_rewards: Address,
+    pub naive_replay_accepted: bool,
     pub naive_bot_credit: U256,
     pub naive_key_credit: U256,
     /// Bits of the score's fixed-point scale (settings.json's output scale): a credit of
@@ -734,7 +735,9 @@ impl MevReport {
 
     /// True when the flawed contract paid the bot that copied the proof (the lesson's contrast).
     pub fn naive_pays_the_bot(&self) -> bool {
-        self.naive_bot_credit == self.score && self.naive_key_credit.is_zero()
+        self.naive_replay_accepted
+            && self.naive_bot_credit == self.score
+            && self.naive_key_credit.is_zero()
     }
 
     /// True when re-proving and re-submitting the same judgement earned nothing more.
@@ -751,7 +754,7 @@ impl MevReport {
         .header(["step", "result"])
         .row([
             "bot front-runs with the copied proof".to_string(),
-            "accepted".to_string(),
+            format!("accepted: {}", yes_no(self.naive_replay_accepted)),
         ])
         .row([
             format!("credit of the bot {:?}", self.bot),
@@ -860,11 +863,13 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let mut naive_code = crate::evm::compile_naive_rewards()?.deployment;
     naive_code.extend(chain::rewards_constructor(verifier));
     let (naive_rewards, _) = owner.deploy(naive_code)?;
-    bot.transact(
-        naive_rewards,
-        chain::submit_calldata(&bytes, &words),
-        2_000_000,
-    )?;
+    let naive_replay_accepted = bot
+        .transact(
+            naive_rewards,
+            chain::submit_calldata(&bytes, &words),
+            2_000_000,
+        )?
+        .accepted;
     let naive_bot_credit = owner.credit(naive_rewards, bot.address())?;
     let naive_key_credit = owner.credit(naive_rewards, key)?;
     // The same judgement proved again.
@@ -901,6 +906,7 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
         reproof_accepted,
         key_credit_after: credit(key)?,
         naive_rewards,
+        naive_replay_accepted,
         naive_bot_credit,
         naive_key_credit,
         score_bits: model(ws)?.settings.scales.output,

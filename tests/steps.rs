@@ -223,6 +223,7 @@ fn credits_read_as_scores() {
         reproof_accepted: false,
         key_credit_after: U256::from(23_199u64),
         naive_rewards: Address::repeat_byte(3),
+        naive_replay_accepted: true,
         naive_bot_credit: U256::from(23_199u64),
         naive_key_credit: U256::zero(),
         score_bits: 16,
