@@ -12,7 +12,7 @@
 #      kernels share compiled dependencies through evcxr's cache (kernel/evcxr/init.evcxr). A
 #      .cargo/config.toml above those dirs builds the crate and its dependencies with opt-level 3;
 #   5. the warm-up: the kernel compiles the crate and its dependencies once (10-15 minutes on 2
-#      cores the first time, a progress line every 10 s; seconds when already built), so the
+#      cores the first time, a progress line at least every 30 s; seconds when already built), so the
 #      notebooks' first cell starts at once. `--no-build` skips it.
 # Then: .venv-notebooks/bin/jupyter lab notebooks/   (interactive)   or   kernel/run-notebooks
 set -euo pipefail

@@ -20,7 +20,8 @@ dependency tree again.
 
 With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the
 kernel's parent instead and turns cargo's "Compiling ..." lines on the kernel's stderr into a
-progress line every 10 seconds: `[kernel build] 120 crates compiled, 3.1 min (now: halo2-axiom)`.
+progress line at most every 10 seconds as crates start, and at least every 30 seconds while a
+large one compiles: `[kernel build] 120 crates compiled, 3.1 min (now: halo2-axiom)`.
 
 Usage (from the kernelspec): launch.py EVCXR_JUPYTER_BINARY --control_file CONNECTION_FILE
 """
@@ -31,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 POOL = 8
@@ -118,19 +120,34 @@ def run_with_progress(argv, env):
     child = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, bufsize=1)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda s, _f: child.send_signal(s))
-    done, start, last = 0, time.monotonic(), 0.0
+    state = {"done": 0, "now": "", "last": 0.0, "running": True}
+    start = time.monotonic()
+
+    def report():
+        now = time.monotonic()
+        state["last"] = now
+        print(f"[kernel build] {state['done']} crates compiled, {(now - start) / 60:.1f} min "
+              f"(now: {state['now']})", file=sys.stderr, flush=True)
+
+    def heartbeat():
+        # A large crate (the crate itself, halo2, candle) compiles for minutes without a line.
+        while state["running"]:
+            time.sleep(5)
+            if state["running"] and state["done"] and time.monotonic() - state["last"] >= 30:
+                report()
+
+    threading.Thread(target=heartbeat, daemon=True).start()
     for line in child.stderr:
         words = line.split()
         if words[:1] == ["Compiling"] and len(words) > 1:
-            done += 1
-            now = time.monotonic()
-            if now - last >= 10:
-                last = now
-                print(f"[kernel build] {done} crates compiled, {(now - start) / 60:.1f} min "
-                      f"(now: {words[1]})", file=sys.stderr, flush=True)
+            state["done"] += 1
+            state["now"] = words[1]
+            if time.monotonic() - state["last"] >= 10:
+                report()
         elif line.strip():
             sys.stderr.write(line)
             sys.stderr.flush()
+    state["running"] = False
     return child.wait()
 
 
