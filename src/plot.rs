@@ -347,13 +347,7 @@ pub fn bars(
     y_label: impl Into<String>,
     bars: impl IntoIterator<Item = (String, f64)>,
 ) -> Figure {
-    Figure::new(Chart::Bars {
-        title: title.into(),
-        x_label: String::new(),
-        y_label: y_label.into(),
-        bars: bars.into_iter().collect(),
-        marks: Vec::new(),
-    })
+    bars_with_marks(title, y_label, bars, [])
 }
 
 /// Labelled bars with labelled horizontal reference lines across them (`marks`).
@@ -363,11 +357,13 @@ pub fn bars_with_marks(
     bars: impl IntoIterator<Item = (String, f64)>,
     marks: impl IntoIterator<Item = (String, f64)>,
 ) -> Figure {
-    let mut f = self::bars(title, y_label, bars);
-    if let Chart::Bars { marks: m, .. } = &mut f.chart {
-        *m = marks.into_iter().collect();
-    }
-    f
+    Figure::new(Chart::Bars {
+        title: title.into(),
+        x_label: String::new(),
+        y_label: y_label.into(),
+        bars: bars.into_iter().collect(),
+        marks: marks.into_iter().collect(),
+    })
 }
 
 /// Samples of a clip over time.

@@ -975,17 +975,11 @@ pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> crate::Result<MockRe
     let c = match circuit(model, w)? {
         ModelCircuit::Windowed(c) => {
             // A window whose linear weight is zero does not reach the score, and a conv output
-            // of 0 is its own ReLU either way: flip one that is neither.
-            let lin_w = crate::circuit::windowed::Parts::of(&model.quantized)
-                .map_err(ProveError::Input)?
-                .lin_w;
-            let pre = model
-                .quantized
-                .forward_q(w.inputs.clone(), 0)?
-                .pre
-                .swap_remove(0);
-            let window = (0..lin_w.len())
-                .find(|&n| lin_w[n] != 0 && pre.get(n).is_some_and(|&c| c != 0))
+            // of 0 is its own ReLU either way: flip one that is neither (the circuit carries
+            // both the weights and the witness's trace).
+            let pre = c.witness.as_ref().map(|(t, _)| &t.pre[0]);
+            let window = (0..c.lin_w.len())
+                .find(|&n| c.lin_w[n] != 0 && pre.and_then(|p| p.get(n)).is_some_and(|&v| v != 0))
                 .ok_or_else(|| {
                     ProveError::Input("no conv output reaches the score: nothing to flip".into())
                 })?;

@@ -36,21 +36,27 @@ fn kernel_python() -> Option<PathBuf> {
     None
 }
 
+/// The headless runner on one fixture notebook, writing to `out`, building under `build_root`.
+fn runner(python: &Path, out: &Path, build_root: &Path, fixture: &str) -> Command {
+    let mut c = Command::new(python);
+    c.current_dir(root())
+        .arg("kernel/run_notebooks.py")
+        .arg("--out")
+        .arg(out)
+        .arg("--build-dir")
+        .arg(build_root)
+        .arg(format!("tests/fixtures/notebooks/{fixture}.ipynb"));
+    c
+}
+
 /// Run the runner on one fixture; (exit success, stdout + stderr).
 fn run(python: &Path, fixture: &str, extra: &[&str]) -> (bool, String) {
     let out_dir = tempfile::tempdir().unwrap();
     // Its own evcxr build dir: tests run in parallel, and the notebooks' shared build dir must
     // keep the crate's dependencies.
     let build_dir = tempfile::tempdir().unwrap();
-    let out = Command::new(python)
-        .current_dir(root())
-        .arg("kernel/run_notebooks.py")
-        .arg("--out")
-        .arg(out_dir.path())
-        .arg("--build-dir")
-        .arg(build_dir.path())
+    let out = runner(python, out_dir.path(), build_dir.path(), fixture)
         .args(extra)
-        .arg(format!("tests/fixtures/notebooks/{fixture}.ipynb"))
         .output()
         .expect("run the notebook runner");
     let text = format!(
@@ -119,14 +125,7 @@ fn two_kernels_started_at_once_both_run_their_cells() {
     let runs: Vec<_> = outs
         .iter()
         .map(|out| {
-            Command::new(&python)
-                .current_dir(self::root())
-                .arg("kernel/run_notebooks.py")
-                .arg("--out")
-                .arg(out.path())
-                .arg("--build-dir")
-                .arg(root.path())
-                .arg("tests/fixtures/notebooks/two_kernels.ipynb")
+            runner(&python, out.path(), root.path(), "two_kernels")
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
