@@ -9,7 +9,7 @@
 #      and that venv's `jupyter` finds it. It starts kernel/launch.py, which gives each live kernel
 #      its own build dir under target/evcxr (`build`, then `build-2`, ...: two kernels in one dir
 #      crash), fixed so that compiled dependencies are reused by every notebook and kernel restart;
-#      kernels share compiled dependencies through evcxr's cache (kernel/evcxr/init.evcxr). A
+#      a new dir starts from a copy of a built one, so a second kernel does not build again. A
 #      .cargo/config.toml above those dirs builds the crate and its dependencies with opt-level 3;
 #   5. the warm-up: the kernel compiles the crate and its dependencies once (10-15 minutes on 2
 #      cores the first time, a progress line at least every 30 s; seconds when already built), so the
@@ -41,14 +41,18 @@ if ! command -v npm >/dev/null; then
     exit 1
 fi
 
+bin_dir="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
+evcxr="$bin_dir/evcxr_jupyter"
+scripts/need-disk kernel/install.sh 1 \
+    ".venv-notebooks" .venv-notebooks 0.3 \
+    "evcxr_jupyter's build" "$evcxr" 1 \
+    "the kernel's build" target/evcxr/build/target 1.7
 step 1 "npm tools (solc, anvil)"
 scripts/node-env
 
 step 2 "Jupyter in .venv-notebooks"
 kernel/python-env
 
-bin_dir="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
-evcxr="$bin_dir/evcxr_jupyter"
 if [ -x "$evcxr" ] && grep -q "^evcxr_jupyter v$version:" <<<"$(cargo install --list)"; then
     step 3 "reusing $evcxr ($version)"
 else

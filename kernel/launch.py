@@ -14,9 +14,13 @@ this. The kernelspec therefore starts this launcher, which:
     the lock; cargo adds the kernel's own crate to it);
   * then replaces itself with evcxr_jupyter (same process id, so the `.pid` file names it).
 
-Compiled dependencies are shared between the dirs through evcxr's compilation cache (`:cache`
-in kernel/evcxr/init.evcxr), so a second kernel builds only the crate itself, not the whole
-dependency tree again.
+  * starts a dir that has never been built from a copy of one that has (`build` first), so a
+    second kernel compiles only its cells, not the whole dependency tree again (10-15 minutes).
+    The copy is taken while holding cargo's own build locks on the source (`.cargo-lock`), so it
+    never catches a half-written library: a cell compiling in the first kernel finishes before
+    the copy starts, and waits for it to end. Copying (about 1.5 GB, seconds) costs disk only
+    while a second kernel exists; evcxr's `:cache` instead keeps a second copy of every compiled
+    library for good.
 
 With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the
 kernel's parent instead and turns cargo's "Compiling ..." lines on the kernel's stderr into a
@@ -27,6 +31,7 @@ Usage (from the kernelspec): launch.py EVCXR_JUPYTER_BINARY --control_file CONNE
 """
 
 import fcntl
+import glob
 import os
 import shutil
 import signal
@@ -92,6 +97,83 @@ def seed_lock_file(build_dir):
         shutil.copyfile(ours, theirs)
 
 
+def cargo_locks(target):
+    """cargo's build locks in a target dir: `debug/.cargo-lock` for build scripts and proc macros
+    and `<triple>/debug/.cargo-lock` for the rest (evcxr passes --target). cargo holds both,
+    exclusively, for as long as it builds."""
+    return sorted(glob.glob(os.path.join(target, "*", ".cargo-lock"))
+                  + glob.glob(os.path.join(target, "*", "*", ".cargo-lock")))
+
+
+def hold_cargo_locks(target, source_name):
+    """Take every cargo lock in `target` (all or none: try each without blocking, let go and retry
+    if one is busy, so cargo, which takes them in its own order, never deadlocks with us)."""
+    said = False
+    while True:
+        held = []
+        for path in cargo_locks(target):
+            f = open(path, "a")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                break
+            held.append(f)
+        else:
+            return held
+        for f in held:
+            f.close()
+        if not said:
+            print(f"[kernel] waiting for the kernel in {source_name} to finish compiling, then "
+                  "copying its build", file=sys.stderr, flush=True)
+            said = True
+        time.sleep(0.5)
+
+
+def copied_name(name):
+    """Files not worth copying: evcxr's compiled cells (libcode_N.so), one per executed cell."""
+    return not (name.startswith("libcode_") and name.endswith(".so"))
+
+
+def seed_build(build_dir, root):
+    """Give a never-built dir a copy of the first built dir's `target` (timestamps kept, so cargo
+    finds every dependency fresh). Returns the source dir, or None when there was nothing to copy
+    or the dir was built already."""
+    target = os.path.join(build_dir, "target")
+    if os.path.exists(target):
+        return None
+    for source in pool_dirs(root):
+        source_target = os.path.join(source, "target")
+        # Without cargo's lock files cargo has not yet started there (nothing to copy, and
+        # nothing to hold while copying).
+        if source == build_dir or not cargo_locks(source_target):
+            continue
+        name = os.path.basename(source)
+        partial = target + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        held = hold_cargo_locks(source_target, name)
+        try:
+            started = time.monotonic()
+            shutil.copytree(source_target, partial, symlinks=True,
+                            ignore=lambda _d, names: [n for n in names if not copied_name(n)])
+        except OSError as e:
+            shutil.rmtree(partial, ignore_errors=True)
+            print(f"[kernel] could not copy {name}'s build into {build_dir} ({e}); this kernel "
+                  "compiles its own dependencies instead (10-15 minutes). Free disk space, or shut "
+                  "down the other kernels, to start warm.", file=sys.stderr, flush=True)
+            return None
+        finally:
+            for f in held:
+                f.close()
+        os.rename(partial, target)
+        size = sum(os.path.getsize(os.path.join(d, f))
+                   for d, _, files in os.walk(target) for f in files)
+        print(f"[kernel] copied {name}'s compiled dependencies ({size / 1e9:.1f} GB) in "
+              f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        return source
+    return None
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: launch.py EVCXR_JUPYTER_BINARY [kernel arguments...]")
@@ -106,10 +188,11 @@ def main():
             "kernels; shut one down (JupyterLab: Running Terminals and Kernels) and start again"
         )
     seed_lock_file(build_dir)
-    env = dict(os.environ, EVCXR_TMPDIR=build_dir)
     if os.path.basename(build_dir) != "build":
-        print(f"[kernel] another kernel is using {root}/build: this one builds in {build_dir} "
-              "(dependencies come from the shared cache)", file=sys.stderr, flush=True)
+        print(f"[kernel] another kernel is using {root}/build: this one builds in {build_dir}",
+              file=sys.stderr, flush=True)
+    seed_build(build_dir, root)
+    env = dict(os.environ, EVCXR_TMPDIR=build_dir)
     if os.environ.get("CRYPTOIDOL_KERNEL_PROGRESS") == "1":
         sys.exit(run_with_progress([evcxr] + args, env))
     os.execve(evcxr, [evcxr] + args, env)

@@ -579,3 +579,34 @@ fn keys_refuse_an_srs_they_were_not_made_with() {
     );
     assert!(ok(&idol(&["verify-evm", "--dir", w, "--in-process"])).contains("ACCEPTED"));
 }
+
+/// `scripts/need-disk` (run first by scripts/test and kernel/install.sh) refuses a job whose
+/// missing parts would not fit, naming the job, the parts, the free space and what to remove;
+/// parts already made cost nothing.
+#[test]
+fn a_long_job_refuses_to_start_without_the_disk_it_needs() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/need-disk");
+    let here = env!("CARGO_MANIFEST_DIR");
+    let run = |args: &[&str]| Command::new(&script).args(args).output().unwrap();
+    // A part that does not exist and needs far more than any disk has.
+    let out = run(&["the job", "1", "a huge part", "/no/such/path", "1000000"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "the job needs about 1000001 GiB",
+        "a huge part 1000000",
+        "GiB is free",
+        "cargo clean",
+    ] {
+        assert!(err.contains(want), "missing '{want}' in: {err}");
+    }
+    // The same part, already made (its path exists), costs nothing.
+    let out = run(&["the job", "0", "a huge part", here, "1000000"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("the job needs about 0 GiB"), "{said}");
+}

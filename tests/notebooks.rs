@@ -160,6 +160,87 @@ fn two_kernels_started_at_once_both_run_their_cells() {
     }
 }
 
+/// A never-built dir starts from a copy of a built one (kernel/launch.py's `seed_build`), taken
+/// only once cargo's build lock on the source is free: a holder that rewrites a library while it
+/// holds the lock must see its rewrite, not the old bytes, in the copy. Timestamps are kept (cargo
+/// compares them) and evcxr's compiled cells are left behind. Needs only the system python3.
+#[test]
+fn a_new_build_dir_is_copied_from_a_built_one_under_cargos_lock() {
+    use std::io::{BufRead, BufReader};
+    let pool = tempfile::tempdir().unwrap();
+    let build = pool.path().join("build/target");
+    let deps = build.join("x86_64-unknown-linux-gnu/debug/deps");
+    std::fs::create_dir_all(&deps).unwrap();
+    std::fs::create_dir_all(build.join("debug")).unwrap();
+    let lock = build.join("x86_64-unknown-linux-gnu/debug/.cargo-lock");
+    std::fs::write(&lock, "").unwrap();
+    std::fs::write(build.join("debug/.cargo-lock"), "").unwrap();
+    let lib = deps.join("libdep-abc.rlib");
+    std::fs::write(&lib, "old bytes").unwrap();
+    std::fs::write(deps.join("libcode_3.so"), "a compiled cell").unwrap();
+
+    // The "first kernel's cargo": holds the lock, rewrites the library, dates it, lets go.
+    let holder_py = "import fcntl, os, sys, time\n\
+                     f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX)\n\
+                     print('held', flush=True); time.sleep(1.5)\n\
+                     open(sys.argv[2], 'w').write('rewritten under the lock')\n\
+                     os.utime(sys.argv[2], ns=(1_600_000_000_123_456_789,) * 2)\n";
+    let mut holder = Command::new("python3")
+        .args(["-c", holder_py])
+        .arg(&lock)
+        .arg(&lib)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let mut line = String::new();
+    BufReader::new(holder.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "held");
+
+    let seed_py = "import importlib.util, sys\n\
+                   spec = importlib.util.spec_from_file_location('launch', sys.argv[1])\n\
+                   m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n\
+                   print('source', m.seed_build(sys.argv[2] + '/build-2', sys.argv[2]))\n\
+                   print('again', m.seed_build(sys.argv[2] + '/build-2', sys.argv[2]))\n";
+    let out = Command::new("python3")
+        .args(["-c", seed_py])
+        .arg(root().join("kernel/launch.py"))
+        .arg(pool.path())
+        .output()
+        .unwrap();
+    assert!(holder.wait().unwrap().success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("waiting for the kernel in build to finish compiling"),
+        "{stderr}"
+    );
+    let source = pool.path().join("build").display().to_string();
+    assert!(stdout.contains(&format!("source {source}")), "{stdout}");
+    assert!(
+        stdout.contains("again None"),
+        "a built dir was copied over: {stdout}"
+    );
+
+    let copy = pool
+        .path()
+        .join("build-2/target/x86_64-unknown-linux-gnu/debug/deps");
+    let copied = copy.join("libdep-abc.rlib");
+    assert_eq!(
+        std::fs::read_to_string(&copied).unwrap(),
+        "rewritten under the lock",
+        "the copy was taken while cargo held its lock"
+    );
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    assert_eq!(mtime(&copied), mtime(&lib), "timestamps not kept");
+    assert!(!copy.join("libcode_3.so").exists(), "compiled cells copied");
+    assert!(!pool.path().join("build-2/target.partial").exists());
+}
+
 /// Static checks on the tutorial notebooks: the kernel they ask for, the one `:dep` line first,
 /// the shared workspace, and a README entry for each.
 #[test]
