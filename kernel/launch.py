@@ -12,15 +12,15 @@ this. The kernelspec therefore starts this launcher, which:
   * gives the dir the crate's Cargo.lock when it lacks the crate or is older, so notebooks
     compile exactly the dependency versions the tests use (a notebook without the crate prunes
     the lock; cargo adds the kernel's own crate to it);
-  * then replaces itself with evcxr_jupyter (same process id, so the `.pid` file names it).
-
   * starts a dir that has never been built from a copy of one that has (`build` first), so a
     second kernel compiles only its cells, not the whole dependency tree again (10-15 minutes).
     The copy is taken while holding cargo's own build locks on the source (`.cargo-lock`), so it
-    never catches a half-written library: a cell compiling in the first kernel finishes before
-    the copy starts, and waits for it to end. Copying (about 1.5 GB, seconds) costs disk only
-    while a second kernel exists; evcxr's `:cache` instead keeps a second copy of every compiled
-    library for good.
+    never catches a half-written library: a compile running in the first kernel finishes before
+    the copy starts (waited for at most 45 s; after that this kernel builds its own), and one
+    started during the copy waits for it. Copying 1.7 GB takes seconds; the copy stays and is
+    reused by later kernels in that dir (evcxr's `:cache`, off, would keep a second copy of every
+    compiled library even with one kernel). Not on NFS, where cargo does not lock;
+  * then replaces itself with evcxr_jupyter (same process id, so the `.pid` file names it).
 
 With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the
 kernel's parent instead and turns cargo's "Compiling ..." lines on the kernel's stderr into a
@@ -97,18 +97,24 @@ def seed_lock_file(build_dir):
         shutil.copyfile(ours, theirs)
 
 
+WAIT_FOR_SOURCE = 45  # s; Jupyter gives up on a kernel that does not answer in 60 s
+
+
 def cargo_locks(target):
     """cargo's build locks in a target dir: `debug/.cargo-lock` for build scripts and proc macros
     and `<triple>/debug/.cargo-lock` for the rest (evcxr passes --target). cargo holds both,
     exclusively, for as long as it builds."""
-    return sorted(glob.glob(os.path.join(target, "*", ".cargo-lock"))
-                  + glob.glob(os.path.join(target, "*", "*", ".cargo-lock")))
+    t = glob.escape(target)
+    return sorted(glob.glob(os.path.join(t, "*", ".cargo-lock"))
+                  + glob.glob(os.path.join(t, "*", "*", ".cargo-lock")))
 
 
-def hold_cargo_locks(target, source_name):
-    """Take every cargo lock in `target` (all or none: try each without blocking, let go and retry
-    if one is busy, so cargo, which takes them in its own order, never deadlocks with us)."""
+def hold_cargo_locks(target, source_name, wait=None):
+    """Take every cargo lock in `target`, or None if cargo is still building there after `wait`
+    seconds. All or none: each is tried without blocking, and all are let go to retry when one is
+    busy, so cargo, which takes them in its own order, never deadlocks with us."""
     said = False
+    deadline = time.monotonic() + (WAIT_FOR_SOURCE if wait is None else wait)
     while True:
         held = []
         for path in cargo_locks(target):
@@ -123,6 +129,8 @@ def hold_cargo_locks(target, source_name):
             return held
         for f in held:
             f.close()
+        if time.monotonic() >= deadline:
+            return None
         if not said:
             print(f"[kernel] waiting for the kernel in {source_name} to finish compiling, then "
                   "copying its build", file=sys.stderr, flush=True)
@@ -131,17 +139,61 @@ def hold_cargo_locks(target, source_name):
 
 
 def copied_name(name):
-    """Files not worth copying: evcxr's compiled cells (libcode_N.so), one per executed cell."""
-    return not (name.startswith("libcode_") and name.endswith(".so"))
+    """Files not worth copying: evcxr's compiled cells (libcode_N.so, one per executed cell) and
+    its cell library (libctx*, rebuilt for every cell and renamed by evcxr after cargo exits)."""
+    return not (name.startswith("libcode_") or name.startswith("libctx"))
+
+
+def tree_size(path):
+    total = 0
+    for d, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(d, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def copy_file(src, dst):
+    # A file gone between listing and copying (evcxr renaming its cell library) is not needed.
+    try:
+        shutil.copy2(src, dst, follow_symlinks=False)
+    except FileNotFoundError:
+        pass
+
+
+def on_nfs(path):
+    """cargo does not lock build dirs on NFS, so a copy there could catch a half-written file."""
+    best, fstype = "", ""
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                parts = line.split()
+                mount = parts[1].replace("\\040", " ")
+                if len(parts) > 2 and path.startswith(mount) and len(mount) > len(best):
+                    best, fstype = mount, parts[2]
+    except OSError:
+        return False
+    return fstype.startswith("nfs")
+
+
+def say(message):
+    print(f"[kernel] {message}", file=sys.stderr, flush=True)
 
 
 def seed_build(build_dir, root):
     """Give a never-built dir a copy of the first built dir's `target` (timestamps kept, so cargo
-    finds every dependency fresh). Returns the source dir, or None when there was nothing to copy
-    or the dir was built already."""
+    finds every dependency fresh). Returns the source dir, or None when the dir was built
+    already, there was nothing to copy, or the copy could not be made (then it says why, and the
+    kernel compiles its own dependencies)."""
     target = os.path.join(build_dir, "target")
     if os.path.exists(target):
         return None
+    os.makedirs(build_dir, exist_ok=True)
+    partial = target + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    own = "this kernel compiles its own dependencies instead (10-15 minutes)"
     for source in pool_dirs(root):
         source_target = os.path.join(source, "target")
         # Without cargo's lock files cargo has not yet started there (nothing to copy, and
@@ -149,27 +201,41 @@ def seed_build(build_dir, root):
         if source == build_dir or not cargo_locks(source_target):
             continue
         name = os.path.basename(source)
-        partial = target + ".partial"
-        shutil.rmtree(partial, ignore_errors=True)
+        if on_nfs(os.path.abspath(source_target)):
+            say(f"{root} is on NFS, where cargo does not lock its builds: {own}")
+            return None
+        size = tree_size(source_target)
+        free = shutil.disk_usage(build_dir).free
+        if free < size + 2**30:
+            say(f"copying {name}'s build needs {size / 1e9:.1f} GB and 1 GB to spare, and only "
+                f"{free / 1e9:.1f} GB is free: {own}. To start warm, shut down kernels you do not "
+                "use and free disk space.")
+            return None
         held = hold_cargo_locks(source_target, name)
+        if held is None:
+            say(f"the kernel in {name} is still compiling after {WAIT_FOR_SOURCE:.0f} s: {own}")
+            return None
+        started = time.monotonic()
         try:
-            started = time.monotonic()
-            shutil.copytree(source_target, partial, symlinks=True,
+            shutil.copytree(source_target, partial, symlinks=True, copy_function=copy_file,
                             ignore=lambda _d, names: [n for n in names if not copied_name(n)])
+        except shutil.Error as e:
+            failures = e.args[0] if e.args and isinstance(e.args[0], list) else []
+            first = failures[0][2] if failures and len(failures[0]) > 2 else e
+            shutil.rmtree(partial, ignore_errors=True)
+            say(f"could not copy {name}'s build ({len(failures)} files failed; first: {first}): "
+                f"{own}")
+            return None
         except OSError as e:
             shutil.rmtree(partial, ignore_errors=True)
-            print(f"[kernel] could not copy {name}'s build into {build_dir} ({e}); this kernel "
-                  "compiles its own dependencies instead (10-15 minutes). Free disk space, or shut "
-                  "down the other kernels, to start warm.", file=sys.stderr, flush=True)
+            say(f"could not copy {name}'s build ({e}): {own}")
             return None
         finally:
             for f in held:
                 f.close()
         os.rename(partial, target)
-        size = sum(os.path.getsize(os.path.join(d, f))
-                   for d, _, files in os.walk(target) for f in files)
-        print(f"[kernel] copied {name}'s compiled dependencies ({size / 1e9:.1f} GB) in "
-              f"{time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+        say(f"copied {name}'s compiled dependencies ({size / 1e9:.1f} GB) in "
+            f"{time.monotonic() - started:.0f} s")
         return source
     return None
 
@@ -191,7 +257,12 @@ def main():
     if os.path.basename(build_dir) != "build":
         print(f"[kernel] another kernel is using {root}/build: this one builds in {build_dir}",
               file=sys.stderr, flush=True)
-    seed_build(build_dir, root)
+    try:
+        seed_build(build_dir, root)
+    except OSError as e:
+        # Only a head start: a kernel that cannot have it still starts, and builds.
+        print(f"[kernel] could not start {build_dir} from another kernel's build ({e}); this "
+              "kernel compiles its own dependencies", file=sys.stderr, flush=True)
     env = dict(os.environ, EVCXR_TMPDIR=build_dir)
     if os.environ.get("CRYPTOIDOL_KERNEL_PROGRESS") == "1":
         sys.exit(run_with_progress([evcxr] + args, env))

@@ -581,32 +581,54 @@ fn keys_refuse_an_srs_they_were_not_made_with() {
 }
 
 /// `scripts/need-disk` (run first by scripts/test and kernel/install.sh) refuses a job whose
-/// missing parts would not fit, naming the job, the parts, the free space and what to remove;
-/// parts already made cost nothing.
+/// missing parts would not fit, naming the job, the parts, the free space and what to remove.
+/// A file that exists is done; a directory counts for what it still lacks (a half-made part
+/// still counts); parts are summed; bad arguments are a usage error.
 #[test]
 fn a_long_job_refuses_to_start_without_the_disk_it_needs() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/need-disk");
-    let here = env!("CARGO_MANIFEST_DIR");
     let run = |args: &[&str]| Command::new(&script).args(args).output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let done = dir.path().join("done.bin");
+    std::fs::write(&done, "made").unwrap();
+    let half = dir.path().join("half");
+    std::fs::create_dir(&half).unwrap();
+    std::fs::write(half.join("blob"), vec![0u8; 256 << 20]).unwrap(); // 0.25 GiB of 1
+    let (done, half) = (done.to_str().unwrap(), half.to_str().unwrap());
+
     // A part that does not exist and needs far more than any disk has.
     let out = run(&["the job", "1", "a huge part", "/no/such/path", "1000000"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     for want in [
         "the job needs about 1000001 GiB",
-        "a huge part 1000000",
+        "a huge part 1000000)",
         "GiB is free",
         "cargo clean",
     ] {
         assert!(err.contains(want), "missing '{want}' in: {err}");
     }
-    // The same part, already made (its path exists), costs nothing.
-    let out = run(&["the job", "0", "a huge part", here, "1000000"]);
+    // The same part, already made, costs nothing; parts are summed, a half-made one counts
+    // for what it lacks.
+    let out = run(&[
+        "the job", "0.5", "a", "/no/a", "0.3", "b", "/no/b", "1.7", "half", half, "1", "huge",
+        done, "1000000",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("the job needs about 0 GiB"), "{said}");
+    assert!(
+        said.contains("the job needs about 3.25 GiB (working space 0.5, a 0.3, b 1.7, half 0.75)"),
+        "{said}"
+    );
+    for bad in [
+        &["the job"][..],
+        &["the job", "1", "a", "/no/a"],
+        &["the job", "x"],
+    ] {
+        assert_eq!(run(bad).status.code(), Some(2), "{bad:?} accepted");
+    }
 }

@@ -161,35 +161,45 @@ fn two_kernels_started_at_once_both_run_their_cells() {
 }
 
 /// A never-built dir starts from a copy of a built one (kernel/launch.py's `seed_build`), taken
-/// only once cargo's build lock on the source is free: a holder that rewrites a library while it
-/// holds the lock must see its rewrite, not the old bytes, in the copy. Timestamps are kept (cargo
-/// compares them) and evcxr's compiled cells are left behind. Needs only the system python3.
+/// only once cargo's build locks on the source are free: a holder that rewrites a library while it
+/// holds them must see its rewrite, not the old bytes, in the copy. Timestamps are kept (cargo
+/// compares them) and evcxr's cell libraries are left behind; a source still locked after the
+/// wait limit is not copied at all. Needs only the system python3.
 #[test]
 fn a_new_build_dir_is_copied_from_a_built_one_under_cargos_lock() {
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
     let pool = tempfile::tempdir().unwrap();
     let build = pool.path().join("build/target");
     let deps = build.join("x86_64-unknown-linux-gnu/debug/deps");
     std::fs::create_dir_all(&deps).unwrap();
     std::fs::create_dir_all(build.join("debug")).unwrap();
-    let lock = build.join("x86_64-unknown-linux-gnu/debug/.cargo-lock");
-    std::fs::write(&lock, "").unwrap();
-    std::fs::write(build.join("debug/.cargo-lock"), "").unwrap();
+    let locks = [
+        build.join("x86_64-unknown-linux-gnu/debug/.cargo-lock"),
+        build.join("debug/.cargo-lock"),
+    ];
+    for lock in &locks {
+        std::fs::write(lock, "").unwrap();
+    }
     let lib = deps.join("libdep-abc.rlib");
     std::fs::write(&lib, "old bytes").unwrap();
     std::fs::write(deps.join("libcode_3.so"), "a compiled cell").unwrap();
+    std::fs::write(deps.join("libctx-1.so"), "the cell library").unwrap();
 
-    // The "first kernel's cargo": holds the lock, rewrites the library, dates it, lets go.
-    let holder_py = "import fcntl, os, sys, time\n\
-                     f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX)\n\
-                     print('held', flush=True); time.sleep(1.5)\n\
-                     open(sys.argv[2], 'w').write('rewritten under the lock')\n\
-                     os.utime(sys.argv[2], ns=(1_600_000_000_123_456_789,) * 2)\n";
+    // The "first kernel's cargo": holds both locks until told to go on, then rewrites the
+    // library, dates it and lets go.
+    let holder_py = "import fcntl, os, sys\n\
+                     fs = [open(p, 'a') for p in sys.argv[1:3]]\n\
+                     [fcntl.flock(f, fcntl.LOCK_EX) for f in fs]\n\
+                     print('held', flush=True); sys.stdin.readline()\n\
+                     open(sys.argv[3], 'w').write('rewritten under the lock')\n\
+                     os.utime(sys.argv[3], ns=(1_600_000_000_123_456_789,) * 2)\n";
     let mut holder = Command::new("python3")
         .args(["-c", holder_py])
-        .arg(&lock)
+        .args(&locks)
         .arg(&lib)
-        .stdout(std::process::Stdio::piped())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
         .expect("python3");
     let mut line = String::new();
@@ -198,29 +208,52 @@ fn a_new_build_dir_is_copied_from_a_built_one_under_cargos_lock() {
         .unwrap();
     assert_eq!(line.trim(), "held");
 
-    let seed_py = "import importlib.util, sys\n\
-                   spec = importlib.util.spec_from_file_location('launch', sys.argv[1])\n\
-                   m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n\
-                   print('source', m.seed_build(sys.argv[2] + '/build-2', sys.argv[2]))\n\
-                   print('again', m.seed_build(sys.argv[2] + '/build-2', sys.argv[2]))\n";
-    let out = Command::new("python3")
-        .args(["-c", seed_py])
-        .arg(root().join("kernel/launch.py"))
-        .arg(pool.path())
-        .output()
-        .unwrap();
+    let seeder = |dir: &str, wait: &str| {
+        let py = "import importlib.util, sys\n\
+                  spec = importlib.util.spec_from_file_location('launch', sys.argv[1])\n\
+                  m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n\
+                  m.WAIT_FOR_SOURCE = float(sys.argv[4])\n\
+                  print('source', m.seed_build(sys.argv[2] + '/' + sys.argv[3], sys.argv[2]))\n\
+                  print('again', m.seed_build(sys.argv[2] + '/' + sys.argv[3], sys.argv[2]))\n";
+        let mut c = Command::new("python3");
+        c.args(["-c", py])
+            .arg(root().join("kernel/launch.py"))
+            .arg(pool.path())
+            .args([dir, wait])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    };
+
+    // Still locked after the wait limit: no copy, and it says the kernel builds its own.
+    let out = seeder("build-3", "1").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("still compiling after 1 s"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("source None"));
+    assert!(!pool.path().join("build-3/target").exists());
+
+    // Released while the seeder waits: the copy holds what was written under the lock.
+    let mut seed = seeder("build-2", "60").spawn().unwrap();
+    let mut err = BufReader::new(seed.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("waiting for the kernel in build to finish compiling") {
+        assert!(
+            err.read_line(&mut said).unwrap() > 0,
+            "no waiting line: {said}"
+        );
+    }
+    holder.stdin.take().unwrap().write_all(b"go\n").unwrap();
     assert!(holder.wait().unwrap().success());
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}{stderr}");
-    assert!(
-        stderr.contains("waiting for the kernel in build to finish compiling"),
-        "{stderr}"
-    );
+    err.read_to_string(&mut said).unwrap();
+    let out = seed.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{said}");
     let source = pool.path().join("build").display().to_string();
-    assert!(stdout.contains(&format!("source {source}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!("source {source}")),
+        "{stdout}{said}"
+    );
     assert!(
         stdout.contains("again None"),
         "a built dir was copied over: {stdout}"
@@ -237,7 +270,9 @@ fn a_new_build_dir_is_copied_from_a_built_one_under_cargos_lock() {
     );
     let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
     assert_eq!(mtime(&copied), mtime(&lib), "timestamps not kept");
-    assert!(!copy.join("libcode_3.so").exists(), "compiled cells copied");
+    for cell in ["libcode_3.so", "libctx-1.so"] {
+        assert!(!copy.join(cell).exists(), "{cell} copied");
+    }
     assert!(!pool.path().join("build-2/target.partial").exists());
 }
 
