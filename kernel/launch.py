@@ -109,12 +109,12 @@ def cargo_locks(target):
                   + glob.glob(os.path.join(t, "*", "*", ".cargo-lock")))
 
 
-def hold_cargo_locks(target, source_name, wait=None):
-    """Take every cargo lock in `target`, or None if cargo is still building there after `wait`
-    seconds. All or none: each is tried without blocking, and all are let go to retry when one is
+def hold_cargo_locks(target, source_name):
+    """Take every cargo lock in `target`, or None if cargo is still building there after
+    WAIT_FOR_SOURCE seconds. All or none: each is tried without blocking, and all are let go to retry when one is
     busy, so cargo, which takes them in its own order, never deadlocks with us."""
     said = False
-    deadline = time.monotonic() + (WAIT_FOR_SOURCE if wait is None else wait)
+    deadline = time.monotonic() + WAIT_FOR_SOURCE
     while True:
         held = []
         for path in cargo_locks(target):
@@ -219,16 +219,12 @@ def seed_build(build_dir, root):
         try:
             shutil.copytree(source_target, partial, symlinks=True, copy_function=copy_file,
                             ignore=lambda _d, names: [n for n in names if not copied_name(n)])
-        except shutil.Error as e:
-            failures = e.args[0] if e.args and isinstance(e.args[0], list) else []
-            first = failures[0][2] if failures and len(failures[0]) > 2 else e
-            shutil.rmtree(partial, ignore_errors=True)
-            say(f"could not copy {name}'s build ({len(failures)} files failed; first: {first}): "
-                f"{own}")
-            return None
         except OSError as e:
+            # copytree's shutil.Error lists every failed file (all of them on a full disk).
+            failures = e.args[0] if isinstance(e, shutil.Error) and e.args else []
+            why = f"{len(failures)} files failed; first: {failures[0][2]}" if failures else e
             shutil.rmtree(partial, ignore_errors=True)
-            say(f"could not copy {name}'s build ({e}): {own}")
+            say(f"could not copy {name}'s build ({why}): {own}")
             return None
         finally:
             for f in held:

@@ -614,12 +614,7 @@ fn a_long_job_refuses_to_start_without_the_disk_it_needs() {
         "the job", "0.5", "a", "/no/a", "0.3", "b", "/no/b", "1.7", "half", half, "1", "huge",
         done, "1000000",
     ]);
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = ok(&out);
     assert!(
         said.contains("the job needs about 3.25 GiB (working space 0.5, a 0.3, b 1.7, half 0.75)"),
         "{said}"
