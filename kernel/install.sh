@@ -3,17 +3,21 @@
 #   1. solc and anvil from npm into node_modules (scripts/node-env; notebook 6 deploys with them);
 #   2. Jupyter into the notebooks' own environment, .venv-notebooks (kernel/python-env; the test
 #      tools stay in .venv);
-#   3. evcxr_jupyter, pinned, with `cargo install --locked` (5-8 minutes on 2 cores; an installed
-#      copy of the same version is reused);
+#   3. evcxr_jupyter, pinned, with `cargo install --locked` (an installed copy of the same version
+#      is reused), and beside it, sharing the two cores, the kernel's build of the crate and its
+#      dependencies (kernel/prebuild.py: evcxr's own cargo command, without evcxr; seconds when
+#      already built). Measured from a fresh clone with an empty cargo home: see
+#      notebooks/README.md. A progress line for each at least every 30 s;
 #   4. the kernelspec "cryptoidol-rust" inside .venv-notebooks, so nothing is written to ~/.local
 #      and that venv's `jupyter` finds it. It starts kernel/launch.py, which gives each live kernel
 #      its own build dir under target/evcxr (`build`, then `build-2`, ...: two kernels in one dir
 #      crash), fixed so that compiled dependencies are reused by every notebook and kernel restart;
 #      a new dir starts from a copy of a built one, so a second kernel does not build again. A
-#      .cargo/config.toml above those dirs builds the crate and its dependencies with opt-level 3;
-#   5. the warm-up: the kernel compiles the crate and its dependencies once (10-15 minutes on 2
-#      cores the first time, a progress line at least every 30 s; seconds when already built), so the
-#      notebooks' first cell starts at once. `--no-build` skips it.
+#      .cargo/config.toml above those dirs (kernel/cargo-config.toml) builds the crate and its
+#      dependencies with opt-level 3;
+#   5. the warm-up: the kernel runs one cell using the crate (kernel/warm-up.ipynb), which proves
+#      it works and leaves nothing to compile for the notebooks' first cell. `--no-build` skips the
+#      kernel's build and this step.
 # Then: .venv-notebooks/bin/jupyter lab notebooks/   (interactive)   or   kernel/run-notebooks
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,18 +57,28 @@ scripts/node-env
 step 2 "Jupyter in .venv-notebooks"
 kernel/python-env
 
-if [ -x "$evcxr" ] && grep -q "^evcxr_jupyter v$version:" <<<"$(cargo install --list)"; then
-    step 3 "reusing $evcxr ($version)"
-else
-    step 3 "cargo install evcxr_jupyter $version --locked (5-8 minutes on 2 cores; cargo shows each crate)"
-    t0=$(date +%s)
-    cargo install evcxr_jupyter --version "$version" --locked
-    echo "== kernel: evcxr_jupyter installed in $(($(date +%s) - t0)) s"
-fi
-
 build_root="$root/target/evcxr"
 mkdir -p "$build_root/.cargo"
 cp kernel/cargo-config.toml "$build_root/.cargo/config.toml"
+install=(cargo install evcxr_jupyter --version "$version" --locked)
+if [ -x "$evcxr" ] && grep -q "^evcxr_jupyter v$version:" <<<"$(cargo install --list)"; then
+    install=()
+fi
+if [ "$build" = 1 ]; then
+    if [ ${#install[@]} = 0 ]; then
+        step 3 "reusing $evcxr ($version); the kernel's build (10 minutes on 2 cores the first time)"
+        .venv-notebooks/bin/python kernel/prebuild.py "$build_root"
+    else
+        step 3 "${install[*]}, and beside it the kernel's build (12 minutes on 2 cores)"
+        .venv-notebooks/bin/python kernel/prebuild.py "$build_root" --alongside evcxr_jupyter -- "${install[@]}"
+    fi
+elif [ ${#install[@]} = 0 ]; then
+    step 3 "reusing $evcxr ($version)"
+else
+    step 3 "${install[*]} (6 minutes on 2 cores; cargo shows each crate)"
+    "${install[@]}"
+fi
+
 spec_dir="$root/.venv-notebooks/share/jupyter/kernels/cryptoidol-rust"
 mkdir -p "$spec_dir"
 cat >"$spec_dir/kernel.json" <<JSON
@@ -82,7 +96,7 @@ JSON
 step 4 "registered the kernel 'Rust (cryptoidol)' in $spec_dir"
 
 if [ "$build" = 1 ]; then
-    step 5 "building the notebooks' crate in the kernel (first time 10-15 minutes on 2 cores)"
+    step 5 "warm-up: the kernel runs a cell using the crate"
     CRYPTOIDOL_KERNEL_PROGRESS=1 .venv-notebooks/bin/python kernel/run_notebooks.py \
         --out target/evcxr/warm-up --timeout 3600 kernel/warm-up.ipynb
 fi

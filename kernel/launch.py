@@ -265,39 +265,63 @@ def main():
     os.execve(evcxr, [evcxr] + args, env)
 
 
+class Progress:
+    """Condenses cargo's per-crate status lines ("Compiling x v1", "Downloaded y v2") from one
+    build into `[LABEL] 120 crates compiled, 3.1 min (now: halo2-axiom)`: a line at most every 10
+    seconds as crates start, and at least every 30 seconds while a large one compiles (the crate
+    itself, halo2 and candle each take minutes without a line). Every other line (warnings,
+    errors, what cargo installs) is passed through."""
+
+    QUIET = ("Compiling", "Downloaded", "Downloading", "Locking", "Adding", "Updating", "Fresh")
+
+    def __init__(self, label, out=sys.stderr):
+        self.label, self.out = label, out
+        self.done, self.now, self.last = 0, "", 0.0
+        self.start = time.monotonic()
+        self.lock = threading.Lock()
+        self.running = True
+        threading.Thread(target=self._heartbeat, daemon=True).start()
+
+    def report(self):
+        now = time.monotonic()
+        self.last = now
+        print(f"[{self.label}] {self.done} crates compiled, {(now - self.start) / 60:.1f} min "
+              f"(now: {self.now})", file=self.out, flush=True)
+
+    def line(self, line):
+        words = line.split()
+        with self.lock:
+            if words[:1] == ["Compiling"] and len(words) > 1:
+                self.done += 1
+                self.now = words[1]
+                if time.monotonic() - self.last >= 10:
+                    self.report()
+            elif words[:1] and words[0] in self.QUIET:
+                pass
+            elif line.strip():
+                self.out.write(line if line.endswith("\n") else line + "\n")
+                self.out.flush()
+
+    def stop(self):
+        self.running = False
+
+    def _heartbeat(self):
+        while self.running:
+            time.sleep(5)
+            with self.lock:
+                if self.running and self.done and time.monotonic() - self.last >= 30:
+                    self.report()
+
+
 def run_with_progress(argv, env):
     """Run the kernel as a child, condensing cargo's per-crate lines into progress lines."""
     child = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, bufsize=1)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda s, _f: child.send_signal(s))
-    state = {"done": 0, "now": "", "last": 0.0, "running": True}
-    start = time.monotonic()
-
-    def report():
-        now = time.monotonic()
-        state["last"] = now
-        print(f"[kernel build] {state['done']} crates compiled, {(now - start) / 60:.1f} min "
-              f"(now: {state['now']})", file=sys.stderr, flush=True)
-
-    def heartbeat():
-        # A large crate (the crate itself, halo2, candle) compiles for minutes without a line.
-        while state["running"]:
-            time.sleep(5)
-            if state["running"] and state["done"] and time.monotonic() - state["last"] >= 30:
-                report()
-
-    threading.Thread(target=heartbeat, daemon=True).start()
+    progress = Progress("kernel build")
     for line in child.stderr:
-        words = line.split()
-        if words[:1] == ["Compiling"] and len(words) > 1:
-            state["done"] += 1
-            state["now"] = words[1]
-            if time.monotonic() - state["last"] >= 10:
-                report()
-        elif line.strip():
-            sys.stderr.write(line)
-            sys.stderr.flush()
-    state["running"] = False
+        progress.line(line)
+    progress.stop()
     return child.wait()
 
 

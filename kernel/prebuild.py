@@ -1,0 +1,190 @@
+"""Build the notebooks' crate for the kernel with plain cargo, exactly as evcxr will build it.
+
+The kernel compiles the crate and its ~290 dependencies the first time a notebook runs
+`:dep cryptoidol`. That needs evcxr_jupyter installed first, itself a 6-minute build. This
+script does the kernel's build without evcxr: it writes the Cargo.toml evcxr 0.22.0 writes
+(evcxr's src/module.rs, `get_cargo_toml_contents`, at the `:opt 0` of kernel/evcxr/init.evcxr)
+into a free kernel build dir and runs evcxr's cargo command (`cargo build --target HOST
+--message-format=json` with RUSTFLAGS=-Cprefer-dynamic), so every compiled dependency is one
+evcxr finds fresh. kernel/install.sh runs it beside `cargo install evcxr_jupyter`: the two builds
+share the two cores, and neither waits for the other.
+
+    prebuild.py BUILD_ROOT [--alongside LABEL -- COMMAND...]
+
+BUILD_ROOT is the kernels' pool (target/evcxr); the first dir no live kernel holds is built
+(`build`, unless a kernel is running there; a new dir starts from a copy of a built one, as for a
+kernel). With --alongside, COMMAND (a cargo command) runs at the same time, and its progress is
+shown under LABEL. Progress lines, at least every 30 s:
+
+    [kernel build] 120 crates compiled, 3.1 min (now: halo2-axiom)
+
+and at the end `[kernel build] done in 6.5 min: 291 crates compiled, 1 fresh`. Exits non-zero,
+naming the command, when either build fails.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import launch
+
+# evcxr 0.22.0's Cargo.toml for its cell crate. Any difference in the profile would give every
+# dependency another fingerprint, and the kernel would compile them all again:
+# tests/notebooks.rs::the_prebuilt_kernel_dir_is_one_evcxr_finds_fresh checks that it does not.
+CARGO_TOML = """
+[package]
+name = "ctx"
+version = "1.0.0"
+edition = "2024"
+
+[lib]
+crate-type = ["cdylib"]
+path = "src/lib.rs"
+
+[profile.dev]
+opt-level = 0
+debug = false
+strip = "debuginfo"
+rpath = true
+lto = false
+debug-assertions = true
+codegen-units = 16
+panic = 'unwind'
+incremental = true
+overflow-checks = true
+
+[dependencies]
+cryptoidol = {{ path = "{crate}" }}
+"""
+
+LIB_RS = "#![allow(unused_imports)]\nuse cryptoidol::prelude::*;\n"
+
+
+def host_triple():
+    out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("host: "):
+            return line[len("host: "):].strip()
+    raise RuntimeError("`rustc -vV` printed no host triple")
+
+
+def write_crate(build_dir):
+    os.makedirs(os.path.join(build_dir, "src"), exist_ok=True)
+    with open(os.path.join(build_dir, "Cargo.toml"), "w") as f:
+        f.write(CARGO_TOML.format(crate=launch.REPO))
+    with open(os.path.join(build_dir, "src", "lib.rs"), "w") as f:
+        f.write(LIB_RS)
+
+
+def start(label, argv, env=None, cwd=None):
+    """A child whose stderr is condensed by a Progress, and whose stdout (cargo's JSON messages)
+    is counted: (process, progress, counts, threads)."""
+    child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, bufsize=1)
+    progress = launch.Progress(label)
+    counts = {"compiled": 0, "fresh": 0}
+
+    def read_stderr():
+        for line in child.stderr:
+            progress.line(line)
+
+    def read_stdout():
+        for line in child.stdout:
+            if not line.startswith("{"):
+                progress.line(line)
+                continue
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") != "ctx":
+                counts["fresh" if msg.get("fresh") else "compiled"] += 1
+            elif msg.get("reason") == "compiler-message":
+                rendered = msg.get("message", {}).get("rendered")
+                if rendered and msg["message"].get("level") in ("error", "warning"):
+                    progress.line(rendered.rstrip("\n"))
+
+    threads = [threading.Thread(target=read_stderr, daemon=True),
+               threading.Thread(target=read_stdout, daemon=True)]
+    for t in threads:
+        t.start()
+    return child, progress, counts, threads
+
+
+def main(argv):
+    alongside = None
+    if "--alongside" in argv:
+        i = argv.index("--alongside")
+        if len(argv) < i + 4 or argv[i + 2] != "--":
+            sys.exit("usage: prebuild.py BUILD_ROOT [--alongside LABEL -- COMMAND...]")
+        alongside = (argv[i + 1], argv[i + 3:])
+        argv = argv[:i]
+    if len(argv) != 1:
+        sys.exit("usage: prebuild.py BUILD_ROOT [--alongside LABEL -- COMMAND...]")
+    root = os.path.abspath(argv[0])
+
+    build_dir = launch.claim(root)
+    if build_dir is None:
+        sys.exit(f"prebuild.py: all {launch.POOL} kernel build dirs under {root} are in use by "
+                 "running kernels; shut one down and run kernel/install.sh again")
+    try:
+        build(build_dir, root, alongside)
+    finally:
+        release(build_dir)
+
+
+def release(build_dir):
+    """Free the dir for kernels now rather than when this process id is reused."""
+    pid_file = build_dir + ".pid"
+    try:
+        with open(pid_file) as f:
+            if f.read().strip() == str(os.getpid()):
+                os.remove(pid_file)
+    except OSError:
+        pass
+
+
+def build(build_dir, root, alongside):
+    launch.seed_lock_file(build_dir)
+    try:
+        launch.seed_build(build_dir, root)
+    except OSError as e:
+        launch.say(f"could not start {build_dir} from another kernel's build ({e}); building it")
+    write_crate(build_dir)
+
+    children = []
+    if alongside:
+        label, command = alongside
+        children.append((label, command) + start(label, command))
+    env = dict(os.environ, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target",
+               RUSTFLAGS="-Cprefer-dynamic")
+    command = ["cargo", "build", "--target", host_triple(), "--message-format=json"]
+    children.append(("kernel build", command) + start("kernel build", command, env, build_dir))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda s, _f: [c[2].send_signal(s) for c in children])
+
+    failed = []
+    for label, command, child, progress, counts, threads in children:
+        code = child.wait()
+        for t in threads:
+            t.join()
+        progress.stop()
+        minutes = (time.monotonic() - progress.start) / 60
+        if code != 0:
+            failed.append(f"{label} (`{' '.join(command)}`, exit status {code})")
+            print(f"[{label}] FAILED after {minutes:.1f} min", file=sys.stderr, flush=True)
+        elif label == "kernel build":
+            print(f"[{label}] done in {minutes:.1f} min: {counts['compiled']} crates compiled, "
+                  f"{counts['fresh']} fresh ({build_dir})", file=sys.stderr, flush=True)
+        else:
+            print(f"[{label}] done in {minutes:.1f} min", file=sys.stderr, flush=True)
+    if failed:
+        sys.exit("prebuild.py: failed: " + "; ".join(failed) + ". The lines above say why.")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
