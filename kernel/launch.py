@@ -276,7 +276,7 @@ class Progress:
 
     def __init__(self, label, out=sys.stderr):
         self.label, self.out = label, out
-        self.done, self.now, self.last = 0, "", 0.0
+        self.done, self.now, self.last, self.blocked = 0, "", 0.0, False
         self.start = time.monotonic()
         self.lock = threading.Lock()
         self.running = True
@@ -298,6 +298,11 @@ class Progress:
                     self.report()
             elif words[:1] and words[0] in self.QUIET:
                 pass
+            elif words[:1] == ["Blocking"]:
+                # Repeated for every crate while another cargo holds the package cache.
+                if not self.blocked:
+                    self.blocked = True
+                    print(f"[{self.label}] {line.strip()}", file=self.out, flush=True)
             elif line.strip():
                 self.out.write(line if line.endswith("\n") else line + "\n")
                 self.out.flush()

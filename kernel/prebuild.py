@@ -9,21 +9,24 @@ into a free kernel build dir and runs evcxr's cargo command (`cargo build --targ
 evcxr finds fresh. kernel/install.sh runs it beside `cargo install evcxr_jupyter`: the two builds
 share the two cores, and neither waits for the other.
 
-    prebuild.py BUILD_ROOT [--alongside LABEL -- COMMAND...]
+    prebuild.py BUILD_ROOT [--crate PATH] [--alongside LABEL -- COMMAND...]
 
 BUILD_ROOT is the kernels' pool (target/evcxr); the first dir no live kernel holds is built
 (`build`, unless a kernel is running there; a new dir starts from a copy of a built one, as for a
-kernel). With --alongside, COMMAND (a cargo command) runs at the same time, and its progress is
+kernel). --crate builds another crate than this repository's (the tests use a small one). With
+--alongside, COMMAND (a cargo command) runs at the same time, and its progress is
 shown under LABEL. Progress lines, at least every 30 s:
 
     [kernel build] 120 crates compiled, 3.1 min (now: halo2-axiom)
 
-and at the end `[kernel build] done in 6.5 min: 291 crates compiled, 1 fresh`. Exits non-zero,
-naming the command, when either build fails.
+and at the end `[kernel build] done in 6.5 min: 643 compiled, 0 up to date` (cargo's units:
+libraries, proc macros and build scripts). Exits non-zero, naming the command, when either build
+fails.
 """
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,10 +61,21 @@ incremental = true
 overflow-checks = true
 
 [dependencies]
-cryptoidol = {{ path = "{crate}" }}
+{name} = {{ path = "{path}" }}
 """
 
-LIB_RS = "#![allow(unused_imports)]\nuse cryptoidol::prelude::*;\n"
+LIB_RS = "#![allow(unused_imports)]\nuse {name} as _;\n"
+
+
+def crate_name(path):
+    """The package name in `path`/Cargo.toml, as a Rust identifier."""
+    with open(os.path.join(path, "Cargo.toml")) as f:
+        text = f.read()
+    package = text.split("[package]", 1)[-1]
+    found = re.search(r'^name\s*=\s*"([^"]+)"', package, re.M)
+    if not found:
+        raise SystemExit(f"prebuild.py: no package name in {path}/Cargo.toml")
+    return found.group(1).replace("-", "_")
 
 
 def host_triple():
@@ -72,12 +86,14 @@ def host_triple():
     raise RuntimeError("`rustc -vV` printed no host triple")
 
 
-def write_crate(build_dir):
+def write_crate(build_dir, crate):
+    """evcxr's cell crate depending on `crate` by its canonical path, as evcxr writes `:dep`."""
+    name = crate_name(crate)
     os.makedirs(os.path.join(build_dir, "src"), exist_ok=True)
     with open(os.path.join(build_dir, "Cargo.toml"), "w") as f:
-        f.write(CARGO_TOML.format(crate=launch.REPO))
+        f.write(CARGO_TOML.format(name=name, path=crate))
     with open(os.path.join(build_dir, "src", "lib.rs"), "w") as f:
-        f.write(LIB_RS)
+        f.write(LIB_RS.format(name=name))
 
 
 def start(label, argv, env=None, cwd=None):
@@ -115,24 +131,35 @@ def start(label, argv, env=None, cwd=None):
     return child, progress, counts, threads
 
 
+USAGE = "usage: prebuild.py BUILD_ROOT [--crate PATH] [--alongside LABEL -- COMMAND...]"
+
+
 def main(argv):
     alongside = None
     if "--alongside" in argv:
         i = argv.index("--alongside")
         if len(argv) < i + 4 or argv[i + 2] != "--":
-            sys.exit("usage: prebuild.py BUILD_ROOT [--alongside LABEL -- COMMAND...]")
+            sys.exit(USAGE)
         alongside = (argv[i + 1], argv[i + 3:])
         argv = argv[:i]
+    crate = launch.REPO
+    if "--crate" in argv:
+        i = argv.index("--crate")
+        if len(argv) < i + 2:
+            sys.exit(USAGE)
+        crate = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
     if len(argv) != 1:
-        sys.exit("usage: prebuild.py BUILD_ROOT [--alongside LABEL -- COMMAND...]")
+        sys.exit(USAGE)
     root = os.path.abspath(argv[0])
+    crate = os.path.realpath(crate)
 
     build_dir = launch.claim(root)
     if build_dir is None:
         sys.exit(f"prebuild.py: all {launch.POOL} kernel build dirs under {root} are in use by "
                  "running kernels; shut one down and run kernel/install.sh again")
     try:
-        build(build_dir, root, alongside)
+        build(build_dir, root, crate, alongside)
     finally:
         release(build_dir)
 
@@ -148,13 +175,13 @@ def release(build_dir):
         pass
 
 
-def build(build_dir, root, alongside):
+def build(build_dir, root, crate, alongside):
     launch.seed_lock_file(build_dir)
     try:
         launch.seed_build(build_dir, root)
     except OSError as e:
         launch.say(f"could not start {build_dir} from another kernel's build ({e}); building it")
-    write_crate(build_dir)
+    write_crate(build_dir, crate)
 
     children = []
     if alongside:
@@ -178,8 +205,8 @@ def build(build_dir, root, alongside):
             failed.append(f"{label} (`{' '.join(command)}`, exit status {code})")
             print(f"[{label}] FAILED after {minutes:.1f} min", file=sys.stderr, flush=True)
         elif label == "kernel build":
-            print(f"[{label}] done in {minutes:.1f} min: {counts['compiled']} crates compiled, "
-                  f"{counts['fresh']} fresh ({build_dir})", file=sys.stderr, flush=True)
+            print(f"[{label}] done in {minutes:.1f} min: {counts['compiled']} compiled, "
+                  f"{counts['fresh']} up to date ({build_dir})", file=sys.stderr, flush=True)
         else:
             print(f"[{label}] done in {minutes:.1f} min", file=sys.stderr, flush=True)
     if failed:

@@ -17,10 +17,12 @@ use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
 pub mod layered;
+pub mod slice;
 pub mod windowed;
 
 use crate::quantize::{Layout, QuantNet};
 use layered::{LayeredCircuit, LayeredConfig, LayeredShape};
+pub use slice::WitnessSlice;
 pub use windowed::{CircuitShape, JudgeCircuit, JudgeConfig, Tamper};
 
 /// Lookup table tags.

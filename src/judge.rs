@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use ethers::types::Address;
+use ethers_core::types::Address;
 use serde::Serialize;
 
 use crate::audio::{load_clip, ClipSpec};

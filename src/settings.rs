@@ -156,12 +156,14 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Bytes of a hex string (optional `0x`, surrounding whitespace ignored); `None` if not hex.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     let t = s.trim();
-    let t = t.strip_prefix("0x").unwrap_or(t);
+    let t = t.strip_prefix("0x").unwrap_or(t).as_bytes();
     if t.len() % 2 != 0 {
         return None;
     }
-    (0..t.len() / 2)
-        .map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).ok())
+    // Byte pairs, not string slices: a non-ASCII character must be refused, not split.
+    let digit = |b: u8| (b as char).to_digit(16);
+    t.chunks(2)
+        .map(|p| Some((digit(p[0])? * 16 + digit(p[1])?) as u8))
         .collect()
 }
 
@@ -655,5 +657,21 @@ impl fmt::Display for Comparison {
             writeln!(f, "{name:<32} {}", cells.join(" | "))?;
         }
         write!(f, "{}", self.note())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unhex;
+
+    #[test]
+    fn unhex_reads_hex_and_refuses_anything_else() {
+        assert_eq!(unhex(" 0x00ff7A\n"), Some(vec![0, 255, 122]));
+        assert_eq!(unhex(""), Some(vec![]));
+        // A sign, an odd length, and a multi-byte character in the middle (two bytes long, so
+        // the length is even and a pair boundary falls inside it).
+        for bad in ["+f", "abc", "60\u{73d}80", "0x6g"] {
+            assert_eq!(unhex(bad), None, "{bad:?}");
+        }
     }
 }

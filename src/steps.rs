@@ -237,7 +237,8 @@ pub fn widen(
 // ---------------------------------------------------------------------------------------------
 // Settings, SRS, keys, witness, mock, proof, verification
 
-use crate::prove::{self, MockReport, Model, Proof, Verdict, Witness};
+use crate::circuit::{ModelCircuit, WitnessSlice};
+use crate::prove::{self, MockReport, Model, Proof, ProveError, Verdict, Witness};
 use crate::settings::{self, CalibrationReport, CalibrationTarget, Settings};
 use crate::srs::{self, Srs};
 
@@ -361,6 +362,23 @@ pub fn witness(ws: &Workspace) -> Result<Witness> {
     Ok(w)
 }
 
+/// Rows `rows` of the witness table input.json gets under the workspace's model and settings,
+/// as the prover assigns them (nothing is written). The tutorial's windowed circuit only: a
+/// widened judge's layered circuit is refused, naming its layout.
+pub fn witness_table(ws: &Workspace, rows: std::ops::Range<usize>) -> Result<WitnessSlice> {
+    let model = model(ws)?;
+    let (w, _) = prove::gen_witness(&model, &InputData::load(ws.input())?)?;
+    match prove::circuit(&model, &w)? {
+        ModelCircuit::Windowed(c) => Ok(c.slice(rows).map_err(ProveError::Input)?),
+        ModelCircuit::Layered(_) => Err(ProveError::Input(
+            "this model uses the layered circuit (one row per multiply-add); the witness table view \
+             covers the tutorial's windowed circuit"
+                .into(),
+        )
+        .into()),
+    }
+}
+
 /// The mock prover on witness.json.
 pub fn mock(ws: &Workspace) -> Result<MockReport> {
     prove::mock(&model(ws)?, &Witness::load(ws.witness())?)
@@ -481,7 +499,7 @@ pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
 // EVM on a node (anvil or any RPC URL)
 
 use crate::evm::chain::{self, Chain, EvmVerdict};
-use ethers::types::{Address, U256};
+use ethers_core::types::{Address, U256};
 
 /// A verifier deployed on a node.
 #[derive(Debug, Clone, PartialEq)]

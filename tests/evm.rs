@@ -102,13 +102,13 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
     // The last evaluation (just before the two opening points W, W') plus the modulus r: the
     // same value mod r, so snark-verifier's contract (which reduces scalars) accepts it; ours
     // refuses non-canonical scalars, so a proof has one encoding.
-    let r_mod = ethers::types::U256::from_dec_str(
+    let r_mod = ethers_core::types::U256::from_dec_str(
         "21888242871839275222246405745257275088548364400416034343698204186575808495617",
     )
     .unwrap();
     let at = bytes.len() - 128 - 32;
     let mut noncanonical = bytes.clone();
-    (ethers::types::U256::from_big_endian(&bytes[at..at + 32]) + r_mod)
+    (ethers_core::types::U256::from_big_endian(&bytes[at..at + 32]) + r_mod)
         .to_big_endian(&mut noncanonical[at..at + 32]);
     let r = chain
         .call(
@@ -311,16 +311,16 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
             .unwrap()
             .accepted
     );
-    assert_eq!(credit(bot.address()), ethers::types::U256::zero());
+    assert_eq!(credit(bot.address()), ethers_core::types::U256::zero());
     // The score instance plus the field modulus: the verifier refuses non-canonical instances,
     // and the rewards contract refuses a score ≥ r on its own too (it would credit a huge number
     // behind a verifier that reads instances mod r).
-    let r = ethers::types::U256::from_dec_str(
+    let r = ethers_core::types::U256::from_dec_str(
         "21888242871839275222246405745257275088548364400416034343698204186575808495617",
     )
     .unwrap();
     let mut wrapped = words.clone();
-    (ethers::types::U256::from_big_endian(&words[1]) + r).to_big_endian(&mut wrapped[1]);
+    (ethers_core::types::U256::from_big_endian(&words[1]) + r).to_big_endian(&mut wrapped[1]);
     let mut raw: Vec<u8> = wrapped.iter().flatten().copied().collect();
     raw.extend(&bytes);
     assert!(
@@ -336,13 +336,13 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
             .accepted,
         "a score instance ≥ r was credited"
     );
-    assert_eq!(credit(owner.address()), ethers::types::U256::zero());
+    assert_eq!(credit(owner.address()), ethers_core::types::U256::zero());
     // The bot copies the proof from the mempool and submits it first.
     let r = bot
         .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)
         .unwrap();
     assert!(r.accepted, "the copied proof is valid");
-    let score = ethers::types::U256::from_big_endian(&words[1]);
+    let score = ethers_core::types::U256::from_big_endian(&words[1]);
     assert_eq!(
         credit(owner.address()),
         score,
@@ -350,7 +350,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     );
     assert_eq!(
         credit(bot.address()),
-        ethers::types::U256::zero(),
+        ethers_core::types::U256::zero(),
         "the sender got nothing"
     );
     // The original submission now finds the judgement paid; the credit stays with the key.
@@ -384,7 +384,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
         );
     }
     assert_eq!(credit(owner.address()), score, "credited once");
-    assert_eq!(credit(bot.address()), ethers::types::U256::zero());
+    assert_eq!(credit(bot.address()), ethers_core::types::U256::zero());
     // The contrast notebook 6 shows: a contract paying msg.sender pays the bot that front-runs.
     let mut naive = evm::compile_naive_rewards().unwrap().deployment;
     naive.extend(chain::rewards_constructor(verifier));
@@ -401,7 +401,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     );
     assert_eq!(
         owner.credit(naive, owner.address()).unwrap(),
-        ethers::types::U256::zero()
+        ethers_core::types::U256::zero()
     );
     drop(node);
     assert!(
@@ -581,8 +581,8 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
         bad.proof = format!("0x{}", cryptoidol::settings::hex(&d[64..]));
         // A changed score instance that is still a small number gets the matching score_q, so
         // the cryptographic check (not the file's consistency check) is what refuses it.
-        let score = ethers::types::U256::from_big_endian(&d[32..64]);
-        if score < ethers::types::U256::from(i64::MAX as u64) {
+        let score = ethers_core::types::U256::from_big_endian(&d[32..64]);
+        if score < ethers_core::types::U256::from(i64::MAX as u64) {
             bad.score_q = score.as_u64() as i64;
         }
         match prove::verify(&bad, vk, &srs) {

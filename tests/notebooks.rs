@@ -160,6 +160,79 @@ fn two_kernels_started_at_once_both_run_their_cells() {
     }
 }
 
+/// kernel/install.sh builds the kernel's crate with plain cargo (kernel/prebuild.py) while evcxr
+/// itself is still compiling: that build is only worth its minutes if evcxr, starting afterwards,
+/// finds every dependency up to date. A small fixture crate stands in for ours: prebuild.py
+/// builds it into a fresh pool (with the kernel's cargo config, as install.sh sets it up), then a
+/// real kernel runs `:dep` on it there and must compile nothing but its own cell crate (`ctx`).
+/// Any difference from evcxr's own Cargo.toml, flags or target would recompile the dependency.
+#[test]
+fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
+    let Some(python) = kernel_python() else {
+        return;
+    };
+    let pool = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(pool.path().join(".cargo")).unwrap();
+    std::fs::copy(
+        root().join("kernel/cargo-config.toml"),
+        pool.path().join(".cargo/config.toml"),
+    )
+    .unwrap();
+    let pre = Command::new(&python)
+        .current_dir(root())
+        .arg("kernel/prebuild.py")
+        .arg(pool.path())
+        .args(["--crate", "tests/fixtures/crates/prebuilt"])
+        .output()
+        .expect("run kernel/prebuild.py");
+    let text = String::from_utf8_lossy(&pre.stderr).to_string();
+    assert!(pre.status.success(), "prebuild failed:\n{text}");
+    let summary = text
+        .lines()
+        .find(|l| l.starts_with("[kernel build] done"))
+        .unwrap_or_else(|| panic!("no summary line:\n{text}"));
+    let compiled: usize = summary
+        .split(": ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{summary}"));
+    assert!(
+        compiled >= 2,
+        "the fixture and hex were not compiled: {summary}"
+    );
+    assert!(
+        !pool.path().join("build.pid").exists(),
+        "the dir is still claimed"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let run = runner(&python, out.path(), pool.path(), "prebuilt")
+        .output()
+        .expect("run the notebook runner");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(run.status.success(), "the kernel failed:\n{log}");
+    let nb = std::fs::read_to_string(out.path().join("prebuilt.ipynb")).unwrap();
+    assert!(nb.contains("the fixture says beef"), "{nb}");
+    let rebuilt: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Compiling "))
+        .filter(|c| !c.starts_with("ctx "))
+        .collect();
+    assert!(
+        log.contains("Compiling ctx") || log.contains("Fresh"),
+        "the kernel's cargo output is not in the runner's log:\n{log}"
+    );
+    assert!(
+        rebuilt.is_empty(),
+        "the kernel compiled again: {rebuilt:?}\n{log}"
+    );
+}
+
 /// A never-built dir starts from a copy of a built one (kernel/launch.py's `seed_build`), taken
 /// only once cargo's build locks on the source are free: a holder that rewrites a library while it
 /// holds them must see its rewrite, not the old bytes, in the copy. Timestamps are kept (cargo

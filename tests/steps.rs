@@ -206,7 +206,7 @@ fn calibration_targets_compare_side_by_side_and_the_table_follows_the_sigmoid() 
 /// Notebook 6 shows the rewards contract's credits as the scores they are.
 #[test]
 fn credits_read_as_scores() {
-    use ethers::types::{Address, U256};
+    use ethers_core::types::{Address, U256};
     let report = steps::MevReport {
         rewards: Address::zero(),
         key: Address::repeat_byte(1),

@@ -483,14 +483,20 @@ impl JudgeCircuit {
 }
 
 /// The witness columns A, B and C of one proof, row by row.
-struct Columns {
-    a: Vec<Fr>,
-    b: Vec<Fr>,
-    c: Vec<Fr>,
+pub(super) struct Columns {
+    pub(super) a: Vec<Fr>,
+    pub(super) b: Vec<Fr>,
+    pub(super) c: Vec<Fr>,
 }
 
 /// The witness of `trace` for `key`, with `tamper` applied.
-fn fill(shape: &CircuitShape, lin_w: &[i64], trace: &NetTrace, key: Fr, tamper: Tamper) -> Columns {
+pub(super) fn fill(
+    shape: &CircuitShape,
+    lin_w: &[i64],
+    trace: &NetTrace,
+    key: Fr,
+    tamper: Tamper,
+) -> Columns {
     let rows = shape.witness_rows();
     let mut cols = Columns {
         a: vec![Fr::zero(); rows],

@@ -1,14 +1,14 @@
 //! The only module that speaks to an Ethereum node (ethers): deploy bytecode, call the verifier
-//! and the rewards contract, read credits. Blocking wrappers around ethers' async API.
+//! and the rewards contract, read credits. Blocking wrappers around ethers' async API. Each
+//! transaction is filled in by the node (nonce, gas price), signed here with the account's key
+//! and sent raw, as ethers' signer middleware does.
 
-use std::sync::Arc;
-
-use ethers::abi::{encode, Token};
-use ethers::prelude::{
-    Http, LocalWallet, Middleware, Provider, Signer, SignerMiddleware, TransactionRequest,
-};
-use ethers::types::{Address, Bytes, U256};
-use ethers::utils::keccak256;
+use ethers_core::abi::{encode, Token};
+use ethers_core::types::transaction::eip2718::TypedTransaction;
+use ethers_core::types::{Address, BlockNumber, Bytes, TransactionRequest, U256};
+use ethers_core::utils::keccak256;
+use ethers_providers::{Http, Middleware, Provider};
+use ethers_signers::{LocalWallet, Signer};
 
 use super::EvmError;
 
@@ -21,7 +21,8 @@ pub const DEV_KEYS: [&str; 2] = [
 /// A signer on a node.
 pub struct Chain {
     rt: tokio::runtime::Runtime,
-    client: Arc<SignerMiddleware<Provider<Http>, LocalWallet>>,
+    provider: Provider<Http>,
+    wallet: LocalWallet,
     pub url: String,
     pub chain_id: u64,
 }
@@ -80,10 +81,10 @@ impl Chain {
             .parse::<LocalWallet>()
             .map_err(|e| EvmError::Evm(format!("key: {e}")))?
             .with_chain_id(chain_id);
-        let client = Arc::new(SignerMiddleware::new(provider, wallet));
         Ok(Self {
             rt,
-            client,
+            provider,
+            wallet,
             url: url.to_string(),
             chain_id,
         })
@@ -91,7 +92,7 @@ impl Chain {
 
     /// The sender's address.
     pub fn address(&self) -> Address {
-        self.client.address()
+        self.wallet.address()
     }
 
     fn send(
@@ -99,13 +100,23 @@ impl Chain {
         tx: TransactionRequest,
         what: &str,
     ) -> Result<(Option<Address>, EvmVerdict), EvmError> {
-        let pending = self
-            .rt
-            .block_on(self.client.send_transaction(tx, None))
-            .map_err(|e| err(what, &self.url, e))?;
         let receipt = self
             .rt
-            .block_on(pending)
+            .block_on(async {
+                let from = self.address();
+                let mut tx: TypedTransaction = tx.from(from).chain_id(self.chain_id).into();
+                let pending = Some(BlockNumber::Pending.into());
+                tx.set_nonce(self.provider.get_transaction_count(from, pending).await?);
+                self.provider.fill_transaction(&mut tx, None).await?;
+                let signature = self
+                    .wallet
+                    .sign_transaction_sync(&tx)
+                    .map_err(|e| ethers_providers::ProviderError::CustomError(e.to_string()))?;
+                self.provider
+                    .send_raw_transaction(tx.rlp_signed(&signature))
+                    .await?
+                    .await
+            })
             .map_err(|e| err(what, &self.url, e))?
             .ok_or_else(|| EvmError::Evm(format!("{what}: no receipt")))?;
         let accepted = receipt.status.map(|s| s.as_u64() == 1).unwrap_or(false);
@@ -153,7 +164,7 @@ impl Chain {
             .to(to)
             .data(Bytes::from(data))
             .from(self.address());
-        match self.rt.block_on(self.client.call(&tx.into(), None)) {
+        match self.rt.block_on(self.provider.call(&tx.into(), None)) {
             Ok(b) => Ok(Some(b.to_vec())),
             Err(e) if e.to_string().contains("revert") => Ok(None),
             Err(e) => Err(err("eth_call", &self.url, e)),
@@ -172,7 +183,7 @@ impl Chain {
     pub fn code_size(&self, at: Address) -> Result<usize, EvmError> {
         Ok(self
             .rt
-            .block_on(self.client.get_code(at, None))
+            .block_on(self.provider.get_code(at, None))
             .map_err(|e| err("eth_getCode", &self.url, e))?
             .len())
     }
