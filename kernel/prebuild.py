@@ -195,7 +195,9 @@ def build(build_dir, root, crate, alongside):
         signal.signal(sig, lambda s, _f: [c[2].send_signal(s) for c in children])
 
     failed = []
-    for label, command, child, progress, counts, threads in children:
+
+    def finish(label, command, child, progress, counts, threads):
+        # Each says it is done as soon as it is, while the other may still be compiling.
         code = child.wait()
         for t in threads:
             t.join()
@@ -209,6 +211,12 @@ def build(build_dir, root, crate, alongside):
                   f"{counts['fresh']} up to date ({build_dir})", file=sys.stderr, flush=True)
         else:
             print(f"[{label}] done in {minutes:.1f} min", file=sys.stderr, flush=True)
+
+    waiters = [threading.Thread(target=finish, args=c) for c in children]
+    for w in waiters:
+        w.start()
+    for w in waiters:
+        w.join()
     if failed:
         sys.exit("prebuild.py: failed: " + "; ".join(failed) + ". The lines above say why.")
 
