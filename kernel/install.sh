@@ -14,7 +14,7 @@
 #      crash), fixed so that compiled dependencies are reused by every notebook and kernel restart;
 #      a new dir starts from a copy of a built one, so a second kernel does not build again. A
 #      .cargo/config.toml above those dirs (kernel/cargo-config.toml) builds the crate and its
-#      dependencies with opt-level 3;
+#      dependencies optimised;
 #   5. the warm-up: the kernel runs one cell using the crate (kernel/warm-up.ipynb), which proves
 #      it works and leaves nothing to compile for the notebooks' first cell. `--no-build` skips the
 #      kernel's build and this step.
@@ -66,7 +66,7 @@ if [ -x "$evcxr" ] && grep -q "^evcxr_jupyter v$version:" <<<"$(cargo install --
 fi
 if [ "$build" = 1 ]; then
     if [ ${#install[@]} = 0 ]; then
-        step 3 "reusing $evcxr ($version); the kernel's build (10 minutes on 2 cores the first time)"
+        step 3 "reusing $evcxr ($version); the kernel's build (5-6 minutes on 2 cores the first time)"
         .venv-notebooks/bin/python kernel/prebuild.py "$build_root"
     else
         step 3 "${install[*]}, and beside it the kernel's build (12 minutes on 2 cores)"

@@ -292,6 +292,7 @@ class Progress:
         words = line.split()
         with self.lock:
             if words[:1] == ["Compiling"] and len(words) > 1:
+                self.blocked = False
                 self.done += 1
                 self.now = words[1]
                 if time.monotonic() - self.last >= 10:

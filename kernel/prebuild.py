@@ -19,8 +19,8 @@ shown under LABEL. Progress lines, at least every 30 s:
 
     [kernel build] 120 crates compiled, 3.1 min (now: halo2-axiom)
 
-and at the end `[kernel build] done in 6.5 min: 643 compiled, 0 up to date` (cargo's units:
-libraries, proc macros and build scripts). Exits non-zero, naming the command, when either build
+and at the end `[kernel build] done in 6.5 min: 469 compiled, 0 up to date (DIR)` (cargo's
+units: libraries, proc macros and build scripts). Exits non-zero, naming the command, when either build
 fails.
 """
 
@@ -37,7 +37,7 @@ import launch
 
 # evcxr 0.22.0's Cargo.toml for its cell crate. Any difference in the profile would give every
 # dependency another fingerprint, and the kernel would compile them all again:
-# tests/notebooks.rs::the_prebuilt_kernel_dir_is_one_evcxr_finds_fresh checks that it does not.
+# tests/notebooks.rs::the_kernel_finds_the_prebuilt_dependencies_up_to_date checks that it does not.
 CARGO_TOML = """
 [package]
 name = "ctx"
@@ -61,7 +61,7 @@ incremental = true
 overflow-checks = true
 
 [dependencies]
-{name} = {{ path = "{path}" }}
+{name} = {{ path = {path} }}
 """
 
 LIB_RS = "#![allow(unused_imports)]\nuse {name} as _;\n"
@@ -69,8 +69,12 @@ LIB_RS = "#![allow(unused_imports)]\nuse {name} as _;\n"
 
 def crate_name(path):
     """The package name in `path`/Cargo.toml, as a Rust identifier."""
-    with open(os.path.join(path, "Cargo.toml")) as f:
-        text = f.read()
+    try:
+        with open(os.path.join(path, "Cargo.toml")) as f:
+            text = f.read()
+    except OSError as e:
+        raise SystemExit(f"prebuild.py: cannot read {path}/Cargo.toml ({e.strerror}): --crate "
+                         "must name a crate's directory")
     package = text.split("[package]", 1)[-1]
     found = re.search(r'^name\s*=\s*"([^"]+)"', package, re.M)
     if not found:
@@ -86,12 +90,12 @@ def host_triple():
     raise RuntimeError("`rustc -vV` printed no host triple")
 
 
-def write_crate(build_dir, crate):
+def write_crate(build_dir, crate, name):
     """evcxr's cell crate depending on `crate` by its canonical path, as evcxr writes `:dep`."""
-    name = crate_name(crate)
     os.makedirs(os.path.join(build_dir, "src"), exist_ok=True)
     with open(os.path.join(build_dir, "Cargo.toml"), "w") as f:
-        f.write(CARGO_TOML.format(name=name, path=crate))
+        # A JSON string is a TOML basic string: quotes and backslashes in the path are escaped.
+        f.write(CARGO_TOML.format(name=name, path=json.dumps(crate)))
     with open(os.path.join(build_dir, "src", "lib.rs"), "w") as f:
         f.write(LIB_RS.format(name=name))
 
@@ -100,7 +104,8 @@ def start(label, argv, env=None, cwd=None):
     """A child whose stderr is condensed by a Progress, and whose stdout (cargo's JSON messages)
     is counted: (process, progress, counts, threads)."""
     child = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, bufsize=1)
+                             stderr=subprocess.PIPE, text=True, bufsize=1,
+                             start_new_session=True)
     progress = launch.Progress(label)
     counts = {"compiled": 0, "fresh": 0}
 
@@ -153,13 +158,19 @@ def main(argv):
         sys.exit(USAGE)
     root = os.path.abspath(argv[0])
     crate = os.path.realpath(crate)
+    # Everything that can fail cheaply fails before a dir is claimed, copied or built.
+    name = crate_name(crate)
+    try:
+        triple = host_triple()
+    except (OSError, subprocess.CalledProcessError, RuntimeError) as e:
+        sys.exit(f"prebuild.py: cannot ask rustc for the host triple ({e}): is Rust installed?")
 
     build_dir = launch.claim(root)
     if build_dir is None:
         sys.exit(f"prebuild.py: all {launch.POOL} kernel build dirs under {root} are in use by "
                  "running kernels; shut one down and run kernel/install.sh again")
     try:
-        build(build_dir, root, crate, alongside)
+        build(build_dir, root, crate, name, triple, alongside)
     finally:
         release(build_dir)
 
@@ -175,25 +186,45 @@ def release(build_dir):
         pass
 
 
-def build(build_dir, root, crate, alongside):
+def build(build_dir, root, crate, name, triple, alongside):
     launch.seed_lock_file(build_dir)
     try:
         launch.seed_build(build_dir, root)
     except OSError as e:
         launch.say(f"could not start {build_dir} from another kernel's build ({e}); building it")
-    write_crate(build_dir, crate)
+    write_crate(build_dir, crate, name)
 
     children = []
-    if alongside:
-        label, command = alongside
-        children.append((label, command) + start(label, command))
+    interrupted = []
+
+    def stop_all(sig, _frame):
+        # Each child leads its own process group: cargo and every rustc it started get it.
+        interrupted.append(sig)
+        for c in children:
+            try:
+                os.killpg(c[2].pid, sig)
+            except ProcessLookupError:
+                pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop_all)
     env = dict(os.environ, CARGO_TARGET_DIR="target", CARGO_BUILD_BUILD_DIR="target",
                RUSTFLAGS="-Cprefer-dynamic")
-    command = ["cargo", "build", "--target", host_triple(), "--message-format=json"]
-    children.append(("kernel build", command) + start("kernel build", command, env, build_dir))
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda s, _f: [c[2].send_signal(s) for c in children])
+    command = ["cargo", "build", "--target", triple, "--message-format=json"]
+    try:
+        if alongside:
+            label, other = alongside
+            children.append((label, other) + start(label, other))
+        children.append(("kernel build", command) + start("kernel build", command, env, build_dir))
+        wait_all(children, build_dir, interrupted)
+    finally:
+        for c in children:
+            if c[2].poll() is None:
+                os.killpg(c[2].pid, signal.SIGTERM)
+                c[2].wait()
 
+
+def wait_all(children, build_dir, interrupted):
     failed = []
 
     def finish(label, command, child, progress, counts, threads):
@@ -217,6 +248,8 @@ def build(build_dir, root, crate, alongside):
         w.start()
     for w in waiters:
         w.join()
+    if interrupted:
+        sys.exit("prebuild.py: interrupted; run it again to go on where it stopped")
     if failed:
         sys.exit("prebuild.py: failed: " + "; ".join(failed) + ". The lines above say why.")
 

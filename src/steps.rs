@@ -369,11 +369,27 @@ pub fn witness_table(ws: &Workspace, rows: std::ops::Range<usize>) -> Result<Wit
     let model = model(ws)?;
     let (w, _) = prove::gen_witness(&model, &InputData::load(ws.input())?)?;
     match prove::circuit(&model, &w)? {
-        ModelCircuit::Windowed(c) => Ok(c.slice(rows).map_err(ProveError::Input)?),
+        ModelCircuit::Windowed(c) => {
+            let mut slice = c.slice(rows).map_err(ProveError::Input)?;
+            slice.k = model.k();
+            Ok(slice)
+        }
         ModelCircuit::Layered(_) => Err(ProveError::Input(
             "this model uses the layered circuit (one row per multiply-add); the witness table view \
              covers the tutorial's windowed circuit"
                 .into(),
+        )
+        .into()),
+    }
+}
+
+/// The shape of the workspace's windowed circuit (where its rows are: `input_row`,
+/// `window_row`, `cell`), for choosing rows of [`witness_table`].
+pub fn windowed_shape(ws: &Workspace) -> Result<crate::circuit::CircuitShape> {
+    match model(ws)?.shape() {
+        crate::circuit::ModelShape::Windowed(shape) => Ok(shape),
+        crate::circuit::ModelShape::Layered(_) => Err(ProveError::Input(
+            "this model uses the layered circuit, which has no windows".into(),
         )
         .into()),
     }

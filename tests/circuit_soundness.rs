@@ -300,7 +300,7 @@ fn a_flipped_relu_is_refused_with_a_readable_report() {
 #[test]
 fn the_witness_table_slice_is_what_the_prover_assigns() {
     use cryptoidol::circuit::JudgeCircuit;
-    use halo2_proofs::dev::{AdviceCellValue, CellValue, MockProver};
+    use halo2_proofs::dev::{AdviceCellValue, CellValue, MockProver, VerifyFailure};
     use halo2_proofs::plonk::{Circuit, ConstraintSystem};
 
     let c = case();
@@ -362,6 +362,65 @@ fn the_witness_table_slice_is_what_the_prover_assigns() {
     let tampered = flipped.slice(rows).unwrap();
     assert_eq!(tampered.rows[sign_row].b, fe(!negative as i128));
     assert_eq!(tampered.rows[o].a, at(o).a);
+
+    // The labels name the constraints that really read each row: for tampered witnesses, every
+    // failure the mock prover reports is on a row whose slice lists that gate or lookup.
+    let window_limb = |k: usize| shape.window_row(0) + shape.cell(k);
+    for tamper in [
+        Tamper::Sign { window: 0 },
+        Tamper::Limb {
+            window: 0,
+            limb: 1,
+            delta: 1,
+        },
+        Tamper::LimbOutOfRange {
+            window: 0,
+            value: 5000,
+        },
+        Tamper::Remainder { limb: 0, delta: 1 },
+        Tamper::ChainRow {
+            row: o + 1,
+            delta: 1,
+        },
+        Tamper::Score { delta: 1 },
+    ] {
+        let ModelCircuit::Windowed(bad) = prove::tampered(&c.fx.model, &c.w, tamper).unwrap()
+        else {
+            unreachable!()
+        };
+        let prover = MockProver::run(c.fx.model.k(), &bad, vec![circuit.instances()]).unwrap();
+        // Row by row (a failure's region offset is not its row), over the rows of the sites.
+        let mut found = 0;
+        for row in 0..window_limb(shape.conv_limbs) + 2 {
+            let Err(failures) = prover.verify_at_rows(std::iter::once(row), std::iter::once(row))
+            else {
+                continue;
+            };
+            let labels = bad.slice(row..row + 1).unwrap().rows[0].checks.join("; ");
+            for f in &failures {
+                let text = f.to_string();
+                let family = if matches!(f, VerifyFailure::Lookup { .. }) {
+                    "lookup"
+                } else {
+                    ["window", "chain", "final"]
+                        .into_iter()
+                        .find(|g| text.contains(&format!("('{g}')")))
+                        .map(|g| match g {
+                            "window" => "window gate",
+                            "chain" => "chain gate",
+                            _ => "final gate",
+                        })
+                        .unwrap_or_else(|| panic!("{tamper:?}: an unexpected gate: {text}"))
+                };
+                assert!(
+                    labels.contains(family),
+                    "{tamper:?}: {text} on row {row}, whose slice says: {labels:?}"
+                );
+                found += 1;
+            }
+        }
+        assert!(found > 0, "{tamper:?}: no failure near its site");
+    }
 
     let html = slice.to_html();
     assert!(

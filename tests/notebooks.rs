@@ -206,6 +206,39 @@ fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
         "the dir is still claimed"
     );
 
+    // What the kernel would rewrite if it compiled a dependency again: every artifact but its
+    // own cell libraries, with its modification time.
+    let artifacts = || -> Vec<(PathBuf, std::time::SystemTime)> {
+        let deps = pool
+            .path()
+            .join("build/target/x86_64-unknown-linux-gnu/debug/deps");
+        let mut files: Vec<_> = std::fs::read_dir(&deps)
+            .unwrap_or_else(|e| panic!("{}: {e}", deps.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                !name.starts_with("libctx")
+                    && !name.starts_with("libcode_")
+                    && !name.starts_with("ctx")
+            })
+            .map(|p| {
+                let t = std::fs::metadata(&p).unwrap().modified().unwrap();
+                (p, t)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = artifacts();
+    for dep in ["prebuilt_fixture", "serde_derive", "hex"] {
+        assert!(
+            before
+                .iter()
+                .any(|(p, _)| p.to_string_lossy().contains(dep)),
+            "prebuild.py built no {dep}: {before:?}"
+        );
+    }
+
     let out = tempfile::tempdir().unwrap();
     let run = runner(&python, out.path(), pool.path(), "prebuilt")
         .output()
@@ -218,18 +251,23 @@ fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
     assert!(run.status.success(), "the kernel failed:\n{log}");
     let nb = std::fs::read_to_string(out.path().join("prebuilt.ipynb")).unwrap();
     assert!(nb.contains("the fixture says beef"), "{nb}");
+    assert!(
+        nb.contains("/build|"),
+        "the kernel did not run in the pre-built dir: {nb}"
+    );
+    // evcxr passes on cargo's "Compiling" line for every crate but its own cell crate.
     let rebuilt: Vec<&str> = log
         .lines()
-        .filter_map(|l| l.trim_start().strip_prefix("Compiling "))
-        .filter(|c| !c.starts_with("ctx "))
+        .filter(|l| l.trim_start().starts_with("Compiling "))
         .collect();
-    assert!(
-        log.contains("Compiling ctx") || log.contains("Fresh"),
-        "the kernel's cargo output is not in the runner's log:\n{log}"
-    );
     assert!(
         rebuilt.is_empty(),
         "the kernel compiled again: {rebuilt:?}\n{log}"
+    );
+    assert_eq!(
+        artifacts(),
+        before,
+        "the kernel rewrote a pre-built library"
     );
 }
 

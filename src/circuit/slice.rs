@@ -12,6 +12,7 @@ use halo2_proofs::halo2curves::ff::PrimeField;
 use super::windowed::{fill, JudgeCircuit, IDX_ROW, REM_ROW};
 use super::{KEY_ROW, SCORE_ROW};
 use crate::html::Table;
+use crate::network::padded_index;
 
 /// One row of the table: the advice cells A, B, C (field elements) and the fixed cell V.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,10 +119,13 @@ impl<'a> Roles<'a> {
         }
         let (band, col) = ((r - o) / shape.row_stride, (r - o) % shape.row_stride);
         let image_row = 2 * band + parity;
-        if col < shape.width && image_row < shape.height {
-            format!("input x[{image_row}, {col}]")
-        } else {
-            String::new()
+        if col >= shape.width || image_row >= shape.height {
+            return String::new();
+        }
+        // The used region's cell, in the model's input (mel bin, frame) or in the conv's padding.
+        match padded_index(shape.in_hw, shape.pads, image_row, col) {
+            Some(at) => format!("input x[{}, {}]", at / shape.in_hw[1], at % shape.in_hw[1]),
+            None => "padding (0)".into(),
         }
     }
 
@@ -159,7 +163,8 @@ impl<'a> Roles<'a> {
         if let Some(n) = self.anchors.get(&r) {
             let [kh, kw] = shape.kernel;
             checks.push(format!(
-                "window gate {n}: reads its {} inputs from A and C at rotations 0..{}",
+                "window gate {n}: V·(Σw·x + b − (1 − 2·sign)·|c|) = 0, reading its {} inputs from A \
+                 and C at rotations 0..{} and its limbs and sign bit from B (no check where V = 0)",
                 kh * kw,
                 ((kh - 1) / 2) * shape.row_stride + kw - 1
             ));
@@ -171,6 +176,10 @@ impl<'a> Roles<'a> {
             checks.push("final gate: B = public input".into());
         }
         if r == SCORE_ROW {
+            checks.push(format!(
+                "final gate's split: chain top + d = index·2^{} + remainder",
+                shape.rem_bits
+            ));
             checks.push("sigmoid lookup: (index, σ) is in the table".into());
         }
         let window_limb = self
