@@ -208,24 +208,29 @@ fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
 
     // What the kernel would rewrite if it compiled a dependency again: every artifact but its
     // own cell libraries, with its modification time.
+    // Libraries for the target, and proc macros and build scripts for the host (evcxr passes
+    // --target, so these live apart).
     let artifacts = || -> Vec<(PathBuf, std::time::SystemTime)> {
-        let deps = pool
-            .path()
-            .join("build/target/x86_64-unknown-linux-gnu/debug/deps");
-        let mut files: Vec<_> = std::fs::read_dir(&deps)
-            .unwrap_or_else(|e| panic!("{}: {e}", deps.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
+        let target = pool.path().join("build/target");
+        let mut files = Vec::new();
+        for deps in [
+            target.join("x86_64-unknown-linux-gnu/debug/deps"),
+            target.join("debug/deps"),
+        ] {
+            for e in std::fs::read_dir(&deps).unwrap_or_else(|e| panic!("{}: {e}", deps.display()))
+            {
+                let p = e.unwrap().path();
                 let name = p.file_name().unwrap().to_string_lossy().to_string();
-                !name.starts_with("libctx")
-                    && !name.starts_with("libcode_")
-                    && !name.starts_with("ctx")
-            })
-            .map(|p| {
+                if ["libctx", "libcode_", "ctx"]
+                    .iter()
+                    .any(|s| name.starts_with(s))
+                {
+                    continue;
+                }
                 let t = std::fs::metadata(&p).unwrap().modified().unwrap();
-                (p, t)
-            })
-            .collect();
+                files.push((p, t));
+            }
+        }
         files.sort();
         files
     };
