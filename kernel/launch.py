@@ -84,6 +84,17 @@ def claim(root):
     return None
 
 
+def release(build_dir):
+    """Free a dir claimed by this process (one that does not become a kernel) now, rather than
+    when its process id is reused."""
+    try:
+        with open(build_dir + ".pid") as f:
+            if f.read().strip() == str(os.getpid()):
+                os.remove(build_dir + ".pid")
+    except OSError:
+        pass
+
+
 def seed_lock_file(build_dir):
     ours = os.path.join(REPO, "Cargo.lock")
     theirs = os.path.join(build_dir, "Cargo.lock")

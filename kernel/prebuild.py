@@ -172,18 +172,7 @@ def main(argv):
     try:
         build(build_dir, root, crate, name, triple, alongside)
     finally:
-        release(build_dir)
-
-
-def release(build_dir):
-    """Free the dir for kernels now rather than when this process id is reused."""
-    pid_file = build_dir + ".pid"
-    try:
-        with open(pid_file) as f:
-            if f.read().strip() == str(os.getpid()):
-                os.remove(pid_file)
-    except OSError:
-        pass
+        launch.release(build_dir)
 
 
 def build(build_dir, root, crate, name, triple, alongside):

@@ -47,6 +47,21 @@ pub fn fe(v: i128) -> Fr {
     }
 }
 
+/// The signed integer a field element stands for when it lies within 2^64 of zero (the inverse
+/// of [`fe`] for those values), else `None` (a key, a hash, a large running sum).
+pub fn fe_small(v: &Fr) -> Option<i128> {
+    let low = |f: &Fr| {
+        let b = f.to_repr();
+        b[8..]
+            .iter()
+            .all(|&x| x == 0)
+            .then(|| u64::from_le_bytes(b[..8].try_into().expect("8 bytes")))
+    };
+    low(v)
+        .map(i128::from)
+        .or_else(|| low(&-*v).map(|m| -i128::from(m)))
+}
+
 pub(crate) fn pow2(bits: u32) -> Fr {
     Fr::from(2).pow_vartime([bits as u64])
 }

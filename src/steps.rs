@@ -367,29 +367,30 @@ pub fn witness(ws: &Workspace) -> Result<Witness> {
 /// widened judge's layered circuit is refused, naming its layout.
 pub fn witness_table(ws: &Workspace, rows: std::ops::Range<usize>) -> Result<WitnessSlice> {
     let model = model(ws)?;
+    windowed(&model)?;
     let (w, _) = prove::gen_witness(&model, &InputData::load(ws.input())?)?;
-    match prove::circuit(&model, &w)? {
-        ModelCircuit::Windowed(c) => {
-            let mut slice = c.slice(rows).map_err(ProveError::Input)?;
-            slice.k = model.k();
-            Ok(slice)
-        }
-        ModelCircuit::Layered(_) => Err(ProveError::Input(
-            "this model uses the layered circuit (one row per multiply-add); the witness table view \
-             covers the tutorial's windowed circuit"
-                .into(),
-        )
-        .into()),
-    }
+    let ModelCircuit::Windowed(c) = prove::circuit(&model, &w)? else {
+        unreachable!("a windowed model's circuit is windowed")
+    };
+    let mut slice = c.slice(rows).map_err(ProveError::Input)?;
+    slice.k = model.k();
+    Ok(slice)
 }
 
 /// The shape of the workspace's windowed circuit (where its rows are: `input_row`,
 /// `window_row`, `cell`), for choosing rows of [`witness_table`].
 pub fn windowed_shape(ws: &Workspace) -> Result<crate::circuit::CircuitShape> {
-    match model(ws)?.shape() {
+    windowed(&model(ws)?)
+}
+
+/// The model's windowed shape, or why a layered model has none.
+fn windowed(model: &Model) -> Result<crate::circuit::CircuitShape> {
+    match model.shape() {
         crate::circuit::ModelShape::Windowed(shape) => Ok(shape),
         crate::circuit::ModelShape::Layered(_) => Err(ProveError::Input(
-            "this model uses the layered circuit, which has no windows".into(),
+            "this model uses the layered circuit (one row per multiply-add); the witness table \
+             view covers the tutorial's windowed circuit"
+                .into(),
         )
         .into()),
     }

@@ -7,7 +7,6 @@ use std::fmt;
 use std::ops::Range;
 
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::halo2curves::ff::PrimeField;
 
 use super::windowed::{fill, JudgeCircuit, IDX_ROW, REM_ROW};
 use super::{KEY_ROW, SCORE_ROW};
@@ -193,21 +192,15 @@ impl<'a> Roles<'a> {
     }
 }
 
-/// A field element as a signed integer when it is one of 64 bits, else in hex.
+/// A field element as a signed integer when it is one within 2^64 of zero, else in short hex.
 pub fn cell_text(v: &Fr) -> String {
-    let repr = v.to_repr();
-    let bytes = repr.as_ref();
-    let small = |b: &[u8]| b[8..].iter().all(|&x| x == 0);
-    if small(bytes) {
-        return u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")).to_string();
-    }
-    let neg = (-*v).to_repr();
-    if small(neg.as_ref()) {
-        let m = u64::from_le_bytes(neg.as_ref()[..8].try_into().expect("8 bytes"));
-        return format!("-{m}");
-    }
-    let hex = crate::prove::fr_hex(v);
-    format!("{}…{}", &hex[..8], &hex[hex.len() - 4..])
+    super::fe_small(v).map_or_else(
+        || {
+            let hex = crate::prove::fr_hex(v);
+            format!("{}…{}", &hex[..8], &hex[hex.len() - 4..])
+        },
+        |n| n.to_string(),
+    )
 }
 
 impl WitnessSlice {

@@ -53,20 +53,11 @@ fn hex<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> String {
 
 /// A short literal for a scalar: small values and small negatives (as `sub(r, v)`) stay short.
 fn lit(f: &Fr) -> String {
-    let small = |v: &Fr| {
-        let b = v.to_repr();
-        b[8..]
-            .iter()
-            .all(|&x| x == 0)
-            .then(|| u64::from_le_bytes(b[..8].try_into().unwrap()))
-    };
-    if let Some(v) = small(f) {
-        return v.to_string();
+    match crate::circuit::fe_small(f) {
+        Some(v) if v >= 0 => v.to_string(),
+        Some(v) => format!("sub(r, {})", -v),
+        None => hex(f),
     }
-    if let Some(v) = small(&-*f) {
-        return format!("sub(r, {v})");
-    }
-    hex(f)
 }
 
 /// Memory allocator for the generated code (32-byte words, absolute addresses).
