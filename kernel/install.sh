@@ -2,7 +2,8 @@
 # Set up everything the notebooks need, in one command (each step is skipped when already done):
 #   1. solc and anvil from npm into node_modules (scripts/node-env; notebook 6 deploys with them);
 #   2. Jupyter into the notebooks' own environment, .venv-notebooks (kernel/python-env; the test
-#      tools stay in .venv);
+#      tools stay in .venv), in the background beside step 3: it downloads and unpacks while the
+#      builds use the cores;
 #   3. evcxr_jupyter, pinned, with `cargo install --locked` (an installed copy of the same version
 #      is reused), and beside it, sharing the two cores, the kernel's build of the crate and its
 #      dependencies (kernel/prebuild.py: evcxr's own cargo command, without evcxr; seconds when
@@ -54,8 +55,15 @@ scripts/need-disk kernel/install.sh 1 \
 step 1 "npm tools (solc, anvil)"
 scripts/node-env
 
-step 2 "Jupyter in .venv-notebooks"
-kernel/python-env
+if ! command -v python3 >/dev/null; then
+    echo "kernel/install.sh: python3 is not on PATH; install Python 3.9 or later" >&2
+    exit 1
+fi
+# Downloading and unpacking Jupyter is network and disk work: it runs beside step 3's builds,
+# which keep both cores busy, and step 4 waits for it.
+step 2 "Jupyter in .venv-notebooks (beside step 3)"
+(kernel/python-env && echo "== kernel setup [2/5, $(($(date +%s) - started)) s]: .venv-notebooks is ready") &
+python_env=$!
 
 build_root="$root/target/evcxr"
 mkdir -p "$build_root/.cargo"
@@ -67,16 +75,21 @@ fi
 if [ "$build" = 1 ]; then
     if [ ${#install[@]} = 0 ]; then
         step 3 "reusing $evcxr ($version); the kernel's build (5-6 minutes on 2 cores the first time)"
-        .venv-notebooks/bin/python kernel/prebuild.py "$build_root"
+        python3 kernel/prebuild.py "$build_root"
     else
         step 3 "${install[*]}, and beside it the kernel's build (12 minutes on 2 cores)"
-        .venv-notebooks/bin/python kernel/prebuild.py "$build_root" --alongside evcxr_jupyter -- "${install[@]}"
+        python3 kernel/prebuild.py "$build_root" --alongside evcxr_jupyter -- "${install[@]}"
     fi
 elif [ ${#install[@]} = 0 ]; then
     step 3 "reusing $evcxr ($version)"
 else
     step 3 "${install[*]} (6 minutes on 2 cores; cargo shows each crate)"
     "${install[@]}"
+fi
+
+if ! wait "$python_env"; then
+    echo "kernel/install.sh: creating .venv-notebooks failed (its error is above); run kernel/python-env to retry it alone" >&2
+    exit 1
 fi
 
 spec_dir="$root/.venv-notebooks/share/jupyter/kernels/cryptoidol-rust"

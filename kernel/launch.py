@@ -20,6 +20,13 @@ this. The kernelspec therefore starts this launcher, which:
     started during the copy waits for it. Copying 1.2 GB takes seconds; the copy stays and is
     reused by later kernels in that dir (evcxr's `:cache`, off, would keep a second copy of every
     compiled library even with one kernel). Not on NFS, where cargo does not lock;
+  * turns off transparent huge pages in evcxr's allocator (MIMALLOC_ALLOW_THP=0, unless already
+    set). evcxr_jupyter links mimalloc 3, which asks the OS for huge pages; under Linux's usual
+    THP setting (`madvise`, and `defrag` `madvise`) every huge-page fault may compact memory
+    first. evcxr's rust-analyzer allocates over 2 GB while it reads the crate's ~500
+    dependencies, and a warm `:dep` spent half its time zeroing and compacting pages: 21-25 s
+    with huge pages, 12 s without; a notebook's first cell 11-13 s against 9 s
+    (scripts/bench-kernel-start measures both, side by side);
   * then replaces itself with evcxr_jupyter (same process id, so the `.pid` file names it).
 
 With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the
@@ -247,6 +254,14 @@ def seed_build(build_dir, root):
     return None
 
 
+def kernel_env(build_dir):
+    """evcxr's environment: its build dir, and mimalloc without transparent huge pages (see the
+    module's doc; a value the user set is kept, so `MIMALLOC_ALLOW_THP=1` measures the other way)."""
+    env = dict(os.environ, EVCXR_TMPDIR=build_dir)
+    env.setdefault("MIMALLOC_ALLOW_THP", "0")
+    return env
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: launch.py EVCXR_JUPYTER_BINARY [kernel arguments...]")
@@ -270,7 +285,7 @@ def main():
         # Only a head start: a kernel that cannot have it still starts, and builds.
         print(f"[kernel] could not start {build_dir} from another kernel's build ({e}); this "
               "kernel compiles its own dependencies", file=sys.stderr, flush=True)
-    env = dict(os.environ, EVCXR_TMPDIR=build_dir)
+    env = kernel_env(build_dir)
     if os.environ.get("CRYPTOIDOL_KERNEL_PROGRESS") == "1":
         sys.exit(run_with_progress([evcxr] + args, env))
     os.execve(evcxr, [evcxr] + args, env)

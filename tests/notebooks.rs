@@ -509,3 +509,36 @@ fn handouts_embed_the_figures() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not executed"));
 }
+
+/// kernel/launch.py starts evcxr with mimalloc's transparent huge pages off (a warm `:dep` took
+/// twice as long with them: scripts/bench_kernel_start.py), unless the user set the variable.
+/// The fixture's cell asserts the kernel's value equals CRYPTOIDOL_TEST_EXPECT_THP.
+#[test]
+fn the_kernel_runs_without_huge_pages_unless_told_otherwise() {
+    let Some(python) = kernel_python() else {
+        return;
+    };
+    let run = |thp: Option<&str>, expect: &str| {
+        let out_dir = tempfile::tempdir().unwrap();
+        let build_dir = tempfile::tempdir().unwrap();
+        let mut c = runner(&python, out_dir.path(), build_dir.path(), "kernel_env");
+        c.env_remove("MIMALLOC_ALLOW_THP")
+            .env("CRYPTOIDOL_TEST_EXPECT_THP", expect);
+        if let Some(v) = thp {
+            c.env("MIMALLOC_ALLOW_THP", v);
+        }
+        let out = c.output().expect("run the notebook runner");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (ok, text) = run(None, "0");
+    assert!(ok, "the kernel's default:\n{text}");
+    let (ok, text) = run(Some("1"), "1");
+    assert!(ok, "a value the user set is kept:\n{text}");
+    let (ok, text) = run(None, "1");
+    assert!(!ok, "the cell's check cannot fail:\n{text}");
+}

@@ -1,16 +1,110 @@
-//! The only module that speaks to an Ethereum node (ethers): deploy bytecode, call the verifier
-//! and the rewards contract, read credits. Blocking wrappers around ethers' async API. Each
-//! transaction is filled in by the node (nonce, gas price), signed here with the account's key
-//! and sent raw, as ethers' signer middleware does.
+//! The only module that speaks to an Ethereum node: deploy bytecode, call the verifier and the
+//! rewards contract, read credits. ethers' types, ABI encoding and local signer over a small
+//! blocking JSON-RPC client ([`Rpc`], on ureq, which the crate already uses for downloads; ethers'
+//! async provider would add reqwest, hyper and 40 more crates to every build). Each transaction is
+//! filled in from the node (nonce, gas price), signed here with the account's key and sent raw,
+//! as ethers' signer middleware does; its receipt is polled every 100 ms.
+
+use std::time::{Duration, Instant};
 
 use ethers_core::abi::{encode, Token};
 use ethers_core::types::transaction::eip2718::TypedTransaction;
-use ethers_core::types::{Address, BlockNumber, Bytes, TransactionRequest, U256};
+use ethers_core::types::{Address, Bytes, TransactionReceipt, TransactionRequest, H256, U256, U64};
 use ethers_core::utils::keccak256;
-use ethers_providers::{Http, Middleware, Provider};
 use ethers_signers::{LocalWallet, Signer};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
 
 use super::EvmError;
+
+/// How long [`Chain`] waits for a sent transaction's receipt (anvil mines at once).
+pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A JSON-RPC 2.0 client over HTTP, blocking.
+struct Rpc {
+    agent: ureq::Agent,
+    url: String,
+}
+
+/// Why a JSON-RPC request failed.
+#[derive(Debug)]
+enum RpcError {
+    /// The request did not get an answer (no node, wrong URL, not JSON-RPC).
+    Transport(String),
+    /// The node answered with a JSON-RPC error object (a revert, out of gas, ...).
+    Node {
+        message: String,
+        data: Option<Value>,
+    },
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RpcError::Transport(m) => f.write_str(m),
+            RpcError::Node { message, data } => match data {
+                Some(d) => write!(f, "{message} ({d})"),
+                None => f.write_str(message),
+            },
+        }
+    }
+}
+
+impl Rpc {
+    fn new(url: &str) -> Self {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .timeout(Duration::from_secs(120))
+            .build();
+        Self {
+            agent,
+            url: url.to_string(),
+        }
+    }
+
+    /// Calls `method` with `params`; the `result` member, decoded as `T`.
+    fn request<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, RpcError> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let request = self
+            .agent
+            .post(&self.url)
+            .set("Content-Type", "application/json");
+        let text = match request.send_string(&body.to_string()) {
+            Ok(r) => r.into_string(),
+            // Nodes answer some errors with an HTTP error status and a JSON-RPC error body.
+            Err(ureq::Error::Status(code, r)) => match r.into_string() {
+                Ok(t) if t.trim_start().starts_with('{') => Ok(t),
+                _ => {
+                    return Err(RpcError::Transport(format!(
+                        "HTTP status {code} to {method}"
+                    )))
+                }
+            },
+            Err(e) => return Err(RpcError::Transport(e.to_string())),
+        }
+        .map_err(|e| RpcError::Transport(format!("reading the answer to {method}: {e}")))?;
+        let answer: Value = serde_json::from_str(&text).map_err(|e| {
+            RpcError::Transport(format!(
+                "the answer to {method} is not JSON ({e}): {text:.200}"
+            ))
+        })?;
+        if let Some(error) = answer.get("error") {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("an error without a message")
+                .to_string();
+            let data = error.get("data").cloned().filter(|d| !d.is_null());
+            return Err(RpcError::Node { message, data });
+        }
+        let result = answer.get("result").cloned().ok_or_else(|| {
+            RpcError::Transport(format!("the answer to {method} has no result: {text:.200}"))
+        })?;
+        serde_json::from_value(result).map_err(|e| {
+            RpcError::Transport(format!("unexpected result for {method} ({e}): {text:.200}"))
+        })
+    }
+}
 
 /// anvil's well-known development accounts (mnemonic "test test … junk"): never use on a real chain.
 pub const DEV_KEYS: [&str; 2] = [
@@ -20,8 +114,7 @@ pub const DEV_KEYS: [&str; 2] = [
 
 /// A signer on a node.
 pub struct Chain {
-    rt: tokio::runtime::Runtime,
-    provider: Provider<Http>,
+    rpc: Rpc,
     wallet: LocalWallet,
     pub url: String,
     pub chain_id: u64,
@@ -36,7 +129,7 @@ pub struct EvmVerdict {
 
 fn err(what: &str, url: &str, e: impl std::fmt::Display) -> EvmError {
     let msg = e.to_string();
-    let hint = if msg.contains("Connection refused") || msg.contains("error sending request") {
+    let hint = if msg.contains("Connection refused") || msg.contains("Connection Failed") {
         format!(" (is a node listening at {url}? start one with `anvil -p 3030`)")
     } else if msg.to_lowercase().contains("code size") || msg.contains("CreateContractSizeLimit") {
         " (the contract exceeds EIP-170's 24,576-byte limit)".to_string()
@@ -55,16 +148,9 @@ impl Chain {
         account: usize,
         expected_chain_id: Option<u64>,
     ) -> Result<Self, EvmError> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| EvmError::Evm(format!("tokio: {e}")))?;
-        // Poll for receipts every 100 ms (ethers' default, 7 s, suits mainnet, not a local node).
-        let provider = Provider::<Http>::try_from(url)
-            .map_err(|e| EvmError::Evm(format!("bad RPC URL {url}: {e}")))?
-            .interval(std::time::Duration::from_millis(100));
-        let chain_id = rt
-            .block_on(provider.get_chainid())
+        let rpc = Rpc::new(url);
+        let chain_id = rpc
+            .request::<U64>("eth_chainId", json!([]))
             .map_err(|e| err("reading the chain id", url, e))?
             .as_u64();
         if let Some(want) = expected_chain_id {
@@ -82,8 +168,7 @@ impl Chain {
             .map_err(|e| EvmError::Evm(format!("key: {e}")))?
             .with_chain_id(chain_id);
         Ok(Self {
-            rt,
-            provider,
+            rpc,
             wallet,
             url: url.to_string(),
             chain_id,
@@ -100,25 +185,37 @@ impl Chain {
         tx: TransactionRequest,
         what: &str,
     ) -> Result<(Option<Address>, EvmVerdict), EvmError> {
-        let receipt = self
-            .rt
-            .block_on(async {
-                let from = self.address();
-                let mut tx: TypedTransaction = tx.from(from).chain_id(self.chain_id).into();
-                let pending = Some(BlockNumber::Pending.into());
-                tx.set_nonce(self.provider.get_transaction_count(from, pending).await?);
-                self.provider.fill_transaction(&mut tx, None).await?;
-                let signature = self
-                    .wallet
-                    .sign_transaction_sync(&tx)
-                    .map_err(|e| ethers_providers::ProviderError::CustomError(e.to_string()))?;
-                self.provider
-                    .send_raw_transaction(tx.rlp_signed(&signature))
-                    .await?
-                    .await
-            })
-            .map_err(|e| err(what, &self.url, e))?
-            .ok_or_else(|| EvmError::Evm(format!("{what}: no receipt")))?;
+        let fail = |e: RpcError| err(what, &self.url, e);
+        let from = self.address();
+        let mut tx: TypedTransaction = tx.from(from).chain_id(self.chain_id).into();
+        let nonce: U256 = self
+            .rpc
+            .request("eth_getTransactionCount", json!([from, "pending"]))
+            .map_err(fail)?;
+        tx.set_nonce(nonce);
+        if tx.gas_price().is_none() {
+            tx.set_gas_price(
+                self.rpc
+                    .request::<U256>("eth_gasPrice", json!([]))
+                    .map_err(fail)?,
+            );
+        }
+        if tx.gas().is_none() {
+            let gas: U256 = self
+                .rpc
+                .request("eth_estimateGas", json!([tx]))
+                .map_err(fail)?;
+            tx.set_gas(gas);
+        }
+        let signature = self
+            .wallet
+            .sign_transaction_sync(&tx)
+            .map_err(|e| EvmError::Evm(format!("{what}: signing failed: {e}")))?;
+        let hash: H256 = self
+            .rpc
+            .request("eth_sendRawTransaction", json!([tx.rlp_signed(&signature)]))
+            .map_err(fail)?;
+        let receipt = self.receipt(hash, what)?;
         let accepted = receipt.status.map(|s| s.as_u64() == 1).unwrap_or(false);
         Ok((
             receipt.contract_address,
@@ -127,6 +224,29 @@ impl Chain {
                 gas_used: receipt.gas_used.map(|g| g.as_u64()).unwrap_or(0),
             },
         ))
+    }
+
+    /// The receipt of transaction `hash`, polled every 100 ms for up to [`RECEIPT_TIMEOUT`].
+    fn receipt(&self, hash: H256, what: &str) -> Result<TransactionReceipt, EvmError> {
+        let started = Instant::now();
+        loop {
+            let receipt: Option<TransactionReceipt> = self
+                .rpc
+                .request("eth_getTransactionReceipt", json!([hash]))
+                .map_err(|e| err(what, &self.url, e))?;
+            if let Some(r) = receipt {
+                return Ok(r);
+            }
+            if started.elapsed() > RECEIPT_TIMEOUT {
+                return Err(EvmError::Evm(format!(
+                    "{what}: transaction {hash:?} sent to {} has no receipt after {} s (is the \
+                     node mining? anvil mines each transaction at once)",
+                    self.url,
+                    RECEIPT_TIMEOUT.as_secs()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Deploy `code` (with constructor arguments appended); returns the address and gas.
@@ -164,9 +284,9 @@ impl Chain {
             .to(to)
             .data(Bytes::from(data))
             .from(self.address());
-        match self.rt.block_on(self.provider.call(&tx.into(), None)) {
+        match self.rpc.request::<Bytes>("eth_call", json!([tx, "latest"])) {
             Ok(b) => Ok(Some(b.to_vec())),
-            Err(e) if e.to_string().contains("revert") => Ok(None),
+            Err(RpcError::Node { message, .. }) if message.contains("revert") => Ok(None),
             Err(e) => Err(err("eth_call", &self.url, e)),
         }
     }
@@ -182,8 +302,8 @@ impl Chain {
     /// Code size at an address (0 if no contract).
     pub fn code_size(&self, at: Address) -> Result<usize, EvmError> {
         Ok(self
-            .rt
-            .block_on(self.provider.get_code(at, None))
+            .rpc
+            .request::<Bytes>("eth_getCode", json!([at, "latest"]))
             .map_err(|e| err("eth_getCode", &self.url, e))?
             .len())
     }
@@ -210,4 +330,61 @@ pub fn credit_calldata(key: Address) -> Vec<u8> {
 /// Constructor arguments of `JudgeRewards(address verifier)`.
 pub fn rewards_constructor(verifier: Address) -> Vec<u8> {
     encode(&[Token::Address(verifier)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A one-shot HTTP server answering every request with `body` (a node that misbehaves in
+    /// ways anvil does not, so it cannot be a real node); returns its URL.
+    fn serve(body: &'static str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let mut stream = stream.unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn an_answer_that_is_not_json_rpc_is_named_with_the_url() {
+        let url = serve("<html>a web server, not a node</html>");
+        let e = Chain::connect(&url, 0, None).err().unwrap().to_string();
+        assert!(
+            e.contains("not JSON") && e.contains(&url) && e.contains("<html>"),
+            "{e}"
+        );
+
+        let url = serve(r#"{"jsonrpc":"2.0","id":1}"#);
+        let e = Chain::connect(&url, 0, None).err().unwrap().to_string();
+        assert!(e.contains("no result") && e.contains("eth_chainId"), "{e}");
+
+        let url = serve(r#"{"jsonrpc":"2.0","id":1,"result":"not a number"}"#);
+        let e = Chain::connect(&url, 0, None).err().unwrap().to_string();
+        assert!(e.contains("unexpected result for eth_chainId"), "{e}");
+    }
+
+    #[test]
+    fn a_json_rpc_error_object_passes_its_message_and_data_through() {
+        let url = serve(
+            r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"method not found","data":"eth_chainId"}}"#,
+        );
+        let e = Chain::connect(&url, 0, None).err().unwrap().to_string();
+        assert!(
+            e.contains("reading the chain id") && e.contains("method not found (\"eth_chainId\")"),
+            "{e}"
+        );
+    }
 }
