@@ -23,10 +23,10 @@ this. The kernelspec therefore starts this launcher, which:
   * turns off transparent huge pages in evcxr's allocator (MIMALLOC_ALLOW_THP=0, unless already
     set). evcxr_jupyter links mimalloc 3, which asks the OS for huge pages; under Linux's usual
     THP setting (`madvise`, and `defrag` `madvise`) every huge-page fault may compact memory
-    first. evcxr's rust-analyzer allocates over 2 GB while it reads the crate's ~500
+    first. evcxr's rust-analyzer allocates over 2 GB while it reads the crate's ~400
     dependencies, and a warm `:dep` spent half its time zeroing and compacting pages: 21-25 s
     with huge pages, 12 s without; a notebook's first cell 11-13 s against 9 s
-    (scripts/bench-kernel-start measures both, side by side);
+    (scripts/bench_kernel_start.py measures both, side by side);
   * then replaces itself with evcxr_jupyter (same process id, so the `.pid` file names it).
 
 With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the

@@ -51,11 +51,29 @@ fn runner(python: &Path, out: &Path, build_root: &Path, fixture: &str) -> Comman
 
 /// Run the runner on one fixture; (exit success, stdout + stderr).
 fn run(python: &Path, fixture: &str, extra: &[&str]) -> (bool, String) {
+    run_with_env(python, fixture, extra, &[])
+}
+
+/// [`run`], with environment variables set (`Some`) or removed (`None`) for the runner and so
+/// for the kernel it starts.
+fn run_with_env(
+    python: &Path,
+    fixture: &str,
+    extra: &[&str],
+    env: &[(&str, Option<&str>)],
+) -> (bool, String) {
     let out_dir = tempfile::tempdir().unwrap();
     // Its own evcxr build dir: tests run in parallel, and the notebooks' shared build dir must
     // keep the crate's dependencies.
     let build_dir = tempfile::tempdir().unwrap();
-    let out = runner(python, out_dir.path(), build_dir.path(), fixture)
+    let mut command = runner(python, out_dir.path(), build_dir.path(), fixture);
+    for (key, value) in env {
+        match value {
+            Some(v) => command.env(key, v),
+            None => command.env_remove(key),
+        };
+    }
+    let out = command
         .args(extra)
         .output()
         .expect("run the notebook runner");
@@ -519,21 +537,11 @@ fn the_kernel_runs_without_huge_pages_unless_told_otherwise() {
         return;
     };
     let run = |thp: Option<&str>, expect: &str| {
-        let out_dir = tempfile::tempdir().unwrap();
-        let build_dir = tempfile::tempdir().unwrap();
-        let mut c = runner(&python, out_dir.path(), build_dir.path(), "kernel_env");
-        c.env_remove("MIMALLOC_ALLOW_THP")
-            .env("CRYPTOIDOL_TEST_EXPECT_THP", expect);
-        if let Some(v) = thp {
-            c.env("MIMALLOC_ALLOW_THP", v);
-        }
-        let out = c.output().expect("run the notebook runner");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
+        let env = [
+            ("MIMALLOC_ALLOW_THP", thp),
+            ("CRYPTOIDOL_TEST_EXPECT_THP", Some(expect)),
+        ];
+        run_with_env(&python, "kernel_env", &[], &env)
     };
     let (ok, text) = run(None, "0");
     assert!(ok, "the kernel's default:\n{text}");

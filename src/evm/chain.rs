@@ -180,6 +180,8 @@ impl Chain {
         self.wallet.address()
     }
 
+    /// Sign and send `tx`, which carries its gas limit (every caller sets one), and wait for
+    /// its receipt.
     fn send(
         &self,
         tx: TransactionRequest,
@@ -199,13 +201,6 @@ impl Chain {
                     .request::<U256>("eth_gasPrice", json!([]))
                     .map_err(fail)?,
             );
-        }
-        if tx.gas().is_none() {
-            let gas: U256 = self
-                .rpc
-                .request("eth_estimateGas", json!([tx]))
-                .map_err(fail)?;
-            tx.set_gas(gas);
         }
         let signature = self
             .wallet
