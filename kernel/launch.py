@@ -10,8 +10,11 @@ this. The kernelspec therefore starts this launcher, which:
     that holds a dir; a dir is free when that process is gone (so a crashed kernel frees its
     dir), and claims are serialised by a short lock on `pool.lock`;
   * gives the dir the crate's Cargo.lock when it lacks the crate or is older, so notebooks
-    compile exactly the dependency versions the tests use (a notebook without the crate prunes
-    the lock; cargo adds the kernel's own crate to it);
+    compile exactly the dependency versions the tests use, and keeps it there: evcxr's first
+    act is to compile `42` without dependencies, which prunes the lock, and the `:dep` after it
+    would resolve everything afresh (the newest versions on crates.io, compiled again, and only
+    with the network). A watcher left behind puts the lock back until the `:dep` has run
+    (`keep_lock_file`);
   * starts a dir that has never been built from a copy of one that has (`build` first), so a
     second kernel compiles only its cells, not the whole dependency tree again (10-15 minutes).
     The copy is taken while holding cargo's own build locks on the source (`.cargo-lock`), so it
@@ -27,6 +30,16 @@ this. The kernelspec therefore starts this launcher, which:
     dependencies, and a warm `:dep` spent half its time zeroing and compacting pages: 21-25 s
     with huge pages, 12 s without; a notebook's first cell 11-13 s against 9 s
     (scripts/bench_kernel_start.py measures both, side by side);
+  * shows evcxr's rust-analyzer the crate without its dependencies. evcxr asks rust-analyzer
+    for the type of every `let` in a cell (to keep the variable for later cells), and
+    rust-analyzer name-resolves and collects the trait impls of the whole crate graph first:
+    ~440 crates, 7-8 s at `:dep` and 7-8 s more at the first cell using the crate. The crate's
+    Cargo.toml declares every dependency under `cfg(not(cryptoidol_kernel_types))`, and the
+    kernel gets RUSTFLAGS="--cfg cryptoidol_kernel_types": rust-analyzer's `cargo metadata`
+    reads it and sees the crate alone, while evcxr replaces RUSTFLAGS for each build it runs,
+    so every build keeps every dependency. Cells can name only this crate's types and std's (no
+    dependency's item is re-exported), so every variable keeps its type: a warm `:dep` plus
+    first cell take 4.3 s instead of 20.8. CRYPTOIDOL_KERNEL_ANALYSIS=full leaves the flag out;
   * then replaces itself with evcxr_jupyter (same process id, so the `.pid` file names it).
 
 With CRYPTOIDOL_KERNEL_PROGRESS=1 (kernel/install.sh's warm-up build) the launcher stays the
@@ -40,6 +53,7 @@ Usage (from the kernelspec): launch.py EVCXR_JUPYTER_BINARY --control_file CONNE
 import fcntl
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -102,17 +116,100 @@ def release(build_dir):
         pass
 
 
-def seed_lock_file(build_dir):
-    ours = os.path.join(REPO, "Cargo.lock")
+def kernel_crate():
+    """The crate the notebooks `:dep`: this repository's, or CRYPTOIDOL_KERNEL_CRATE (the tests
+    use small ones)."""
+    return os.path.realpath(os.environ.get("CRYPTOIDOL_KERNEL_CRATE") or REPO)
+
+
+def package_name(crate):
+    """The package name in `crate`/Cargo.toml, as Cargo.lock spells it, or None."""
+    try:
+        with open(os.path.join(crate, "Cargo.toml")) as f:
+            package = f.read().split("[package]", 1)[-1]
+    except OSError:
+        return None
+    found = re.search(r'^name\s*=\s*"([^"]+)"', package, re.M)
+    return found.group(1) if found else None
+
+
+def seed_lock_file(build_dir, crate):
+    """Give the dir `crate`'s Cargo.lock when its own lacks the crate or is older, so the
+    kernel's build resolves every dependency to the version the tests use. Written whole, then
+    renamed, so cargo never reads half of it."""
+    ours = os.path.join(crate, "Cargo.lock")
     theirs = os.path.join(build_dir, "Cargo.lock")
+    name = package_name(crate)
+    if name is None or not os.path.exists(ours):
+        return
     try:
         with open(theirs) as f:
-            has_crate = 'name = "cryptoidol"' in f.read()
+            has_crate = f'name = "{name}"' in f.read()
         stale = os.path.getmtime(ours) > os.path.getmtime(theirs)
     except OSError:
         has_crate, stale = False, True
     if not has_crate or stale:
-        shutil.copyfile(ours, theirs)
+        shutil.copyfile(ours, theirs + ".seed")
+        os.replace(theirs + ".seed", theirs)
+
+
+DEPENDENCY = re.compile(r"^\s*\[dependencies\]\s*\n\s*[A-Za-z0-9_-]+\s*=", re.M)
+
+
+def keep_lock_file(build_dir, crate, kernel):
+    """evcxr's first act in a new kernel is to compile `42` in its cell crate, which then has no
+    dependencies, and cargo prunes that crate's Cargo.lock to nothing. The notebook's `:dep`
+    would then resolve every dependency afresh: to the newest versions on crates.io rather than
+    the ones the tests use and kernel/install.sh built (so the first notebook compiles again, and
+    cannot start without the network). This leaves behind a watcher (double-forked, so it is
+    nobody's zombie) that puts `crate`'s lock back whenever it is pruned, until evcxr's
+    Cargo.toml lists a dependency (the `:dep` ran, and cargo keeps the locked versions from then
+    on) or the kernel, process `kernel`, is gone."""
+    child = os.fork()
+    if child:
+        os.waitpid(child, 0)
+        return
+    try:
+        if os.fork() == 0:
+            os.setsid()
+            watch_lock_file(build_dir, crate, kernel)
+    except BaseException:
+        pass
+    os._exit(0)
+
+
+def mtime(path):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def watch_lock_file(build_dir, crate, kernel, poll=0.02):
+    toml = os.path.join(build_dir, "Cargo.toml")
+    lock = os.path.join(build_dir, "Cargo.lock")
+    # The Cargo.toml a previous kernel left lists its `:dep`; evcxr rewrites it as it starts.
+    stale = mtime(toml)
+    started, seen = time.monotonic(), None
+    while alive(kernel):
+        try:
+            if mtime(toml) != stale:
+                with open(toml) as f:
+                    if DEPENDENCY.search(f.read()):
+                        return
+            st = os.stat(lock)
+            now = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            now = None
+        if now != seen:
+            seed_lock_file(build_dir, crate)
+            try:
+                st = os.stat(lock)
+                seen = (st.st_mtime_ns, st.st_size)
+            except OSError:
+                seen = None
+        # evcxr prunes in its first seconds; after two minutes without a `:dep`, look rarely.
+        time.sleep(poll if time.monotonic() - started < 120 else 1.0)
 
 
 WAIT_FOR_SOURCE = 45  # s; Jupyter gives up on a kernel that does not answer in 60 s
@@ -254,11 +351,21 @@ def seed_build(build_dir, root):
     return None
 
 
+# The cfg under which the crate's Cargo.toml declares no dependencies (see the module's doc).
+TYPES_CFG = "cryptoidol_kernel_types"
+
+
 def kernel_env(build_dir):
-    """evcxr's environment: its build dir, and mimalloc without transparent huge pages (see the
-    module's doc; a value the user set is kept, so `MIMALLOC_ALLOW_THP=1` measures the other way)."""
+    """evcxr's environment: its build dir; mimalloc without transparent huge pages (see the
+    module's doc; a value the user set is kept, so `MIMALLOC_ALLOW_THP=1` measures the other
+    way); and RUSTFLAGS with `--cfg cryptoidol_kernel_types`, which only evcxr's rust-analyzer
+    reads (`CRYPTOIDOL_KERNEL_ANALYSIS=full` leaves it out, to measure the other way)."""
     env = dict(os.environ, EVCXR_TMPDIR=build_dir)
     env.setdefault("MIMALLOC_ALLOW_THP", "0")
+    if env.get("CRYPTOIDOL_KERNEL_ANALYSIS") != "full":
+        flags = env.get("RUSTFLAGS", "").split()
+        if TYPES_CFG not in flags:
+            env["RUSTFLAGS"] = " ".join(flags + ["--cfg", TYPES_CFG])
     return env
 
 
@@ -275,7 +382,8 @@ def main():
             f"launch.py: all {POOL} kernel build dirs under {root} are in use by running "
             "kernels; shut one down (JupyterLab: Running Terminals and Kernels) and start again"
         )
-    seed_lock_file(build_dir)
+    crate = kernel_crate()
+    seed_lock_file(build_dir, crate)
     if os.path.basename(build_dir) != "build":
         print(f"[kernel] another kernel is using {root}/build: this one builds in {build_dir}",
               file=sys.stderr, flush=True)
@@ -286,6 +394,7 @@ def main():
         print(f"[kernel] could not start {build_dir} from another kernel's build ({e}); this "
               "kernel compiles its own dependencies", file=sys.stderr, flush=True)
     env = kernel_env(build_dir)
+    keep_lock_file(build_dir, crate, os.getpid())
     if os.environ.get("CRYPTOIDOL_KERNEL_PROGRESS") == "1":
         sys.exit(run_with_progress([evcxr] + args, env))
     os.execve(evcxr, [evcxr] + args, env)

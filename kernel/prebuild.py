@@ -147,7 +147,7 @@ def main(argv):
             sys.exit(USAGE)
         alongside = (argv[i + 1], argv[i + 3:])
         argv = argv[:i]
-    crate = launch.REPO
+    crate = launch.kernel_crate()
     if "--crate" in argv:
         i = argv.index("--crate")
         if len(argv) < i + 2:
@@ -176,7 +176,7 @@ def main(argv):
 
 
 def build(build_dir, root, crate, name, triple, alongside):
-    launch.seed_lock_file(build_dir)
+    launch.seed_lock_file(build_dir, crate)
     try:
         launch.seed_build(build_dir, root)
     except OSError as e:

@@ -49,6 +49,13 @@ fn runner(python: &Path, out: &Path, build_root: &Path, fixture: &str) -> Comman
     c
 }
 
+/// The runner's `FAILED: <notebook>, cell N: <reason>` line for a fixture's failed run.
+fn failed_line<'a>(fixture: &str, text: &'a str) -> &'a str {
+    text.lines()
+        .find(|l| l.starts_with("FAILED:"))
+        .unwrap_or_else(|| panic!("{fixture}: no FAILED line:\n{text}"))
+}
+
 /// Run the runner on one fixture; (exit success, stdout + stderr).
 fn run(python: &Path, fixture: &str, extra: &[&str]) -> (bool, String) {
     run_with_env(python, fixture, extra, &[])
@@ -102,10 +109,7 @@ fn a_broken_cell_fails_the_headless_run_at_that_cell() {
     ] {
         let (ok, text) = run(&python, fixture, &[]);
         assert!(!ok, "{fixture} passed the runner:\n{text}");
-        let line = text
-            .lines()
-            .find(|l| l.starts_with("FAILED:"))
-            .unwrap_or_else(|| panic!("{fixture}: no FAILED line:\n{text}"));
+        let line = failed_line(fixture, &text);
         assert!(
             line.contains(&format!("cell {cell}:")) && line.contains(reason),
             "{fixture}: expected a failure at cell {cell} mentioning '{reason}', got: {line}"
@@ -184,8 +188,14 @@ fn two_kernels_started_at_once_both_run_their_cells() {
 /// builds it into a fresh pool (with the kernel's cargo config, as install.sh sets it up), then a
 /// real kernel runs `:dep` on it there and must compile nothing but its own cell crate (`ctx`).
 /// Any difference from evcxr's own Cargo.toml, flags or target would recompile the dependency.
+///
+/// The fixture's Cargo.lock pins hex 0.4.2, older than crates.io's newest: both builds must
+/// use it. evcxr's first act in a kernel (compiling `42` without dependencies) prunes the build
+/// dir's lock, and `:dep` would then resolve hex afresh to the newest and compile it again;
+/// launch.py's `keep_lock_file` puts the crate's lock back in between.
 #[test]
 fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
+    const FIXTURE: &str = "tests/fixtures/crates/prebuilt";
     let Some(python) = kernel_python() else {
         return;
     };
@@ -200,7 +210,7 @@ fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
         .current_dir(root())
         .arg("kernel/prebuild.py")
         .arg(pool.path())
-        .args(["--crate", "tests/fixtures/crates/prebuilt"])
+        .args(["--crate", FIXTURE])
         .output()
         .expect("run kernel/prebuild.py");
     let text = String::from_utf8_lossy(&pre.stderr).to_string();
@@ -264,6 +274,7 @@ fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
 
     let out = tempfile::tempdir().unwrap();
     let run = runner(&python, out.path(), pool.path(), "prebuilt")
+        .env("CRYPTOIDOL_KERNEL_CRATE", root().join(FIXTURE))
         .output()
         .expect("run the notebook runner");
     let log = format!(
@@ -291,6 +302,23 @@ fn the_kernel_finds_the_prebuilt_dependencies_up_to_date() {
         artifacts(),
         before,
         "the kernel rewrote a pre-built library"
+    );
+    let lock = std::fs::read_to_string(pool.path().join("build/Cargo.lock")).unwrap();
+    assert!(
+        lock.contains("name = \"hex\"\nversion = \"0.4.2\""),
+        "the kernel's build left the crate's locked hex 0.4.2:\n{lock}"
+    );
+    let hex_sources: Vec<String> = before
+        .iter()
+        .filter(|(p, _)| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("hex-") && name.ends_with(".d")
+        })
+        .map(|(p, _)| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(
+        !hex_sources.is_empty() && hex_sources.iter().all(|d| d.contains("hex-0.4.2")),
+        "hex was compiled from another version than the lock's 0.4.2: {hex_sources:?}"
     );
 }
 
@@ -549,4 +577,109 @@ fn the_kernel_runs_without_huge_pages_unless_told_otherwise() {
     assert!(ok, "a value the user set is kept:\n{text}");
     let (ok, text) = run(None, "1");
     assert!(!ok, "the cell's check cannot fail:\n{text}");
+}
+
+/// The crate's Cargo.toml declares every dependency for `not(cryptoidol_kernel_types)`: every
+/// build has them, and the one reader that sets the cfg, the notebook kernel's rust-analyzer
+/// (kernel/launch.py puts it in RUSTFLAGS, which evcxr replaces for its own builds), sees the
+/// crate alone instead of ~440 crates (a warm `:dep` plus first cell: 4.3 s instead of 20.8,
+/// scripts/bench_kernel_start.py). A dependency added elsewhere would bring the whole graph back.
+#[test]
+fn the_kernels_type_analysis_reads_no_dependency() {
+    let host = String::from_utf8(
+        Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .expect("run rustc -vV")
+            .stdout,
+    )
+    .unwrap();
+    let host = host
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_string();
+    // The normal (not dev or build) dependencies of the crate's library, as `cargo metadata`
+    // resolves them for the host with these RUSTFLAGS.
+    let normal_dependencies = |rustflags: &str| -> Vec<String> {
+        let out = Command::new("cargo")
+            .current_dir(root())
+            .args(["metadata", "--format-version", "1", "--offline"])
+            .args(["--filter-platform", &host])
+            .env("RUSTFLAGS", rustflags)
+            .output()
+            .expect("run cargo metadata");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let id = meta["resolve"]["root"].as_str().expect("a root package");
+        let node = meta["resolve"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .unwrap();
+        node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].is_null())
+            })
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let built = normal_dependencies("");
+    assert!(
+        built.iter().any(|d| d == "halo2_proofs") && built.len() > 20,
+        "a build sees the dependencies: {built:?}"
+    );
+    let analysed = normal_dependencies("--cfg cryptoidol_kernel_types");
+    assert!(
+        analysed.is_empty(),
+        "the kernel's rust-analyzer would read these dependencies (and everything they depend \
+         on) at every kernel start; declare them under \
+         [target.'cfg(not(cryptoidol_kernel_types))'.dependencies] in Cargo.toml: {analysed:?}"
+    );
+}
+
+/// End to end, under the real kernel: a fixture crate declares its dependency (hex) as ours
+/// are and re-exports hex's error type. Its compiled code uses hex in every kernel, but only a
+/// kernel whose rust-analyzer read hex can name that type for a cell's variable: the project's
+/// kernel cannot (launch.py sets the cfg), and one started with CRYPTOIDOL_KERNEL_ANALYSIS=full
+/// (evcxr's own behaviour, the benchmark's peer) can.
+#[test]
+fn the_kernels_type_analysis_skips_the_crates_dependencies() {
+    let Some(python) = kernel_python() else {
+        return;
+    };
+    let (ok, text) = run_with_env(&python, "hidden_types", &[], &[]);
+    assert!(!ok, "the kernel's analysis read hex:\n{text}");
+    let failed = failed_line("hidden_types", &text);
+    assert!(
+        failed.contains("cell 2:") && failed.contains("determine type of variable `error`"),
+        "expected the third cell to fail on naming hex's type: {failed}\n{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("cell  1 ok")),
+        "the cell whose compiled code uses hex did not run:\n{text}"
+    );
+    let (ok, text) = run_with_env(
+        &python,
+        "hidden_types",
+        &[],
+        &[("CRYPTOIDOL_KERNEL_ANALYSIS", Some("full"))],
+    );
+    assert!(
+        ok,
+        "with the full analysis the cell names hex's type:\n{text}"
+    );
 }
