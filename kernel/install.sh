@@ -65,6 +65,14 @@ step 2 "Jupyter in .venv-notebooks (beside step 3)"
 (kernel/python-env && echo "== kernel setup [2/5, $(($(date +%s) - started)) s]: .venv-notebooks is ready") &
 python_env=$!
 
+# evcxr's rust-analyzer reads std's sources to name the types of cell variables (String, Vec,
+# ...); without the rust-src component it installs it itself at the first kernel start, which
+# fails offline. Here it happens once, with rustup's own progress.
+if command -v rustup >/dev/null && ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+    echo "== kernel setup: rustup component add rust-src (std's sources, for the kernel's type analysis)"
+    rustup component add rust-src || echo "kernel/install.sh: could not add rust-src; the kernel will try again when it starts" >&2
+fi
+
 build_root="$root/target/evcxr"
 mkdir -p "$build_root/.cargo"
 cp kernel/cargo-config.toml "$build_root/.cargo/config.toml"
