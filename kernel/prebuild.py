@@ -26,7 +26,6 @@ fails.
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -69,17 +68,14 @@ LIB_RS = "#![allow(unused_imports)]\nuse {name} as _;\n"
 
 def crate_name(path):
     """The package name in `path`/Cargo.toml, as a Rust identifier."""
-    try:
-        with open(os.path.join(path, "Cargo.toml")) as f:
-            text = f.read()
-    except OSError as e:
-        raise SystemExit(f"prebuild.py: cannot read {path}/Cargo.toml ({e.strerror}): --crate "
-                         "must name a crate's directory")
-    package = text.split("[package]", 1)[-1]
-    found = re.search(r'^name\s*=\s*"([^"]+)"', package, re.M)
-    if not found:
-        raise SystemExit(f"prebuild.py: no package name in {path}/Cargo.toml")
-    return found.group(1).replace("-", "_")
+    manifest = os.path.join(path, "Cargo.toml")
+    if not os.path.isfile(manifest):
+        raise SystemExit(f"prebuild.py: cannot read {manifest}: --crate must name a crate's "
+                         "directory")
+    name = launch.package_name(path)
+    if name is None:
+        raise SystemExit(f"prebuild.py: no package name in {manifest}")
+    return name.replace("-", "_")
 
 
 def host_triple():
