@@ -172,42 +172,40 @@ def keep_lock_file(build_dir, crate, kernel):
     try:
         if os.fork() == 0:
             os.setsid()
+            # Nothing to print but a failure: let go of the kernel's stdin and stdout at once.
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 0)
+            os.dup2(devnull, 1)
             watch_lock_file(build_dir, crate, kernel)
-    except BaseException:
-        pass
+    except Exception as e:
+        say(f"could not keep {build_dir}/Cargo.lock ({e}); the notebook's `:dep` may resolve "
+            "and compile newer dependency versions")
     os._exit(0)
 
 
-def mtime(path):
+def stamp(path):
+    """(modification time, size) of `path`, or None when it is missing."""
     try:
-        return os.stat(path).st_mtime_ns
+        st = os.stat(path)
     except OSError:
         return None
+    return st.st_mtime_ns, st.st_size
 
 
 def watch_lock_file(build_dir, crate, kernel, poll=0.02):
     toml = os.path.join(build_dir, "Cargo.toml")
     lock = os.path.join(build_dir, "Cargo.lock")
     # The Cargo.toml a previous kernel left lists its `:dep`; evcxr rewrites it as it starts.
-    stale = mtime(toml)
+    stale = stamp(toml)
     started, seen = time.monotonic(), None
     while alive(kernel):
-        try:
-            if mtime(toml) != stale:
-                with open(toml) as f:
-                    if DEPENDENCY.search(f.read()):
-                        return
-            st = os.stat(lock)
-            now = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            now = None
-        if now != seen:
+        if stamp(toml) != stale:
+            with open(toml) as f:
+                if DEPENDENCY.search(f.read()):
+                    return
+        if stamp(lock) != seen:
             seed_lock_file(build_dir, crate)
-            try:
-                st = os.stat(lock)
-                seen = (st.st_mtime_ns, st.st_size)
-            except OSError:
-                seen = None
+            seen = stamp(lock)
         # evcxr prunes in its first seconds; after two minutes without a `:dep`, look rarely.
         time.sleep(poll if time.monotonic() - started < 120 else 1.0)
 
