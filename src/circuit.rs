@@ -16,14 +16,16 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
+pub mod forge;
 pub mod layered;
 pub mod slice;
 pub mod windowed;
 
+use crate::network::Network;
 use crate::quantize::{Layout, QuantNet};
 use layered::{LayeredCircuit, LayeredConfig, LayeredShape};
 pub use slice::WitnessSlice;
-pub use windowed::{CircuitShape, JudgeCircuit, JudgeConfig, Tamper};
+pub use windowed::{CircuitShape, JudgeCircuit, JudgeConfig};
 
 /// Lookup table tags.
 pub const TAG_RANGE: u64 = 1;
@@ -36,6 +38,43 @@ pub const SCORE_ROW: usize = 1;
 pub const LAYOUT_VERSION: u32 = 3;
 /// Public instances: the key and the score.
 pub const NUM_INSTANCES: usize = 2;
+
+/// One proof's witness as a circuit takes it: the public instances `[key, score]` and every
+/// advice cell, laid out from the trace by the layout's `fill`. This is the circuits' one seam
+/// for witness values: a soundness test changes cells here ([`forge`]), and the circuits
+/// themselves carry no test hooks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assigned<C> {
+    pub instances: [Fr; NUM_INSTANCES],
+    pub columns: C,
+}
+
+/// The layout a network gets: the windowed fast path only when the network is exactly the
+/// tutorial's shape and its conv fits the layout ([`windowed::holds`]); anything else the
+/// layered circuit.
+pub fn layout_of(net: &Network) -> Layout {
+    if windowed::holds(net).is_ok() {
+        Layout::Windowed
+    } else {
+        Layout::Layered
+    }
+}
+
+/// The static entries of the tagged lookup table both layouts use, in order: `(0, 0, 0)` for rows
+/// that look nothing up, `(TAG_RANGE, v, 0)` for every `v < 2^limb_bits`, and
+/// `(TAG_SIGMOID, idx, σ_q[idx])` over the sigmoid's grid from index `sigmoid_lo`.
+pub(crate) fn static_table(limb_bits: u32, sigmoid_lo: i64, sigmoid: &[i64]) -> Vec<(u64, Fr, Fr)> {
+    let mut entries = vec![(0, Fr::ZERO, Fr::ZERO)];
+    entries.extend((0..1u64 << limb_bits).map(|v| (TAG_RANGE, Fr::from(v), Fr::ZERO)));
+    entries.extend(sigmoid.iter().enumerate().map(|(i, &s)| {
+        (
+            TAG_SIGMOID,
+            fe((sigmoid_lo + i as i64) as i128),
+            fe(s as i128),
+        )
+    }));
+    entries
+}
 
 /// Field element of a signed integer.
 pub fn fe(v: i128) -> Fr {

@@ -579,6 +579,50 @@ impl Dataset {
     }
 }
 
+impl ScanReport {
+    /// Clips per corpus × emotion, skipped files and missing corpora.
+    pub fn to_html(&self) -> String {
+        let emotions = crate::dataset::Emotion::ALL;
+        let counts = self.counts();
+        let mut t = crate::html::Table::new(format!(
+            "{} clips under {}",
+            self.clips.len(),
+            self.root.display()
+        ))
+        .header(
+            std::iter::once("corpus".to_string())
+                .chain(emotions.iter().map(|e| format!("{e} ({:.1})", e.score())))
+                .chain(std::iter::once("total".to_string())),
+        );
+        for (corpus, per) in &counts {
+            let total: usize = per.values().sum();
+            t = t.row(
+                std::iter::once(corpus.folder().to_string())
+                    .chain(
+                        emotions
+                            .iter()
+                            .map(|e| per.get(e).copied().unwrap_or(0).to_string()),
+                    )
+                    .chain(std::iter::once(total.to_string())),
+            );
+        }
+        if !self.skipped.is_empty() {
+            t = t.note(format!(
+                "skipped {} files, e.g. {}: {}",
+                self.skipped.len(),
+                self.skipped[0].path.display(),
+                self.skipped[0].reason
+            ));
+        }
+        for m in &self.missing {
+            t = t.note(format!("missing: {m}"));
+        }
+        t.to_html()
+    }
+}
+
+crate::html::notebook_display!(ScanReport);
+
 #[cfg(test)]
 mod tests {
     use super::*;

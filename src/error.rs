@@ -32,21 +32,62 @@ pub enum Error {
     #[error("idol plot: {0}")]
     Plot(#[from] PlotError),
     #[error("idol settings: {0}")]
-    Settings(#[from] SettingsError),
+    Settings(SettingsError),
     #[error("idol network: {0}")]
     Network(#[from] NetworkError),
     #[error("idol quantize: {0}")]
     Quantize(#[from] QuantizeError),
     #[error("idol srs: {0}")]
     Srs(#[from] SrsError),
+    /// Boxed: the largest stage error (its key-file errors name several files).
     #[error("idol prove: {0}")]
-    Prove(#[from] ProveError),
+    Prove(Box<ProveError>),
     #[error("idol evm: {0}")]
     Evm(#[from] EvmError),
     #[error("idol judge: {0}")]
-    Judge(#[from] crate::judge::JudgeError),
+    Judge(#[from] JudgeError),
     #[error("idol train: {0}")]
     Train(#[from] TrainError),
 }
 
+/// What `idol judge` (the whole journey at once) refuses before any stage runs.
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    #[error("{reason}. Pass your address as --key 0x followed by 40 hex digits, e.g. 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266.")]
+    Key { reason: String },
+    #[error("{what} is missing from {dir}, and --no-setup forbids making it: run `{fix}` first.")]
+    Missing {
+        what: &'static str,
+        dir: std::path::PathBuf,
+        fix: &'static str,
+    },
+    #[error("no Ethereum node listens at {url}: start one (`anvil -p PORT`, or the EVM notebook), or leave out --rpc-url to judge without a chain.")]
+    NoNode { url: String },
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A settings error that is another stage's (the model file could not be read) is shown as that
+/// stage's.
+impl From<SettingsError> for Error {
+    fn from(e: SettingsError) -> Self {
+        match e {
+            SettingsError::Onnx(e) => Error::Onnx(e),
+            e => Error::Settings(e),
+        }
+    }
+}
+
+/// A proving error raised by a stage below proving (reading the model, its settings, fixed
+/// point) is shown as that stage's, so the message names the step that refused.
+impl From<ProveError> for Error {
+    fn from(e: ProveError) -> Self {
+        match e {
+            ProveError::Settings(e) => e.into(),
+            ProveError::Onnx(e) => Error::Onnx(e),
+            ProveError::Network(e) => Error::Network(e),
+            ProveError::Quantize(e) => Error::Quantize(e),
+            e => Error::Prove(Box::new(e)),
+        }
+    }
+}

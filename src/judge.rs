@@ -13,30 +13,17 @@ use ethers_core::types::Address;
 use serde::Serialize;
 
 use crate::audio::{load_clip, ClipSpec};
+pub use crate::error::JudgeError;
 use crate::evm::anvil::{Anvil, DEFAULT_RPC_URL};
-use crate::evm::chain::{self, Chain};
+use crate::evm::chain::Chain;
 use crate::mel::{mel_db, MelSpec, Spectrogram};
 use crate::onnx::{InputData, Key};
-use crate::prove::{self, Proof};
+use crate::prove::{self, Model, Proof};
 use crate::settings::CalibrationTarget;
 use crate::steps;
 use crate::train::TrainConfig;
 use crate::workspace::{Artifact, Workspace};
 use crate::{Error, Result};
-
-#[derive(Debug, thiserror::Error)]
-pub enum JudgeError {
-    #[error("{reason}. Pass your address as --key 0x followed by 40 hex digits, e.g. 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266.")]
-    Key { reason: String },
-    #[error("{what} is missing from {dir}, and --no-setup forbids making it: run `{fix}` first.")]
-    Missing {
-        what: &'static str,
-        dir: PathBuf,
-        fix: &'static str,
-    },
-    #[error("no Ethereum node listens at {url}: start one (`anvil -p PORT`, or the EVM notebook), or leave out --rpc-url to judge without a chain.")]
-    NoNode { url: String },
-}
 
 /// Where to verify on chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +103,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
     let spectrogram = mel_db(&audio, &MelSpec::librosa_default())?;
 
     let mut notes = Vec::new();
-    let keys_made = ensure_proving_artifacts(ws, opts.setup, &mut notes)?;
+    let (model, keys_made) = ensure_proving_artifacts(ws, opts.setup, &mut notes)?;
 
     // The tutorial's own steps, on this clip's input, witness and proof files.
     let input = InputData {
@@ -129,9 +116,9 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
         .with(Artifact::Witness, Some(ws.judge_witness()))
         .with(Artifact::Proof, Some(ws.judge_proof()));
     input.save(jws.input())?;
-    let witness = steps::witness(&jws)?;
+    let witness = steps::witness_with(&jws, &model)?;
     eprintln!("[judge] proving the score for {} ...", key.trim());
-    let proof = steps::prove(&jws)?;
+    let proof = steps::prove_with(&jws, &model)?;
     let verdict = steps::verify(&jws)?;
 
     let url = match &opts.chain {
@@ -188,8 +175,13 @@ fn missing(ws: &Workspace, what: &'static str, fix: &'static str) -> Error {
     .into()
 }
 
-/// Make (or, without `setup`, demand) the judge, settings, SRS and keys. True if keys were made.
-fn ensure_proving_artifacts(ws: &Workspace, setup: bool, notes: &mut Vec<String>) -> Result<bool> {
+/// Make (or, without `setup`, demand) the judge, settings, SRS and keys. Returns the model, loaded
+/// once for the whole judgement, and whether keys were made.
+fn ensure_proving_artifacts(
+    ws: &Workspace,
+    setup: bool,
+    notes: &mut Vec<String>,
+) -> Result<(Model, bool)> {
     let mut made_model = false;
     if !ws.onnx().is_file() {
         if !setup {
@@ -247,11 +239,11 @@ fn ensure_proving_artifacts(ws: &Workspace, setup: bool, notes: &mut Vec<String>
         if !setup {
             return Err(missing(ws, "the proving and verifying keys", "idol setup"));
         }
-        steps::setup(ws)?;
+        steps::setup_with(ws, &model, &srs)?;
         notes.push("made pk.key and vk.key (setup)".into());
-        return Ok(true);
+        return Ok((model, true));
     }
-    Ok(false)
+    Ok((model, false))
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
@@ -330,11 +322,7 @@ fn on_chain(
         }
     };
     let words = crate::evm::instance_words(&proof.instance_frs()?);
-    let r = node.transact(
-        rewards,
-        chain::submit_calldata(&proof.bytes()?, &words),
-        2_000_000,
-    )?;
+    let r = node.submit(rewards, &proof.bytes()?, &words)?;
     let key = Address::from_slice(&words[0][12..]);
     let credit = node.credit(rewards, key)?;
     Ok((
@@ -484,3 +472,5 @@ impl Judgement {
         ) + &t.to_html()
     }
 }
+
+crate::html::notebook_display!(Judgement);

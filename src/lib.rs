@@ -38,6 +38,7 @@ pub mod plot;
 pub mod steps;
 pub mod workspace;
 
+pub mod encoding;
 pub mod error;
 pub mod progress;
 

@@ -691,7 +691,7 @@ impl<'a> Tensors<'a> {
 
     fn sha256(self) -> String {
         use sha2::Digest;
-        crate::settings::hex(&self.digest.finalize())
+        crate::encoding::hex(self.digest.finalize())
     }
 }
 

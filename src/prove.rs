@@ -32,12 +32,13 @@ use sha2::{Digest, Sha256};
 
 use std::sync::Arc;
 
-use crate::circuit::layered::{LayeredCircuit, LayeredPlan, LayeredShape, LayeredTamper};
-use crate::circuit::{fe, CircuitShape, JudgeCircuit, ModelCircuit, ModelShape, Tamper};
-use crate::network::Network;
-use crate::onnx::{InputData, Key, OnnxGraph};
-use crate::quantize::{Layout, NetTrace, QuantNet};
-use crate::settings::{hex, Settings};
+use crate::circuit::layered::{LayeredCircuit, LayeredPlan, LayeredShape};
+use crate::circuit::{fe, CircuitShape, JudgeCircuit, ModelCircuit, ModelShape};
+use crate::encoding::{field_from_hex, field_hex, hex, hex0x, unhex};
+use crate::network::{Network, NetworkError};
+use crate::onnx::{InputData, Key, OnnxError, OnnxGraph};
+use crate::quantize::{Layout, NetTrace, QuantNet, QuantizeError};
+use crate::settings::{Settings, SettingsError};
 use crate::srs::Srs;
 
 /// Version of witness.json / proof.json / key files this build reads and writes.
@@ -108,6 +109,18 @@ pub enum ProveError {
     Proving(String),
     #[error("{0}")]
     Input(String),
+    /// The settings refused the model (shown as the settings stage's error).
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The model file could not be read (shown as the onnx stage's error).
+    #[error(transparent)]
+    Onnx(#[from] OnnxError),
+    /// The model's structure is not a judge (shown as the network stage's error).
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// The input does not fit the fixed-point ranges (shown as the quantize stage's error).
+    #[error(transparent)]
+    Quantize(#[from] QuantizeError),
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> ProveError + '_ {
@@ -134,21 +147,23 @@ pub struct Model {
 
 impl Model {
     /// Load `network.onnx` with its `settings.json`, checking they belong together.
-    pub fn load(onnx: impl AsRef<Path>, settings_path: impl AsRef<Path>) -> crate::Result<Self> {
+    pub fn load(
+        onnx: impl AsRef<Path>,
+        settings_path: impl AsRef<Path>,
+    ) -> Result<Self, ProveError> {
         let settings = Settings::load(settings_path.as_ref())?;
         let graph = OnnxGraph::load(onnx.as_ref())?;
         settings.check_model(settings_path.as_ref(), &graph)?;
         Self::new(settings, graph)
     }
 
-    pub fn new(settings: Settings, graph: OnnxGraph) -> crate::Result<Self> {
+    pub fn new(settings: Settings, graph: OnnxGraph) -> Result<Self, ProveError> {
         let network = Network::from_graph(&graph)?;
         let quantized = settings.quantize(&network)?;
 
         let (shape, plan) = match quantized.layout {
             Layout::Windowed => {
-                let shape =
-                    CircuitShape::new(&quantized).map_err(crate::settings::SettingsError::unfit)?;
+                let shape = CircuitShape::new(&quantized).map_err(SettingsError::unfit)?;
                 (ModelShape::Windowed(shape), None)
             }
             Layout::Layered => {
@@ -159,7 +174,7 @@ impl Model {
         };
         let min_k = shape.min_k();
         if settings.run_args.logrows < min_k {
-            return Err(crate::settings::SettingsError::Invalid {
+            return Err(SettingsError::Invalid {
                 reason: format!(
                     "settings.json says logrows {}, but this model's circuit needs 2^{min_k} rows: rerun `idol calibrate-settings`",
                     settings.run_args.logrows
@@ -191,31 +206,29 @@ impl Model {
     }
 
     /// The circuit proving `trace` for `key`.
-    pub fn circuit_for(&self, trace: NetTrace, key: Fr) -> ModelCircuit {
+    pub fn circuit_for(&self, trace: &NetTrace, key: Fr) -> ModelCircuit {
         self.circuit(Some((trace, key)))
     }
 
     /// The model's circuit from its shape (built once in [`Model::new`]), with or without a
     /// witness.
-    fn circuit(&self, witness: Option<(NetTrace, Fr)>) -> ModelCircuit {
+    fn circuit(&self, witness: Option<(&NetTrace, Fr)>) -> ModelCircuit {
         match &self.shape {
-            ModelShape::Windowed(shape) => JudgeCircuit {
-                shape: shape.clone(),
-                lin_w: crate::circuit::windowed::Parts::of(&self.quantized)
+            ModelShape::Windowed(shape) => JudgeCircuit::new(
+                shape.clone(),
+                crate::circuit::windowed::Parts::of(&self.quantized)
                     .expect("a windowed model's shape was made from its parts")
                     .lin_w
                     .to_vec(),
                 witness,
-                tamper: Tamper::None,
-            }
+            )
             .into(),
-            ModelShape::Layered(shape) => LayeredCircuit {
-                shape: shape.clone(),
-                model: self.quantized.clone(),
-                plan: self.plan.clone().expect("layered models keep their plan"),
+            ModelShape::Layered(shape) => LayeredCircuit::new(
+                shape.clone(),
+                self.quantized.clone(),
+                self.plan.clone().expect("layered models keep their plan"),
                 witness,
-                tamper: LayeredTamper::None,
-            }
+            )
             .into(),
         }
     }
@@ -264,25 +277,6 @@ pub fn key_field(key: &Key, settings: &Settings) -> (Fr, Option<String>) {
     }
 }
 
-/// Field element as 0x-prefixed big-endian hex.
-pub fn fr_hex(v: &Fr) -> String {
-    let mut b = v.to_repr();
-    b.reverse();
-    format!("0x{}", hex(b.as_ref()))
-}
-
-pub fn fr_from_hex(s: &str) -> Option<Fr> {
-    let h = s.strip_prefix("0x")?;
-    if h.len() != 64 {
-        return None;
-    }
-    let mut b = [0u8; 32];
-    for i in 0..32 {
-        b[31 - i] = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Option::from(Fr::from_repr(b))
-}
-
 /// `witness.json`: the quantized input, the key and the outputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Witness {
@@ -318,7 +312,7 @@ impl Witness {
         )
     }
     pub fn key_fr(&self) -> Result<Fr, ProveError> {
-        fr_from_hex(&self.key_field).ok_or_else(|| {
+        field_from_hex(&self.key_field).ok_or_else(|| {
             ProveError::Input(format!(
                 "witness key_field {} is not a field element",
                 self.key_field
@@ -367,7 +361,10 @@ fn load_json<T: serde::de::DeserializeOwned>(
 
 /// Witness for the first sample of `input` (EZKL's `gen_witness`). Also returns the note for a
 /// float key, if any.
-pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, Option<String>)> {
+pub fn gen_witness(
+    model: &Model,
+    input: &InputData,
+) -> Result<(Witness, Option<String>), ProveError> {
     let x = input
         .xs
         .first()
@@ -389,7 +386,7 @@ pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, 
             format_version: FORMAT_VERSION,
             circuit_digest: model.digest(),
             key: key_json,
-            key_field: fr_hex(&kf),
+            key_field: field_hex(&kf),
             score_q: trace.score_q,
             score: trace.score(s),
             float_score: model.network.score(x),
@@ -400,28 +397,26 @@ pub fn gen_witness(model: &Model, input: &InputData) -> crate::Result<(Witness, 
     ))
 }
 
-fn trace_of(model: &Model, w: &Witness) -> crate::Result<NetTrace> {
+fn trace_of(model: &Model, w: &Witness) -> Result<NetTrace, ProveError> {
     if w.circuit_digest != model.digest() {
         return Err(ProveError::WitnessMismatch {
             expected: model.digest(),
             got: w.circuit_digest.clone(),
-        }
-        .into());
+        });
     }
     let t = model.quantized.forward_q(w.inputs.clone(), 0)?;
     if t.score_q != w.score_q {
         return Err(ProveError::Input(format!(
             "the witness says score_q {} but its inputs give {}: the witness file was edited",
             w.score_q, t.score_q
-        ))
-        .into());
+        )));
     }
     Ok(t)
 }
 
 /// The circuit for a witness.
-pub fn circuit(model: &Model, w: &Witness) -> crate::Result<ModelCircuit> {
-    Ok(model.circuit_for(trace_of(model, w)?, w.key_fr()?))
+pub fn circuit(model: &Model, w: &Witness) -> Result<ModelCircuit, ProveError> {
+    Ok(model.circuit_for(&trace_of(model, w)?, w.key_fr()?))
 }
 
 /// Result of the mock prover.
@@ -493,10 +488,10 @@ pub fn mock_circuit(
 }
 
 /// EZKL's `mock`: check every constraint without a real proof.
-pub fn mock(model: &Model, w: &Witness) -> crate::Result<MockReport> {
+pub fn mock(model: &Model, w: &Witness) -> Result<MockReport, ProveError> {
     let c = circuit(model, w)?;
     let inst = c.instances();
-    Ok(mock_circuit(&c, model.k(), inst)?)
+    mock_circuit(&c, model.k(), inst)
 }
 
 /// Proving and verifying keys.
@@ -506,7 +501,7 @@ pub struct Keys {
 }
 
 /// EZKL's `setup`: keys for the model's circuit.
-pub fn setup(model: &Model, srs: &Srs) -> crate::Result<Keys> {
+pub fn setup(model: &Model, srs: &Srs) -> Result<Keys, ProveError> {
     let t0 = Instant::now();
     let c = model.keygen_circuit();
     let vk =
@@ -539,7 +534,7 @@ fn write_key(
     w.write_all(KEY_MAGIC).map_err(io(path))?;
     w.write_all(digest.as_bytes()).map_err(io(path))?;
     w.write_all(srs.digest.as_bytes()).map_err(io(path))?;
-    w.write_all(crate::settings::hex(&Sha256::digest(&rest)).as_bytes())
+    w.write_all(hex(Sha256::digest(&rest)).as_bytes())
         .map_err(io(path))?;
     w.write_all(&rest).map_err(io(path))?;
     w.flush().map_err(io(path))
@@ -663,7 +658,7 @@ fn open_key(
             srs_digest: srs.digest.clone(),
         });
     }
-    if crate::settings::hex(&Sha256::digest(&bytes[FIXED_HEADER..])) != checksum {
+    if hex(Sha256::digest(&bytes[FIXED_HEADER..])) != checksum {
         return Err(bad_key(path)(
             "its checksum does not match its contents (the file is damaged or was edited)".into(),
         ));
@@ -777,14 +772,13 @@ pub struct Proof {
 
 impl Proof {
     pub fn bytes(&self) -> Result<Vec<u8>, ProveError> {
-        crate::settings::unhex(&self.proof)
-            .ok_or_else(|| ProveError::Input("the proof field is not hex".into()))
+        unhex(&self.proof).ok_or_else(|| ProveError::Input("the proof field is not hex".into()))
     }
     pub fn instance_frs(&self) -> Result<Vec<Fr>, ProveError> {
         self.instances
             .iter()
             .map(|s| {
-                fr_from_hex(s).ok_or_else(|| {
+                field_from_hex(s).ok_or_else(|| {
                     ProveError::Input(format!("instance {s} is not a field element"))
                 })
             })
@@ -795,7 +789,7 @@ impl Proof {
     pub fn claiming_score(&self, score_q: i64) -> Proof {
         let mut forged = self.clone();
         if let Some(slot) = forged.instances.get_mut(1) {
-            *slot = fr_hex(&crate::circuit::fe(score_q as i128));
+            *slot = field_hex(&crate::circuit::fe(score_q as i128));
         }
         forged.score = self.score * score_q as f64 / (self.score_q.max(1) as f64);
         forged.score_q = score_q;
@@ -819,7 +813,7 @@ pub fn prove(
     w: &Witness,
     pk: &ProvingKey<G1Affine>,
     srs: &Srs,
-) -> crate::Result<Proof> {
+) -> Result<Proof, ProveError> {
     let c = circuit(model, w)?;
     prove_circuit(&c, w, pk, srs)
 }
@@ -830,7 +824,7 @@ pub fn prove_circuit(
     w: &Witness,
     pk: &ProvingKey<G1Affine>,
     srs: &Srs,
-) -> crate::Result<Proof> {
+) -> Result<Proof, ProveError> {
     let t0 = Instant::now();
     let inst = c.instances();
     let mut transcript = WriteTranscript::init(Vec::new());
@@ -853,13 +847,12 @@ pub fn prove_circuit(
     }));
     match result {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(ProveError::Proving(e.to_string()).into()),
+        Ok(Err(e)) => return Err(ProveError::Proving(e.to_string())),
         Err(_) => {
             return Err(ProveError::Proving(
                 "the prover panicked (a key from another circuit or a witness that does not fit?)"
                     .into(),
-            )
-            .into())
+            ))
         }
     }
     let bytes = transcript.finalize();
@@ -867,11 +860,11 @@ pub fn prove_circuit(
         format_version: FORMAT_VERSION,
         protocol: PROTOCOL.into(),
         transcript: TRANSCRIPT.into(),
-        instances: inst.iter().map(fr_hex).collect(),
+        instances: inst.iter().map(field_hex).collect(),
         key: w.key.clone(),
         score_q: w.score_q,
         score: w.score,
-        proof: format!("0x{}", hex(&bytes)),
+        proof: hex0x(&bytes),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -957,36 +950,36 @@ pub fn verify(
     })
 }
 
-/// A tampered copy of a windowed model's circuit (soundness tests and demos).
-pub fn tampered(model: &Model, w: &Witness, t: Tamper) -> crate::Result<ModelCircuit> {
+/// A tampered copy of a windowed model's circuit (soundness tests: the `forge` feature).
+#[cfg(feature = "forge")]
+pub fn tampered(
+    model: &Model,
+    w: &Witness,
+    t: crate::circuit::forge::Tamper,
+) -> Result<ModelCircuit, ProveError> {
     match circuit(model, w)? {
-        ModelCircuit::Windowed(c) => Ok(JudgeCircuit { tamper: t, ..c }.into()),
+        ModelCircuit::Windowed(c) => Ok(c.forged(t).map_err(ProveError::Input)?.into()),
         ModelCircuit::Layered(_) => Err(ProveError::Input(
             "this model uses the layered circuit: tamper it with `tampered_layered`".into(),
-        )
-        .into()),
+        )),
     }
 }
 
 /// The mock prover on `w`'s circuit with one ReLU decision flipped, as a prover who lies about
 /// one neuron's sign would assign it (the first conv output the score depends on). The report
 /// names the constraint that refuses it; a notebook shows it beside the honest mock.
-pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> crate::Result<MockReport> {
-    let c = match circuit(model, w)? {
+pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> Result<MockReport, ProveError> {
+    let trace = trace_of(model, w)?;
+    let c = match model.circuit_for(&trace, w.key_fr()?) {
         ModelCircuit::Windowed(c) => {
             // A window whose linear weight is zero does not reach the score, and a conv output
-            // of 0 is its own ReLU either way: flip one that is neither (the circuit carries
-            // both the weights and the witness's trace).
-            let pre = c.witness.as_ref().map(|(t, _)| &t.pre[0]);
+            // of 0 is its own ReLU either way: flip one that is neither.
             let window = (0..c.lin_w.len())
-                .find(|&n| c.lin_w[n] != 0 && pre.and_then(|p| p.get(n)).is_some_and(|&v| v != 0))
+                .find(|&n| c.lin_w[n] != 0 && trace.pre[0].get(n).is_some_and(|&v| v != 0))
                 .ok_or_else(|| {
                     ProveError::Input("no conv output reaches the score: nothing to flip".into())
                 })?;
-            ModelCircuit::from(JudgeCircuit {
-                tamper: Tamper::Sign { window },
-                ..c
-            })
+            ModelCircuit::from(c.with_relu_flipped(window).map_err(ProveError::Input)?)
         }
         ModelCircuit::Layered(c) => {
             let layer = model
@@ -999,27 +992,92 @@ pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> crate::Result<MockRe
                         "this model has no ReLU whose decision could be flipped".into(),
                     )
                 })?;
-            ModelCircuit::from(LayeredCircuit {
-                tamper: LayeredTamper::Sign { layer, neuron: 0 },
-                ..c
-            })
+            ModelCircuit::from(c.with_relu_flipped(layer, 0).map_err(ProveError::Input)?)
         }
     };
     let inst = c.instances();
-    Ok(mock_circuit(&c, model.k(), inst)?)
+    mock_circuit(&c, model.k(), inst)
 }
 
-/// A tampered copy of a layered model's circuit (soundness tests).
+/// A tampered copy of a layered model's circuit (soundness tests: the `forge` feature).
+#[cfg(feature = "forge")]
 pub fn tampered_layered(
     model: &Model,
     w: &Witness,
-    t: LayeredTamper,
-) -> crate::Result<ModelCircuit> {
+    t: crate::circuit::forge::LayeredTamper,
+) -> Result<ModelCircuit, ProveError> {
     match circuit(model, w)? {
-        ModelCircuit::Layered(c) => Ok(LayeredCircuit { tamper: t, ..c }.into()),
+        ModelCircuit::Layered(c) => Ok(c.forged(t).map_err(ProveError::Input)?.into()),
         ModelCircuit::Windowed(_) => Err(ProveError::Input(
             "this model uses the windowed circuit: tamper it with `tampered`".into(),
-        )
-        .into()),
+        )),
     }
 }
+
+impl Witness {
+    pub fn to_html(&self) -> String {
+        crate::html::Table::new("witness.json")
+            .header(["field", "value"])
+            .row(["key (public)".to_string(), key_text(&self.key)])
+            .row([
+                "score (public)".to_string(),
+                format!("{:.6} (quantized {})", self.score, self.score_q),
+            ])
+            .row([
+                "float model's score".to_string(),
+                format!("{:.6}", self.float_score),
+            ])
+            .row([
+                "private input cells".to_string(),
+                self.inputs.len().to_string(),
+            ])
+            .to_html()
+    }
+}
+
+impl MockReport {
+    pub fn to_html(&self) -> String {
+        let mut h = crate::html::verdict(self.satisfied, &self.to_string().replace('\n', " "));
+        if !self.failures.is_empty() {
+            h.push_str("<ul>");
+            for f in self.failures.iter().take(10) {
+                h.push_str(&format!("<li>{}</li>", crate::html::escape(f)));
+            }
+            h.push_str("</ul>");
+        }
+        h
+    }
+}
+
+impl Proof {
+    pub fn to_html(&self) -> String {
+        let bytes = self.bytes().map(|b| b.len()).unwrap_or(0);
+        crate::html::Table::new("proof.json")
+            .header(["field", "value"])
+            .row(["protocol".to_string(), self.protocol.clone()])
+            .row(["proof".to_string(), format!("{bytes} bytes")])
+            .row(["key (instance 0)".to_string(), key_text(&self.key)])
+            .row([
+                "score (instance 1)".to_string(),
+                format!("{:.6} (quantized {})", self.score, self.score_q),
+            ])
+            .row(["proving time".to_string(), format!("{:.2} s", self.seconds)])
+            .to_html()
+    }
+}
+
+impl Verdict {
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(self.valid, &self.to_string())
+    }
+}
+
+/// A key as written in input.json: the address string, or the number.
+pub fn key_text(key: &serde_json::Value) -> String {
+    match key {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+crate::html::notebook_display!(Witness, MockReport, Proof, Verdict);

@@ -156,17 +156,6 @@ impl fmt::Display for Layout {
 }
 
 impl Layout {
-    /// The layout a network gets: the windowed fast path only when the network is exactly the
-    /// tutorial's shape and its conv fits the layout ([`crate::circuit::windowed::holds`]);
-    /// anything else the layered circuit.
-    pub fn of(net: &Network) -> Self {
-        if crate::circuit::windowed::holds(net).is_ok() {
-            Layout::Windowed
-        } else {
-            Layout::Layered
-        }
-    }
-
     /// Bits a hidden layer's activation drops under this layout.
     pub fn hidden_shift(self, s: &Scales) -> u32 {
         match self {
@@ -202,6 +191,19 @@ pub struct QLayer {
     pub shift: u32,
 }
 
+impl QLayer {
+    /// A hidden neuron's activation from its pre-activation `c`: the ReLU (if any), then `|c|`
+    /// shifted right by the bits the layer drops, with `c`'s sign when there is no ReLU.
+    pub fn activation(&self, c: i128) -> i64 {
+        let mag = (c.unsigned_abs() >> self.shift) as i64;
+        match (self.relu, c < 0) {
+            (true, true) => 0,
+            (_, false) => mag,
+            (false, true) => -mag,
+        }
+    }
+}
+
 /// The judge in fixed point: the relation its circuit enforces, whatever the layout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantNet {
@@ -235,15 +237,6 @@ impl NetTrace {
     pub fn score(&self, s: &Scales) -> f64 {
         self.score_q as f64 / 2f64.powi(s.output as i32)
     }
-}
-
-/// A change to one activation, carried consistently downstream (soundness tests: only the gate
-/// that produced it can notice).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ActivationShift {
-    pub layer: usize,
-    pub neuron: usize,
-    pub delta: i64,
 }
 
 impl QuantNet {
@@ -339,25 +332,15 @@ impl QuantNet {
     /// The same from quantized input cells (as a witness file stores them), checking every
     /// value against the ranges the circuit proves.
     pub fn forward_q(&self, xq: Vec<i64>, sample: usize) -> Result<NetTrace, QuantizeError> {
-        self.forward_shifted(xq, sample, None)
-    }
-
-    /// [`Self::forward_q`] with one activation moved by `shift` (soundness tests).
-    pub fn forward_shifted(
-        &self,
-        xq: Vec<i64>,
-        sample: usize,
-        shift: Option<ActivationShift>,
-    ) -> Result<NetTrace, QuantizeError> {
         self.check_len(xq.len(), sample)?;
         let s = &self.scales;
         let bits = s.limb * s.conv_limbs;
         let (mut pre, mut act) = (Vec::new(), Vec::new());
         let mut a: Vec<i64> = xq.clone();
-        for (li, l) in self.hidden().iter().enumerate() {
+        for l in self.hidden() {
             let p = l.affine.apply(&a);
             let mut out = Vec::with_capacity(p.len());
-            for (ni, &c) in p.iter().enumerate() {
+            for &c in &p {
                 if c.unsigned_abs() >> bits != 0 {
                     return Err(QuantizeError::OutOfRange {
                         sample,
@@ -366,16 +349,7 @@ impl QuantNet {
                         bits,
                     });
                 }
-                let mag = (c.unsigned_abs() >> l.shift) as i64;
-                let mut v = match (l.relu, c < 0) {
-                    (true, true) => 0,
-                    (_, false) => mag,
-                    (false, true) => -mag,
-                };
-                if let Some(sh) = shift.filter(|sh| (sh.layer, sh.neuron) == (li, ni)) {
-                    v += sh.delta;
-                }
-                out.push(v);
+                out.push(l.activation(c));
             }
             a = out.clone();
             pre.push(p);

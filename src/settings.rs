@@ -8,9 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::circuit::ModelShape;
+use crate::circuit::{layout_of, ModelShape};
 use crate::network::{Network, NetworkError};
-use crate::onnx::{InputData, OnnxGraph};
+use crate::onnx::{InputData, OnnxError, OnnxGraph};
 use crate::quantize::{Layout, QuantNet, QuantizeError, Scales};
 
 /// Version of `settings.json` this build reads and writes.
@@ -135,6 +135,9 @@ pub enum SettingsError {
     Quantize(#[from] QuantizeError),
     #[error(transparent)]
     Network(#[from] NetworkError),
+    /// The model file itself could not be read (shown as the onnx stage's error).
+    #[error(transparent)]
+    Onnx(#[from] OnnxError),
 }
 
 impl SettingsError {
@@ -147,24 +150,6 @@ impl SettingsError {
             ),
         }
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Bytes of a hex string (optional `0x`, surrounding whitespace ignored); `None` if not hex.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    let t = s.trim();
-    let t = t.strip_prefix("0x").unwrap_or(t).as_bytes();
-    if t.len() % 2 != 0 {
-        return None;
-    }
-    // Byte pairs, not string slices: a non-ASCII character must be refused, not split.
-    let digit = |b: u8| (b as char).to_digit(16);
-    t.chunks(2)
-        .map(|p| Some((digit(p[0])? * 16 + digit(p[1])?) as u8))
-        .collect()
 }
 
 fn windowed() -> Layout {
@@ -210,7 +195,7 @@ fn with_linear_scale(mut s: Scales) -> Scales {
 impl Settings {
     /// The fixed-point model these settings make of `net`, under the layout `net` gets.
     pub fn quantize(&self, net: &Network) -> Result<QuantNet, SettingsError> {
-        let layout = Layout::of(net);
+        let layout = layout_of(net);
         self.check_layout(layout)?;
         Ok(QuantNet::new(net, &self.scales, layout))
     }
@@ -354,7 +339,7 @@ impl Settings {
         if self.layout == Layout::Layered {
             h.update(b"layered");
         }
-        hex(&h.finalize())
+        crate::encoding::hex(h.finalize())
     }
 
     /// Check these settings belong to the loaded model `graph` (its file and external data).
@@ -376,7 +361,7 @@ impl Settings {
 }
 
 /// Settings for a model with default scales (EZKL's `gen_settings`).
-pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph), crate::Error> {
+pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph), SettingsError> {
     let graph = OnnxGraph::load(model_path.as_ref())?;
     Ok((default_settings(&graph)?, graph))
 }
@@ -384,7 +369,7 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
 /// Settings with default scales for a loaded model.
 pub fn default_settings(graph: &OnnxGraph) -> Result<Settings, SettingsError> {
     let net = Network::from_graph(graph)?;
-    let layout = Layout::of(&net);
+    let layout = layout_of(&net);
     let [c, h, w] = net.input;
     let mut s = Settings {
         format_version: FORMAT_VERSION,
@@ -443,7 +428,7 @@ pub fn calibrate_settings(
     target: CalibrationTarget,
 ) -> Result<(Settings, CalibrationReport), SettingsError> {
     let float = Network::from_graph(graph)?;
-    let layout = Layout::of(&float);
+    let layout = layout_of(&float);
     settings.check_layout(layout)?;
     if cal.xs.is_empty() {
         return Err(SettingsError::Invalid {
@@ -660,18 +645,86 @@ impl fmt::Display for Comparison {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::unhex;
-
-    #[test]
-    fn unhex_reads_hex_and_refuses_anything_else() {
-        assert_eq!(unhex(" 0x00ff7A\n"), Some(vec![0, 255, 122]));
-        assert_eq!(unhex(""), Some(vec![]));
-        // A sign, an odd length, and a multi-byte character in the middle (two bytes long, so
-        // the length is even and a pair boundary falls inside it).
-        for bad in ["+f", "abc", "60\u{73d}80", "0x6g"] {
-            assert_eq!(unhex(bad), None, "{bad:?}");
+impl Settings {
+    /// The fields a user tunes or checks, one per row.
+    pub fn to_html(&self) -> String {
+        let r = &self.run_args;
+        let mut t = crate::html::Table::new("settings.json")
+            .header(["field", "value"])
+            .row([
+                "visibility (input / params / output)".to_string(),
+                format!(
+                    "{:?} / {:?} / {:?}",
+                    r.input_visibility, r.param_visibility, r.output_visibility
+                ),
+            ])
+            .row(["scales (bits)".to_string(), self.scales.to_string()])
+            .row([
+                "rows".to_string(),
+                format!(
+                    "2^{} ({} used by the witness, {} by the lookup table)",
+                    r.logrows, self.num_rows, self.table_rows
+                ),
+            ])
+            .row([
+                "shape".to_string(),
+                format!(
+                    "{} layout: {} advice columns, {} lookup argument(s)",
+                    self.layout, self.advice_columns, self.lookup_arguments
+                ),
+            ])
+            .row([
+                "lookup range".to_string(),
+                format!("[{}, {}]", self.lookup_range.0, self.lookup_range.1),
+            ])
+            .row([
+                "model input / output shapes".to_string(),
+                format!(
+                    "{:?} / {:?}",
+                    self.model_input_shapes, self.model_output_shapes
+                ),
+            ])
+            .row(["public instances".to_string(), self.instances.join(", ")])
+            .row(["proof system".to_string(), self.proof_system.clone()]);
+        if let Some(c) = &self.calibration {
+            t = t.row([
+                "calibrated error (max / mean)".to_string(),
+                format!("{:.2e} / {:.2e}", c.max_error, c.mean_error),
+            ]);
         }
+        t.to_html()
     }
 }
+
+impl CalibrationReport {
+    pub fn to_html(&self) -> String {
+        crate::html::Table::new(format!(
+            "calibration ({:?}) on {} inputs",
+            self.target, self.samples
+        ))
+        .header(["measure", "value"])
+        .row([
+            "max |logit|".to_string(),
+            format!("{:.3}", self.max_abs_logit),
+        ])
+        .row([
+            "max |conv output|".to_string(),
+            format!("{:.2}", self.max_abs_conv),
+        ])
+        .row([
+            "max |proven − float score|".to_string(),
+            format!("{:.2e}", self.max_error),
+        ])
+        .row([
+            "mean |proven − float score|".to_string(),
+            format!("{:.2e}", self.mean_error),
+        ])
+        .row([
+            "sigmoid grid bound".to_string(),
+            format!("{:.2e}", self.grid_error_bound),
+        ])
+        .to_html()
+    }
+}
+
+crate::html::notebook_display!(Settings, CalibrationReport);

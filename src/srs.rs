@@ -11,7 +11,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::SeedableRng;
 use sha2::{Digest, Sha256};
 
-use crate::settings::hex;
+use crate::encoding::hex;
 
 /// The default download location of ceremony SRS files (Perpetual Powers of Tau, converted to
 /// halo2's format); `{k}` is replaced by the log2 of the size.
@@ -79,7 +79,7 @@ pub fn params_digest(params: &ParamsKZG<Bn256>) -> String {
     }
     let mut h = Hasher(Sha256::new());
     params.write(&mut h).expect("hashing cannot fail");
-    hex(&h.0.finalize())
+    hex(h.0.finalize())
 }
 
 /// Conventional file name.
@@ -179,7 +179,7 @@ pub fn get_srs(
     let cache_dir = cache_dir.as_ref();
     let path = cache_dir.join(srs_file_name(k));
     if let (Ok(bytes), Some(want)) = (std::fs::read(&path), expected_sha256) {
-        let got = hex(&Sha256::digest(&bytes));
+        let got = hex(Sha256::digest(&bytes));
         if got.eq_ignore_ascii_case(want) {
             let mut params = parse(&bytes, &path.display().to_string())?;
             if params.k() > k {
@@ -199,7 +199,7 @@ pub fn get_srs(
         .take(1 << 31)
         .read_to_end(&mut bytes)
         .map_err(|e| fail(e.to_string()))?;
-    let got = hex(&Sha256::digest(&bytes));
+    let got = hex(Sha256::digest(&bytes));
     if let Some(want) = expected_sha256 {
         if !got.eq_ignore_ascii_case(want) {
             return Err(SrsError::Hash {

@@ -281,7 +281,7 @@ pub fn settings(
 
 /// The workspace's model (network.onnx + settings.json).
 pub fn model(ws: &Workspace) -> Result<Model> {
-    Model::load(ws.onnx(), ws.settings())
+    Ok(Model::load(ws.onnx(), ws.settings())?)
 }
 
 /// The SRS for the model's size (see [`srs_for`]).
@@ -343,18 +343,27 @@ pub fn local_srs(ws: &Workspace, k: u32) -> Result<Srs> {
 pub fn setup(ws: &Workspace) -> Result<prove::Keys> {
     let model = model(ws)?;
     let srs = srs(ws, &model)?;
+    setup_with(ws, &model, &srs)
+}
+
+/// [`setup`] for a model and SRS already loaded.
+pub fn setup_with(ws: &Workspace, model: &Model, srs: &Srs) -> Result<prove::Keys> {
     eprintln!("[setup] keys for 2^{} rows ...", model.k());
-    let keys = prove::setup(&model, &srs)?;
-    prove::save_pk(&keys.pk, &model, &srs, ws.pk())?;
-    prove::save_vk(keys.pk.get_vk(), &model, &srs, ws.vk())?;
+    let keys = prove::setup(model, srs)?;
+    prove::save_pk(&keys.pk, model, srs, ws.pk())?;
+    prove::save_vk(keys.pk.get_vk(), model, srs, ws.vk())?;
     eprintln!("[setup] done in {:.2} s", keys.seconds);
     Ok(keys)
 }
 
 /// Witness for input.json → witness.json.
 pub fn witness(ws: &Workspace) -> Result<Witness> {
-    let model = model(ws)?;
-    let (w, note) = prove::gen_witness(&model, &InputData::load(ws.input())?)?;
+    witness_with(ws, &model(ws)?)
+}
+
+/// [`witness`] for a model already loaded.
+pub fn witness_with(ws: &Workspace, model: &Model) -> Result<Witness> {
+    let (w, note) = prove::gen_witness(model, &InputData::load(ws.input())?)?;
     if let Some(n) = note {
         eprintln!("[note] {n}");
     }
@@ -398,29 +407,41 @@ fn windowed(model: &Model) -> Result<crate::circuit::CircuitShape> {
 
 /// The mock prover on witness.json.
 pub fn mock(ws: &Workspace) -> Result<MockReport> {
-    prove::mock(&model(ws)?, &Witness::load(ws.witness())?)
+    Ok(prove::mock(&model(ws)?, &Witness::load(ws.witness())?)?)
 }
 
 /// The mock prover on witness.json's circuit with one ReLU decision flipped, as a cheating
 /// prover would assign it: the report names the constraint that refuses it.
 pub fn mock_cheat(ws: &Workspace) -> Result<MockReport> {
-    prove::mock_one_relu_flipped(&model(ws)?, &Witness::load(ws.witness())?)
+    Ok(prove::mock_one_relu_flipped(
+        &model(ws)?,
+        &Witness::load(ws.witness())?,
+    )?)
 }
 
 /// A proof of witness.json → proof.json.
 pub fn prove(ws: &Workspace) -> Result<Proof> {
-    let proof = prove_witness(ws)?;
+    prove_with(ws, &model(ws)?)
+}
+
+/// [`prove`] for a model already loaded.
+pub fn prove_with(ws: &Workspace, model: &Model) -> Result<Proof> {
+    let proof = prove_witness_with(ws, model)?;
     proof.save(ws.proof())?;
     Ok(proof)
 }
 
 /// A proof of witness.json with the workspace's pk.key and SRS, not saved.
 pub fn prove_witness(ws: &Workspace) -> Result<Proof> {
-    let model = model(ws)?;
+    prove_witness_with(ws, &model(ws)?)
+}
+
+/// [`prove_witness`] for a model already loaded.
+fn prove_witness_with(ws: &Workspace, model: &Model) -> Result<Proof> {
     let srs = srs_for_key(ws, model.k(), &ws.pk())?;
-    let pk = prove::load_pk(ws.pk(), &model, &srs)?;
+    let pk = prove::load_pk(ws.pk(), model, &srs)?;
     eprintln!("[prove] proving 2^{} rows ...", model.k());
-    let proof = prove::prove(&model, &Witness::load(ws.witness())?, &pk, &srs)?;
+    let proof = prove::prove(model, &Witness::load(ws.witness())?, &pk, &srs)?;
     eprintln!("[prove] done in {:.2} s", proof.seconds);
     Ok(proof)
 }
@@ -885,26 +906,16 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let mut stolen = words.clone();
     stolen[0] = [0u8; 32];
     stolen[0][12..].copy_from_slice(bot.address().as_bytes());
-    let stolen_key_accepted = bot
-        .transact(rewards, chain::submit_calldata(&bytes, &stolen), 2_000_000)?
-        .accepted;
-    let replay = bot.transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)?;
-    let resubmission_accepted = owner
-        .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)?
-        .accepted;
+    let stolen_key_accepted = bot.submit(rewards, &bytes, &stolen)?.accepted;
+    let replay = bot.submit(rewards, &bytes, &words)?;
+    let resubmission_accepted = owner.submit(rewards, &bytes, &words)?.accepted;
     let key_credit = credit(key)?;
     let bot_credit = credit(bot.address())?;
     // The same front-run against a contract that pays msg.sender.
     let mut naive_code = crate::evm::compile_naive_rewards()?.deployment;
     naive_code.extend(chain::rewards_constructor(verifier));
     let (naive_rewards, _) = owner.deploy(naive_code)?;
-    let naive_replay_accepted = bot
-        .transact(
-            naive_rewards,
-            chain::submit_calldata(&bytes, &words),
-            2_000_000,
-        )?
-        .accepted;
+    let naive_replay_accepted = bot.submit(naive_rewards, &bytes, &words)?.accepted;
     let naive_bot_credit = owner.credit(naive_rewards, bot.address())?;
     let naive_key_credit = owner.credit(naive_rewards, key)?;
     // The same judgement proved again.
@@ -918,13 +929,7 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
             crate::evm::revm::VERIFY_GAS_LIMIT,
         )?
         .accepted;
-    let reproof_accepted = owner
-        .transact(
-            rewards,
-            chain::submit_calldata(&again_bytes, &again_words),
-            2_000_000,
-        )?
-        .accepted;
+    let reproof_accepted = owner.submit(rewards, &again_bytes, &again_words)?.accepted;
     Ok(MevReport {
         rewards,
         key,
@@ -963,7 +968,91 @@ fn read_hex_file(path: &Path, fix: &str) -> Result<Vec<u8>> {
     let text = std::fs::read_to_string(path).map_err(|_| {
         crate::evm::EvmError::Evm(format!("no {}: run `{fix}` first", path.display()))
     })?;
-    settings::unhex(text.trim()).ok_or_else(|| {
+    crate::encoding::unhex(&text).ok_or_else(|| {
         crate::evm::EvmError::Evm(format!("{} is not hex: rerun `{fix}`", path.display())).into()
     })
 }
+
+impl TrainOutcome {
+    pub fn to_html(&self) -> String {
+        format!(
+            "{}<p>network.onnx re-imported: max |candle − ONNX| score {:.1e}{}</p>",
+            self.report.to_html(),
+            self.onnx_max_diff,
+            if self.unusable.is_empty() {
+                String::new()
+            } else {
+                format!("; {} clips had no usable audio", self.unusable.len())
+            }
+        )
+    }
+}
+
+impl WidenOutcome {
+    pub fn to_html(&self) -> String {
+        let c = &self.config;
+        let mut t = crate::html::Table::new("the widened judge")
+            .header(["", "trained", "widened"])
+            .row([
+                "conv channels".to_string(),
+                "1".into(),
+                c.channels.to_string(),
+            ]);
+        if c.hidden > 0 {
+            t = t.row([
+                "hidden ReLU layer".to_string(),
+                "—".into(),
+                format!("{} neurons", c.hidden),
+            ]);
+        }
+        t.row([
+            "score on input.json".to_string(),
+            format!("{:.4}", self.trained_score),
+            format!("{:.4}", self.widened_score),
+        ])
+        .note(format!("written: {}", self.onnx.display()))
+        .to_html()
+    }
+}
+
+impl EvmReport {
+    pub fn to_html(&self) -> String {
+        let mut h = crate::html::verdict(
+            self.verify.success,
+            &format!(
+                "in-process EVM: proof {}",
+                if self.verify.success {
+                    "accepted"
+                } else {
+                    "rejected"
+                }
+            ),
+        );
+        h.push_str(
+            &crate::html::Table::new("verifier costs")
+                .header(["measure", "value"])
+                .row(["verify gas".to_string(), self.verify.gas_used.to_string()])
+                .row([
+                    "calldata bytes".to_string(),
+                    self.calldata_bytes.to_string(),
+                ])
+                .row([
+                    "runtime bytecode bytes (EIP-170 limit 24,576)".to_string(),
+                    self.runtime_bytes.to_string(),
+                ])
+                .row(["deploy gas".to_string(), self.deploy_gas.to_string()])
+                .to_html(),
+        );
+        h
+    }
+}
+
+crate::html::notebook_display!(
+    DataSource,
+    TrainOutcome,
+    WidenOutcome,
+    EvmReport,
+    Deployment,
+    OnChainVerdict,
+    MevReport
+);

@@ -289,3 +289,31 @@ pub fn train(split: &Split, cfg: &TrainConfig) -> Result<(Judge, TrainReport), T
     );
     Ok((judge, report))
 }
+
+impl TrainReport {
+    /// Loss per epoch against the mean-score baseline.
+    pub fn to_html(&self) -> String {
+        let mut t = crate::html::Table::new(format!(
+            "trained on {} clips ({} validation, {} test) in {:.1} s",
+            self.n_train, self.n_val, self.n_test, self.seconds
+        ))
+        .header(["epoch", "train MSE", "validation MSE"]);
+        for e in &self.history {
+            t = t.row([
+                e.epoch.to_string(),
+                format!("{:.4}", e.train_loss),
+                format!("{:.4}", e.val_loss),
+            ]);
+        }
+        t.note(format!(
+            "validation MSE {:.4} vs {:.4} predicting the mean score; test MSE {:.4} vs {:.4}",
+            self.final_val_loss(),
+            self.val_mse_mean_baseline,
+            self.test_loss,
+            self.test_mse_mean_baseline
+        ))
+        .to_html()
+    }
+}
+
+crate::html::notebook_display!(TrainReport);

@@ -6,7 +6,8 @@ mod common;
 
 use common::assert_fails;
 
-use cryptoidol::circuit::{fe, ModelCircuit, ModelShape, Tamper};
+use cryptoidol::circuit::forge::Tamper;
+use cryptoidol::circuit::{fe, ModelCircuit, ModelShape};
 use cryptoidol::prove::{self, gen_witness, mock_circuit, MockReport};
 use halo2_proofs::halo2curves::bn256::Fr;
 

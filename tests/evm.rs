@@ -453,9 +453,9 @@ fn anvil_deploy_failures_are_clear() {
 /// of the same model passes both (issue 15).
 #[test]
 fn tampered_witnesses_fail_real_proofs_natively_and_on_chain() {
-    use cryptoidol::circuit::layered::LayeredTamper;
-    use cryptoidol::circuit::Tamper;
-    use cryptoidol::quantize::ActivationShift;
+    use cryptoidol::circuit::forge::ActivationShift;
+    use cryptoidol::circuit::forge::LayeredTamper;
+    use cryptoidol::circuit::forge::Tamper;
     let windowed = common::fixture(12);
     let layered = common::deep_fixture(2);
     let cases: Vec<(&str, &common::Fixture, cryptoidol::onnx::InputData)> = vec![
@@ -576,9 +576,9 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
         let mut bad = proof.clone();
         bad.instances = d[..64]
             .chunks(32)
-            .map(|c| format!("0x{}", cryptoidol::settings::hex(c)))
+            .map(|c| format!("0x{}", cryptoidol::encoding::hex(c)))
             .collect();
-        bad.proof = format!("0x{}", cryptoidol::settings::hex(&d[64..]));
+        bad.proof = format!("0x{}", cryptoidol::encoding::hex(&d[64..]));
         // A changed score instance that is still a small number gets the matching score_q, so
         // the cryptographic check (not the file's consistency check) is what refuses it.
         let score = ethers_core::types::U256::from_big_endian(&d[32..64]);

@@ -6,11 +6,11 @@
 mod common;
 
 use common::{assert_fails, Layer};
-use cryptoidol::circuit::layered::LayeredTamper;
+use cryptoidol::circuit::forge::{ActivationShift, LayeredTamper};
 use cryptoidol::circuit::{fe, ModelShape};
 use cryptoidol::network::Network;
 use cryptoidol::prove::{self, gen_witness, mock_circuit, MockReport, Witness};
-use cryptoidol::quantize::{ActivationShift, Layout};
+use cryptoidol::quantize::Layout;
 use cryptoidol::srs;
 use halo2_proofs::halo2curves::bn256::Fr;
 

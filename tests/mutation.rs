@@ -750,7 +750,7 @@ fn model_and_input_readers_survive_mutations() {
         s.check_model(p, &g).map_err(err)?;
         judged.map_err(|e| format!("{}: {e}", p.display()))?;
         // What the later steps do with it: the circuit's model and a witness.
-        let named = |e: cryptoidol::Error| format!("{}: {e}", p.display());
+        let named = |e: prove::ProveError| format!("{}: {e}", p.display());
         let m = prove::Model::new(s, g).map_err(named)?;
         prove::gen_witness(&m, &input).map(|_| ()).map_err(named)
     };

@@ -6,6 +6,7 @@
 mod common;
 
 use common::Layer;
+use cryptoidol::circuit::layout_of;
 use cryptoidol::network::Network;
 use cryptoidol::onnx::{self, OnnxGraph};
 use cryptoidol::prove::{self, gen_witness};
@@ -119,7 +120,7 @@ fn relu_placement_is_proven_as_the_graph_has_it() {
         let fx = common::stack_fixture(bytes, xs.clone());
         assert_eq!(fx.model.layout(), layout, "{name}");
         let net = Network::from_graph(&fx.model.graph).unwrap();
-        assert_eq!(Layout::of(&net), layout, "{name}");
+        assert_eq!(layout_of(&net), layout, "{name}");
         let mut these = Vec::new();
         for (seed, x) in xs.iter().enumerate() {
             let want = common::graph_score(&fx.model.graph, input, x);
@@ -211,7 +212,7 @@ fn only_the_tutorial_shape_takes_the_windowed_layout() {
         let path = dir.path().join("m.onnx");
         std::fs::write(&path, common::stack_onnx(input, layers, 3)).unwrap();
         let g = OnnxGraph::load(&path).unwrap();
-        Layout::of(&Network::from_graph(&g).unwrap()) == Layout::Windowed
+        layout_of(&Network::from_graph(&g).unwrap()) == Layout::Windowed
     };
     assert!(windowed(&[conv(true), dense(false)]));
     assert!(!windowed(&[conv(false), dense(false)]));

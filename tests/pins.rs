@@ -57,7 +57,7 @@ fn pin(fx: &common::Fixture, inputs: &[Vec<f32>]) -> serde_json::Value {
         "num_rows": s.num_rows,
         "table_rows": s.table_rows,
         "traces": traces,
-        "vk_sha256": cryptoidol::settings::hex(&Sha256::digest(&vk)),
+        "vk_sha256": cryptoidol::encoding::hex(Sha256::digest(&vk)),
     })
 }
 

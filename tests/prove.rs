@@ -63,9 +63,12 @@ fn proof_verifies_and_any_change_is_rejected() {
     // Changed score, changed key.
     for i in 0..2 {
         let mut bad = p.proof.clone();
-        let mut v = prove::fr_from_hex(&bad.instances[i]).unwrap();
+        let mut v = cryptoidol::encoding::field_from_hex::<halo2_proofs::halo2curves::bn256::Fr>(
+            &bad.instances[i],
+        )
+        .unwrap();
         v += halo2_proofs::halo2curves::bn256::Fr::one();
-        bad.instances[i] = prove::fr_hex(&v);
+        bad.instances[i] = cryptoidol::encoding::field_hex(&v);
         assert!(
             !prove::verify(&bad, vk, srs).unwrap().valid,
             "instance {i} changed but accepted"
@@ -74,11 +77,9 @@ fn proof_verifies_and_any_change_is_rejected() {
     // Extra public values (the circuit reads the instance column below the score row, where it
     // must be zero) and a score field that disagrees with the score instance: refused.
     let mut extra = p.proof.clone();
-    extra
-        .instances
-        .push(prove::fr_hex(&halo2_proofs::halo2curves::bn256::Fr::from(
-            5,
-        )));
+    extra.instances.push(cryptoidol::encoding::field_hex(
+        &halo2_proofs::halo2curves::bn256::Fr::from(5),
+    ));
     let v = prove::verify(&extra, vk, srs).unwrap();
     assert!(
         !v.valid && v.reason.as_deref().unwrap().contains("exactly 2"),
@@ -98,7 +99,7 @@ fn proof_verifies_and_any_change_is_rejected() {
         let mut b = bytes.clone();
         b[pos] ^= 0x01;
         let mut bad = p.proof.clone();
-        bad.proof = format!("0x{}", cryptoidol::settings::hex(&b));
+        bad.proof = format!("0x{}", cryptoidol::encoding::hex(&b));
         assert!(
             !prove::verify(&bad, vk, srs).unwrap().valid,
             "byte {pos} flipped but accepted"
@@ -201,7 +202,7 @@ fn ezkl_float_keys_are_carried_at_a_fixed_scale_with_a_note() {
     let expected = (0.42f64 * 65536.0).round() as i128;
     assert_eq!(
         w.key_field,
-        prove::fr_hex(&cryptoidol::circuit::fe(expected))
+        cryptoidol::encoding::field_hex(&cryptoidol::circuit::fe(expected))
     );
     assert!(prove::mock(&fx.model, &w).unwrap().satisfied);
 }
@@ -363,7 +364,7 @@ fn get_srs_downloads_checks_the_hash_and_caches() {
     let src = t.path().join("src.srs");
     srs::gen_srs(5, &src).unwrap();
     let body = std::fs::read(&src).unwrap();
-    let sha = cryptoidol::settings::hex(&<sha2::Sha256 as sha2::Digest>::digest(&body));
+    let sha = cryptoidol::encoding::hex(<sha2::Sha256 as sha2::Digest>::digest(&body));
     let cache = t.path().join("cache");
 
     let url = serve(body.clone(), 5, 1);

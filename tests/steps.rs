@@ -81,6 +81,7 @@ fn figures_render_as_png_and_svg() {
 /// workspace; with one channel it is the trained judge again, so the weights are carried over.
 #[test]
 fn widen_writes_a_layered_judge_next_to_the_same_inputs() {
+    use cryptoidol::circuit::layout_of;
     use cryptoidol::model::{Judge, JudgeWeights, WidenConfig};
     use cryptoidol::network::Network;
     use cryptoidol::quantize::Layout;
@@ -134,7 +135,7 @@ fn widen_writes_a_layered_judge_next_to_the_same_inputs() {
             .collect::<Vec<_>>(),
         vec![3 * 992, 4, 1]
     );
-    assert_eq!(Layout::of(&f), Layout::Layered);
+    assert_eq!(layout_of(&f), Layout::Layered);
     assert!(out.to_html().contains("3"));
 
     // Without a trained judge: the error names the file and the fix.

@@ -391,10 +391,35 @@ enum Figure {
     },
 }
 
+/// `println!` to stdout that hands a write error back to the caller (so `?` ends the command)
+/// instead of panicking: see [`closed_stdout`].
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($t)*)?
+    }};
+}
+
+/// `print!` that hands a write error back, as [`outln!`] does.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($t)*)?
+    }};
+}
+
+/// The reader of stdout went away (`idol mel x.wav --json | head`): the command ends quietly and
+/// successfully, as Unix tools do, since nobody is left to read the rest.
+fn closed_stdout(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if closed_stdout(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", error_chain(&e));
             ExitCode::FAILURE
@@ -444,7 +469,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 seed,
             };
             let report = synthetic::write_corpus(&out, &cfg).map_err(Error::from)?;
-            println!(
+            outln!(
                 "wrote {} synthetic clips ({:.1} MB) under {}",
                 report.clips,
                 report.bytes as f64 / 1e6,
@@ -453,7 +478,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Datasets { data_dir } => {
             let report = dataset::scan(&data_dir).map_err(Error::from)?;
-            println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+            outln!("{}", serde_json::to_string_pretty(&report.to_json())?);
         }
         Command::Mel { wav, json } => {
             let clip = audio::load_clip(&wav, &audio::ClipSpec::tutorial()).map_err(Error::from)?;
@@ -466,10 +491,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                     "frames_from_audio": spec.frames_from_audio,
                     "db": rows,
                 });
-                println!("{}", serde_json::to_string(&v)?);
+                outln!("{}", serde_json::to_string(&v)?);
             } else {
                 let min = spec.db.iter().cloned().fold(f32::INFINITY, f32::min);
-                println!(
+                outln!(
                     "{}: {} Hz, {} ch → {:.2} s at 22050 Hz → mel dB {:?} ({} frames from audio, rest zero-padded), range {min:.1}..0 dB",
                     wav.display(),
                     clip.source_rate,
@@ -493,8 +518,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 ..TrainConfig::tutorial()
             };
             let outcome = steps::train(&data, &ws, &cfg)?;
-            print!("{}", outcome.report);
-            println!(
+            out!("{}", outcome.report);
+            outln!(
                 "wrote {}, {}, {}, {}, {}, {} (ONNX round trip max |Δscore| {:.1e})",
                 ws.judge().display(),
                 ws.history().display(),
@@ -516,7 +541,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 &workspace(&out)?,
                 &WidenConfig { channels, hidden },
             )?;
-            println!("{outcome}");
+            outln!("{outcome}");
         }
         Command::Plot { figure } => {
             let (fig, output) = match figure {
@@ -552,7 +577,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 }
             };
             fig.save(&output).map_err(Error::from)?;
-            println!("wrote {}", output.display());
+            outln!("wrote {}", output.display());
         }
         Command::GenSettings {
             ws,
@@ -563,7 +588,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::Onnx, model)
                 .with(Artifact::Settings, settings_path);
             let s = steps::gen_settings(&ws)?;
-            println!("{s}\nwrote {}", ws.settings().display());
+            outln!("{s}\nwrote {}", ws.settings().display());
         }
         Command::CalibrateSettings {
             ws,
@@ -579,7 +604,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::Cal, data)
                 .with(Artifact::Settings, settings_path);
             let (s, _) = steps::calibrate_settings(&ws, target)?;
-            println!("{s}\nwrote {}", ws.settings().display());
+            outln!("{s}\nwrote {}", ws.settings().display());
         }
         Command::GenSrs { srs_path, logrows } => {
             if !(1..=26).contains(&logrows) {
@@ -587,7 +612,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             let t0 = std::time::Instant::now();
             cryptoidol::srs::gen_srs(logrows, &srs_path).map_err(Error::from)?;
-            println!("wrote {} (2^{logrows} points, {:.1} s). INSECURE: its secret existed on this machine; use `idol get-srs` for a ceremony SRS.", srs_path.display(), t0.elapsed().as_secs_f64());
+            outln!("wrote {} (2^{logrows} points, {:.1} s). INSECURE: its secret existed on this machine; use `idol get-srs` for a ceremony SRS.", srs_path.display(), t0.elapsed().as_secs_f64());
         }
         Command::GetSrs {
             ws,
@@ -613,7 +638,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             let (srs, hash) = cryptoidol::srs::get_srs(&srs_url, k, sha256.as_deref(), &dir)
                 .map_err(Error::from)?;
-            println!("SRS for 2^{k} at {} (sha256 {hash})", srs.path.display());
+            outln!("SRS for 2^{k} at {} (sha256 {hash})", srs.path.display());
         }
         Command::Setup {
             ws,
@@ -628,7 +653,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::Pk, pk_path)
                 .with(Artifact::Vk, vk_path);
             let keys = steps::setup(&ws)?;
-            println!(
+            outln!(
                 "setup in {:.2} s: wrote {} ({:.1} MB) and {}",
                 keys.seconds,
                 ws.pk().display(),
@@ -647,7 +672,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::Input, data)
                 .with(Artifact::Witness, output);
             let w = steps::witness(&ws)?;
-            println!(
+            outln!(
                 "score {:.6} (float model {:.6}, |Δ| {:.1e}); key {}; wrote {}",
                 w.score,
                 w.float_score,
@@ -661,7 +686,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .apply(workspace(&ws.dir)?)
                 .with(Artifact::Witness, witness);
             let report = steps::mock(&ws)?;
-            println!("{report}");
+            outln!("{report}");
             if !report.satisfied {
                 anyhow::bail!(
                     "the mock prover found {} failing constraints",
@@ -684,7 +709,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::Proof, proof_path)
                 .with(Artifact::Srs, srs.srs_path);
             let proof = steps::prove(&ws)?;
-            println!(
+            outln!(
                 "proved score {:.6} for key {} in {:.2} s ({} bytes, {}); wrote {}",
                 proof.score,
                 proof.key,
@@ -707,7 +732,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::Vk, vk_path)
                 .with(Artifact::Srs, srs.srs_path);
             let verdict = steps::verify(&ws)?;
-            println!("{verdict}");
+            outln!("{verdict}");
             if !verdict.valid {
                 anyhow::bail!("verification failed");
             }
@@ -727,7 +752,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::VerifierSol, sol_code_path)
                 .with(Artifact::VerifierAbi, abi_path);
             let c = steps::create_evm_verifier(&ws)?;
-            println!(
+            outln!(
                 "wrote {} ({} bytes of Solidity), {} and {} (runtime {} bytes, EIP-170 limit 24576)",
                 ws.verifier_sol().display(),
                 c.solidity.len(),
@@ -746,7 +771,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with(Artifact::VerifierSol, sol_code_path)
                 .with(Artifact::ContractAddress, addr_path);
             let d = steps::deploy_evm(&ws, &rpc_url)?;
-            println!("{d}; wrote {}", ws.contract_address().display());
+            outln!("{d}; wrote {}", ws.contract_address().display());
         }
         Command::VerifyEvm {
             ws,
@@ -758,7 +783,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let ws = workspace(&ws.dir)?.with(Artifact::Proof, proof_path);
             if in_process {
                 let r = steps::evm_verify_local(&ws)?;
-                println!("{r}");
+                outln!("{r}");
                 if !r.verify.success {
                     anyhow::bail!("the verifier rejected the proof");
                 }
@@ -770,7 +795,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             };
             let proof = cryptoidol::prove::Proof::load(ws.proof()).map_err(Error::from)?;
             let v = steps::verify_evm(&rpc_url, addr, &proof)?;
-            println!("{v}");
+            outln!("{v}");
             if !v.verdict.accepted {
                 anyhow::bail!("the on-chain verifier rejected the proof");
             }
@@ -787,7 +812,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             let out = calldata_path.unwrap_or_else(|| ws.calldata());
             std::fs::write(&out, &data)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            println!("wrote {} ({} bytes)", out.display(), data.len());
+            outln!("wrote {} ({} bytes)", out.display(), data.len());
         }
         Command::MeasureEvm {
             sol_code_path,
@@ -804,9 +829,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             let m = cryptoidol::evm::measure_verifier(&sol, contract.as_deref(), data)
                 .map_err(Error::from)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&m)?);
+                outln!("{}", serde_json::to_string_pretty(&m)?);
             } else {
-                println!("{m}");
+                outln!("{m}");
             }
             if !m.accepted {
                 anyhow::bail!("the verifier rejected the calldata");
@@ -830,8 +855,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 setup: !no_setup,
             };
             let j = cryptoidol::judge::judge(&ws, &clip, &key, &opts)?;
-            println!("{j}");
-            println!("wrote {}", ws.judgement().display());
+            outln!("{j}");
+            outln!("wrote {}", ws.judgement().display());
             if !j.all_verified() {
                 anyhow::bail!("the proof was not accepted");
             }
@@ -845,62 +870,64 @@ fn run(command: Command) -> anyhow::Result<()> {
 fn demo(dir: &Path) -> anyhow::Result<()> {
     let t0 = std::time::Instant::now();
     let ws = workspace(dir)?;
-    println!("== 1. voice data (embedded default: synthetic corpus, no download)");
+    outln!("== 1. voice data (embedded default: synthetic corpus, no download)");
     if ws.data_root().is_dir() {
-        println!("   reusing {}", ws.data_root().display());
+        outln!("   reusing {}", ws.data_root().display());
     } else {
         let r = synthetic::write_corpus(&ws.dir, &synthetic::SyntheticConfig::tutorial())
             .map_err(Error::from)?;
-        println!("   wrote {} clips under {}", r.clips, r.data_dir.display());
+        outln!("   wrote {} clips under {}", r.clips, r.data_dir.display());
     }
-    println!("== 2-4. mel spectrograms, training, ONNX export");
+    outln!("== 2-4. mel spectrograms, training, ONNX export");
     let outcome = steps::train(ws.data_root(), &ws, &TrainConfig::tutorial())?;
-    print!("{}", outcome.scan);
-    print!("{}", outcome.report);
-    println!(
+    out!("{}", outcome.scan);
+    out!("{}", outcome.report);
+    outln!(
         "   network.onnx round trip: max |Δscore| {:.1e}",
         outcome.onnx_max_diff
     );
-    println!("== 5. settings + calibration");
+    outln!("== 5. settings + calibration");
     let (settings, _) = steps::settings(
         &ws,
         cryptoidol::settings::CalibrationTarget::Resources { max_error: 0.002 },
     )?;
-    println!("{settings}");
-    println!("== 6. SRS, keys, witness, mock, proof, verify");
+    outln!("{settings}");
+    outln!("== 6. SRS, keys, witness, mock, proof, verify");
     let srs = steps::local_srs(&ws, settings.run_args.logrows)?;
-    println!(
+    outln!(
         "   SRS {} (local, insecure: the demo's own)",
         srs.path.display()
     );
     let keys = steps::setup(&ws)?;
-    println!("   setup {:.2} s", keys.seconds);
+    outln!("   setup {:.2} s", keys.seconds);
     let w = steps::witness(&ws)?;
-    println!(
+    outln!(
         "   witness: score {:.6} (float {:.6}), key {}",
-        w.score, w.float_score, w.key
+        w.score,
+        w.float_score,
+        w.key
     );
-    println!("   {}", steps::mock(&ws)?);
+    outln!("   {}", steps::mock(&ws)?);
     let proof = steps::prove(&ws)?;
-    println!(
+    outln!(
         "   proof: {} bytes in {:.2} s",
         proof.bytes().map(|b| b.len()).unwrap_or(0),
         proof.seconds
     );
     let verdict = steps::verify(&ws)?;
-    println!("   {verdict}");
+    outln!("   {verdict}");
     if !verdict.valid {
         anyhow::bail!("the demo's proof did not verify");
     }
-    println!("== 7. EVM verifier (in-process EVM)");
+    outln!("== 7. EVM verifier (in-process EVM)");
     let c = steps::create_evm_verifier(&ws)?;
-    println!(
+    outln!(
         "   Verifier.sol: {} bytes of Solidity, runtime {} bytes",
         c.solidity.len(),
         c.runtime_code.len()
     );
     let r = steps::evm_verify_local(&ws)?;
-    println!(
+    outln!(
         "   on-chain verdict: {} with {} gas (calldata {} bytes)",
         if r.verify.success {
             "ACCEPTED"
@@ -913,7 +940,7 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
     if !r.verify.success {
         anyhow::bail!("the EVM verifier rejected the demo's proof");
     }
-    println!(
+    outln!(
         "== done in {:.1} s; artifacts in {}",
         t0.elapsed().as_secs_f64(),
         ws.dir.display()

@@ -48,10 +48,10 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::Rotation;
 
 use super::{
-    fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
+    fe, pow2, remainder_cells, split_limbs, static_table, Assigned, KEY_ROW, SCORE_ROW, TAG_RANGE,
     TAG_SIGMOID,
 };
-use crate::quantize::{ActivationShift, NetTrace, QuantNet};
+use crate::quantize::{NetTrace, QuantNet};
 
 /// Tag of activation entries in the lookup table.
 pub const TAG_ACT: u64 = 3;
@@ -131,6 +131,16 @@ impl Wiring {
             output,
         }
     }
+
+    /// Global activation index of hidden layer `layer`'s neuron `neuron`.
+    pub fn activation_id(&self, layer: usize, neuron: usize) -> usize {
+        self.input_len
+            + self.layers[..layer]
+                .iter()
+                .map(|l| l.neurons.len())
+                .sum::<usize>()
+            + neuron
+    }
 }
 
 /// Where everything sits (computed once per model).
@@ -145,6 +155,8 @@ pub struct LayeredPlan {
     /// Rows of the static table entries, then of the input cells.
     pub table_rows: Vec<usize>,
     pub rows: usize,
+    /// Limbs of a hidden `|c|` (each hidden block: limbs, sign, then the running sum).
+    pub hidden_limbs: usize,
 }
 
 impl LayeredPlan {
@@ -185,12 +197,24 @@ impl LayeredPlan {
             blocks,
             rows: next.max(r),
             table_rows,
+            hidden_limbs,
+        }
+    }
+}
+
+impl LayeredPlan {
+    /// First row of a neuron's running sum: after its limbs and sign for a hidden neuron, from
+    /// row P for the output neuron (`layer` = the number of hidden layers).
+    pub fn chain_row(&self, layer: usize, neuron: usize) -> usize {
+        match self.blocks.get(layer) {
+            Some(b) => b[neuron] + self.hidden_limbs + 1,
+            None => self.out_row,
         }
     }
 }
 
 /// Static table entries: (0,0,0), the range table, the sigmoid table, the constant one.
-fn static_entries(limb: u32, (lo, hi): (i64, i64)) -> usize {
+pub(super) fn static_entries(limb: u32, (lo, hi): (i64, i64)) -> usize {
     1 + (1usize << limb) + (hi - lo) as usize + 1
 }
 
@@ -250,109 +274,49 @@ pub struct LayeredConfig {
     pub q_sigmoid: Selector,
 }
 
-/// A cell to corrupt on purpose, for the soundness tests (each must make the proof fail).
-/// `layer` counts hidden layers from 0; `layer == layers.len()` is the output neuron.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum LayeredTamper {
-    None,
-    /// Add `delta` to the activation a term reads (its lookup must fail).
-    Term {
-        layer: usize,
-        neuron: usize,
-        term: usize,
-        delta: i64,
-    },
-    /// Add `delta` to a running sum cell.
-    Acc {
-        layer: usize,
-        neuron: usize,
-        term: usize,
-        delta: i64,
-    },
-    /// Flip a hidden neuron's sign bit (a wrong ReLU).
-    Sign {
-        layer: usize,
-        neuron: usize,
-    },
-    /// Set a hidden neuron's sign bit to 2 (not a bit).
-    SignNotBit {
-        layer: usize,
-        neuron: usize,
-    },
-    /// Add `delta` to one magnitude limb.
-    Limb {
-        layer: usize,
-        neuron: usize,
-        limb: usize,
-        delta: i64,
-    },
-    /// Replace the top limb by `value`, lowering the one below so `|c|` is unchanged.
-    LimbOutOfRange {
-        layer: usize,
-        neuron: usize,
-        value: i64,
-    },
-    /// Move one activation by `delta` and carry it consistently downstream: only the gate that
-    /// produced it can notice.
-    Activation(ActivationShift),
-    /// Forge the sigmoid table: write `delta` into D on the row of the witness's index, so the
-    /// table holds `(idx, σ + delta)`, and claim the score `σ + delta`.
-    ForgedSigmoidEntry {
-        delta: i64,
-    },
-    /// Shift a hidden neuron's whole running sum by `delta`, its limbs and sign matching the
-    /// shifted `c` (every step still holds; only the bias row can notice).
-    SumShift {
-        layer: usize,
-        neuron: usize,
-        delta: i64,
-    },
-    /// Write `value` into D on the constant-one entry's table row, so the table holds
-    /// `(3, ONE, 1 + value)`.
-    ForgedOne {
-        value: i64,
-    },
-    /// Write input cell `cell`'s table entry as `x + delta` while its terms read `x`.
-    InputEntry {
-        cell: usize,
-        delta: i64,
-    },
-    /// Add `delta` to sigmoid remainder limb `limb`.
-    Remainder {
-        limb: usize,
-        delta: i64,
-    },
-    /// Add 2^12 to remainder limb `limb` and take 1 from the next: the same remainder, one limb
-    /// outside 12 bits.
-    RemainderCarry {
-        limb: usize,
-    },
-    /// Move the sigmoid index (and the remainder, keeping the split).
-    Index {
-        delta: i64,
-    },
-    /// Report another score than the table gives.
-    Score {
-        delta: i64,
-    },
-}
-
-/// The circuit: the model (weights in fixed columns), one input's trace, and the key.
+/// The circuit: the model (weights in fixed columns) and one proof's witness.
 #[derive(Debug, Clone)]
 pub struct LayeredCircuit {
     pub shape: LayeredShape,
     pub model: Arc<QuantNet>,
     pub plan: Arc<LayeredPlan>,
     /// `None` for key generation.
-    pub witness: Option<(NetTrace, Fr)>,
-    pub tamper: LayeredTamper,
+    pub witness: Option<Assigned<Columns>>,
+}
+
+/// The advice columns A, ACC and D of one proof, row by row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Columns {
+    pub(super) a: Vec<Fr>,
+    pub(super) acc: Vec<Fr>,
+    pub(super) d: Vec<Fr>,
 }
 
 impl LayeredCircuit {
+    /// The circuit proving `witness` (a trace and the key; `None` for key generation): its
+    /// columns are filled here, the one place an honest witness is laid out.
+    pub fn new(
+        shape: LayeredShape,
+        model: Arc<QuantNet>,
+        plan: Arc<LayeredPlan>,
+        witness: Option<(&NetTrace, Fr)>,
+    ) -> Self {
+        let witness = witness.map(|(trace, key)| Assigned {
+            instances: [key, fe(trace.score_q as i128)],
+            columns: fill(&shape, &plan, &model, trace, key),
+        });
+        Self {
+            shape,
+            model,
+            plan,
+            witness,
+        }
+    }
+
     /// Public instances: `[key, score]`.
     pub fn instances(&self) -> Vec<Fr> {
         match &self.witness {
-            Some((t, key)) => vec![*key, fe(t.score_q as i128)],
+            Some(w) => w.instances.to_vec(),
             None => vec![Fr::ZERO, Fr::ZERO],
         }
     }
@@ -389,7 +353,6 @@ impl Circuit<Fr> for LayeredCircuit {
     fn without_witnesses(&self) -> Self {
         Self {
             witness: None,
-            tamper: LayeredTamper::None,
             ..self.clone()
         }
     }
@@ -596,251 +559,171 @@ impl Circuit<Fr> for LayeredCircuit {
         let q = &*self.model;
         let plan = &*self.plan;
         let shape = &self.shape;
-        let tamper = self.tamper;
-        // The witness, with an activation shift applied consistently when tampering.
-        let trace: Option<(NetTrace, Fr)> = match (&self.witness, tamper) {
-            (Some((t, k)), LayeredTamper::Activation(sh)) => Some((
-                q.forward_shifted(t.x.clone(), 0, Some(sh))
-                    .map_err(|_| Error::Synthesis)?,
-                *k,
-            )),
-            (w, _) => w.clone(),
-        };
-        let known = trace.is_some();
-        let witness_idx = trace.as_ref().map(|(t, _)| t.idx).unwrap_or(0);
-        let val = |f: Fr| {
-            if known {
-                Value::known(f)
-            } else {
-                Value::unknown()
-            }
-        };
-        // Activation values by global index (inputs, then hidden layers).
-        let act: Vec<i64> = trace
-            .as_ref()
-            .map(|(t, _)| {
-                let mut v = t.x.clone();
-                for a in &t.act {
-                    v.extend_from_slice(a);
-                }
-                v
-            })
-            .unwrap_or_default();
-        let act_at = |i: u32| act.get(i as usize).copied().unwrap_or(0);
-
+        let cols = self.witness.as_ref().map(|w| &w.columns);
         layouter.assign_region(
             || "layered judge",
             |mut region| {
+                // Every advice cell from the witness's columns (unknown for key generation).
+                let values = cols.map(|c| [&c.a, &c.acc, &c.d]);
+                for (i, col) in [cfg.a, cfg.acc, cfg.d].into_iter().enumerate() {
+                    for r in 0..plan.rows {
+                        let v = values.map_or_else(Value::unknown, |v| Value::known(v[i][r]));
+                        region.assign_advice(col, r, v);
+                    }
+                }
                 // The table side: static entries, then the input cells.
-                let (lo, hi) = q.scales.sigmoid_index_range();
-                let mut entries: Vec<(u64, Fr, Fr)> = vec![(0, Fr::ZERO, Fr::ZERO)];
-                entries.extend(
-                    (0..1u64 << shape.limb_bits).map(|v| (TAG_RANGE, Fr::from(v), Fr::ZERO)),
-                );
-                entries.extend(
-                    (lo..hi).map(|i| (TAG_SIGMOID, fe(i as i128), fe(q.sigmoid_q(i) as i128))),
-                );
-                entries.push((TAG_ACT, Fr::from(ID_ONE), Fr::ONE));
-                let n_static = entries.len();
+                let entries = table_entries(q, shape);
                 for (k, &row) in plan.table_rows.iter().enumerate() {
-                    if k < n_static {
-                        let (tag, ta, tb) = entries[k];
-                        region.assign_fixed(cfg.t_tag, row, Fr::from(tag));
-                        region.assign_fixed(cfg.t_a, row, ta);
-                        region.assign_fixed(cfg.t_b, row, tb);
-                        cfg.q_static.enable(&mut region, row)?;
-                        let forged = match tamper {
-                            LayeredTamper::ForgedSigmoidEntry { delta }
-                                if (tag, ta) == (TAG_SIGMOID, fe(witness_idx as i128)) =>
-                            {
-                                fe(delta as i128)
-                            }
-                            LayeredTamper::ForgedOne { value }
-                                if (tag, ta) == (TAG_ACT, Fr::from(ID_ONE)) =>
-                            {
-                                fe(value as i128)
-                            }
-                            _ => Fr::ZERO,
-                        };
-                        region.assign_advice(cfg.d, row, val(forged));
-                    } else {
-                        let i = k - n_static;
-                        region.assign_fixed(cfg.t_tag, row, Fr::from(TAG_ACT));
-                        region.assign_fixed(cfg.t_a, row, Fr::from(i as u64 + 1));
-                        let d = match tamper {
-                            LayeredTamper::InputEntry { cell, delta } if cell == i => delta,
-                            _ => 0,
-                        };
-                        region.assign_advice(cfg.d, row, val(fe((act_at(i as u32) + d) as i128)));
+                    match entries.get(k) {
+                        Some(&(tag, ta, tb)) => {
+                            region.assign_fixed(cfg.t_tag, row, Fr::from(tag));
+                            region.assign_fixed(cfg.t_a, row, ta);
+                            region.assign_fixed(cfg.t_b, row, tb);
+                            cfg.q_static.enable(&mut region, row)?;
+                        }
+                        None => {
+                            let i = k - entries.len();
+                            region.assign_fixed(cfg.t_tag, row, Fr::from(TAG_ACT));
+                            region.assign_fixed(cfg.t_a, row, Fr::from(i as u64 + 1));
+                        }
                     }
                 }
 
-                // A running sum from `row`: terms, then the bias row. `layer` names it for tamper.
+                // A running sum from `row`: terms, then the bias row.
                 let chain = |region: &mut halo2_proofs::circuit::Region<'_, Fr>,
                              row: usize,
-                             n: &QNeuron,
-                             layer: usize,
-                             neuron: usize|
+                             n: &QNeuron|
                  -> Result<(), Error> {
-                    let hit = |l: usize, j: usize| (l, j) == (layer, neuron);
-                    let shift = match tamper {
-                        LayeredTamper::SumShift {
-                            layer: l,
-                            neuron: j,
-                            delta,
-                        } if hit(l, j) => delta as i128,
-                        _ => 0,
-                    };
-                    let mut sums = vec![n.bias + shift; n.terms.len() + 1];
-                    for i in (0..n.terms.len()).rev() {
-                        let (s, wv) = n.terms[i];
-                        sums[i] = sums[i + 1] + wv as i128 * act_at(s) as i128;
-                    }
                     for (i, &(s, wv)) in n.terms.iter().enumerate() {
                         let r = row + i;
                         cfg.q_mac.enable(region, r)?;
                         region.assign_fixed(cfg.w, r, fe(wv as i128));
                         region.assign_fixed(cfg.id, r, Fr::from(s as u64 + 1));
-                        let mut x = act_at(s);
-                        let mut acc_v = sums[i];
-                        match tamper {
-                            LayeredTamper::Term {
-                                layer: l,
-                                neuron: j,
-                                term,
-                                delta,
-                            } if hit(l, j) && term == i => x += delta,
-                            LayeredTamper::Acc {
-                                layer: l,
-                                neuron: j,
-                                term,
-                                delta,
-                            } if hit(l, j) && term == i => acc_v += delta as i128,
-                            _ => {}
-                        }
-                        region.assign_advice(cfg.a, r, val(fe(x as i128)));
-                        region.assign_advice(cfg.acc, r, val(fe(acc_v)));
                     }
                     let r = row + n.terms.len();
                     cfg.q_tail.enable(region, r)?;
                     region.assign_fixed(cfg.w, r, fe(n.bias));
                     region.assign_fixed(cfg.id, r, Fr::from(ID_ONE));
-                    region.assign_advice(cfg.a, r, val(Fr::ONE));
-                    region.assign_advice(cfg.acc, r, val(fe(n.bias + shift)));
                     Ok(())
                 };
 
-                // Hidden neurons: limbs, sign, output, running sum.
+                // Hidden neurons: range checks on the limbs, the activation gate and its table
+                // entry, the running sum.
                 let wiring = &plan.wiring;
                 for (li, l) in wiring.layers.iter().enumerate() {
                     for (ni, n) in l.neurons.iter().enumerate() {
                         let r0 = plan.blocks[li][ni];
-                        let mut c = trace.as_ref().map(|(t, _)| t.pre[li][ni]).unwrap_or(0);
-                        if let LayeredTamper::SumShift {
-                            layer,
-                            neuron,
-                            delta,
-                        } = tamper
-                        {
-                            if (layer, neuron) == (li, ni) {
-                                c += delta as i128;
-                            }
-                        }
-                        let out = trace.as_ref().map(|(t, _)| t.act[li][ni]).unwrap_or(0);
-                        let mut limbs =
-                            split_limbs(c.unsigned_abs(), shape.hidden_limbs, shape.limb_bits);
-                        let mut sign = (c < 0) as i64;
-                        let hit = |layer: usize, neuron: usize| (layer, neuron) == (li, ni);
-                        match tamper {
-                            LayeredTamper::Sign { layer, neuron } if hit(layer, neuron) => {
-                                sign = 1 - sign
-                            }
-                            LayeredTamper::SignNotBit { layer, neuron } if hit(layer, neuron) => {
-                                sign = 2
-                            }
-                            LayeredTamper::Limb {
-                                layer,
-                                neuron,
-                                limb,
-                                delta,
-                            } if hit(layer, neuron) => limbs[limb] += delta,
-                            LayeredTamper::LimbOutOfRange {
-                                layer,
-                                neuron,
-                                value,
-                            } if hit(layer, neuron) => {
-                                move_top_limb(&mut limbs, value, shape.limb_bits)
-                            }
-                            _ => {}
-                        }
-                        for (i, &v) in limbs.iter().enumerate() {
+                        for i in 0..shape.hidden_limbs {
                             cfg.q_range.enable(&mut region, r0 + i)?;
-                            region.assign_advice(cfg.a, r0 + i, val(fe(v as i128)));
                         }
-                        region.assign_advice(cfg.a, r0 + shape.hidden_limbs, val(fe(sign as i128)));
                         match (l.relu, cfg.q_linear) {
                             (true, _) => cfg.q_relu.enable(&mut region, r0)?,
                             (false, Some(q_linear)) => q_linear.enable(&mut region, r0)?,
                             (false, None) => return Err(Error::Synthesis),
                         }
                         region.assign_fixed(cfg.t_tag, r0, Fr::from(TAG_ACT));
-                        let id = wiring.input_len
-                            + wiring.layers[..li]
-                                .iter()
-                                .map(|l| l.neurons.len())
-                                .sum::<usize>()
-                            + ni;
+                        let id = wiring.activation_id(li, ni);
                         region.assign_fixed(cfg.t_a, r0, Fr::from(id as u64 + 1));
-                        region.assign_advice(cfg.d, r0, val(fe(out as i128)));
-                        chain(&mut region, r0 + shape.hidden_limbs + 1, n, li, ni)?;
+                        chain(&mut region, r0 + shape.hidden_limbs + 1, n)?;
                     }
                 }
                 // The output neuron's running sum, from row P.
-                chain(
-                    &mut region,
-                    plan.out_row,
-                    &wiring.output,
-                    wiring.layers.len(),
-                    0,
-                )?;
+                chain(&mut region, plan.out_row, &wiring.output)?;
 
                 // Key, score, sigmoid split.
-                let (key, score_q, mut idx, mut rem) = trace
-                    .as_ref()
-                    .map(|(t, k)| (*k, t.score_q, t.idx, t.rem))
-                    .unwrap_or((Fr::ZERO, 0, 0, 0));
                 cfg.q_public.enable(&mut region, KEY_ROW)?;
                 cfg.q_public.enable(&mut region, SCORE_ROW)?;
-                region.assign_advice(cfg.a, KEY_ROW, val(key));
-                if let LayeredTamper::Index { delta } = tamper {
-                    idx += delta;
-                    rem -= (delta as i128) << shape.rem_bits;
-                }
-                let mut rem_f = remainder_cells(rem, shape.rem_limbs, shape.limb_bits);
-                match tamper {
-                    LayeredTamper::Remainder { limb, delta } => rem_f[limb] += fe(delta as i128),
-                    LayeredTamper::RemainderCarry { limb } => {
-                        rem_f[limb] += pow2(shape.limb_bits);
-                        rem_f[limb + 1] -= Fr::ONE;
-                    }
-                    _ => {}
-                }
-                for (i, &f) in rem_f.iter().enumerate() {
+                for i in 0..shape.rem_limbs {
                     cfg.q_range.enable(&mut region, 2 + i)?;
-                    region.assign_advice(cfg.a, 2 + i, val(f));
                 }
-                let score_delta = match tamper {
-                    LayeredTamper::Score { delta }
-                    | LayeredTamper::ForgedSigmoidEntry { delta } => delta,
-                    _ => 0,
-                };
                 cfg.q_logit.enable(&mut region, SCORE_ROW)?;
                 cfg.q_sigmoid.enable(&mut region, SCORE_ROW)?;
-                region.assign_advice(cfg.acc, SCORE_ROW, val(fe(idx as i128)));
-                region.assign_advice(cfg.a, SCORE_ROW, val(fe((score_q + score_delta) as i128)));
                 Ok(())
             },
         )?;
         Ok(())
+    }
+}
+
+/// The static table entries `(tag, a, b)`: `(0, 0, 0)`, the range table, the sigmoid table and
+/// the constant one (the input cells' entries follow them, witnessed in D).
+fn table_entries(q: &QuantNet, shape: &LayeredShape) -> Vec<(u64, Fr, Fr)> {
+    let (lo, hi) = q.scales.sigmoid_index_range();
+    let sigmoid: Vec<i64> = (lo..hi).map(|i| q.sigmoid_q(i)).collect();
+    let mut entries = static_table(shape.limb_bits, lo, &sigmoid);
+    entries.push((TAG_ACT, Fr::from(ID_ONE), Fr::ONE));
+    entries
+}
+
+/// The witness of `trace` for `key`: every advice cell as the prover assigns it.
+pub(super) fn fill(
+    shape: &LayeredShape,
+    plan: &LayeredPlan,
+    q: &QuantNet,
+    trace: &NetTrace,
+    key: Fr,
+) -> Columns {
+    let mut cols = Columns {
+        a: vec![Fr::ZERO; plan.rows],
+        acc: vec![Fr::ZERO; plan.rows],
+        d: vec![Fr::ZERO; plan.rows],
+    };
+    // Activation values by global index (inputs, then hidden layers).
+    let mut act: Vec<i64> = trace.x.clone();
+    for a in &trace.act {
+        act.extend_from_slice(a);
+    }
+    // The table side: the static entries' D is zero; each input cell's entry holds its value.
+    let n_static = table_entries(q, shape).len();
+    for (k, &row) in plan.table_rows.iter().enumerate().skip(n_static) {
+        cols.d[row] = fe(act[k - n_static] as i128);
+    }
+    // Hidden neurons: limbs, sign, output, running sum.
+    let wiring = &plan.wiring;
+    for (li, l) in wiring.layers.iter().enumerate() {
+        for (ni, n) in l.neurons.iter().enumerate() {
+            let r0 = plan.blocks[li][ni];
+            let c = trace.pre[li][ni];
+            let limbs = split_limbs(c.unsigned_abs(), shape.hidden_limbs, shape.limb_bits);
+            cols.set_neuron(shape, r0, &limbs, (c < 0) as i64);
+            cols.d[r0] = fe(trace.act[li][ni] as i128);
+            cols.set_chain(plan.chain_row(li, ni), n, &act);
+        }
+    }
+    cols.set_chain(plan.out_row, &wiring.output, &act);
+    // Key, score, sigmoid split.
+    cols.a[KEY_ROW] = key;
+    cols.a[SCORE_ROW] = fe(trace.score_q as i128);
+    cols.set_split(shape, trace.idx, trace.rem);
+    cols
+}
+
+impl Columns {
+    /// A hidden neuron's `|c|` limb cells and sign cell, in its block from `r0`.
+    pub(super) fn set_neuron(&mut self, shape: &LayeredShape, r0: usize, limbs: &[i64], sign: i64) {
+        for (i, &v) in limbs.iter().enumerate() {
+            self.a[r0 + i] = fe(v as i128);
+        }
+        self.a[r0 + shape.hidden_limbs] = fe(sign as i128);
+    }
+
+    /// A running sum from `row`: each term's activation in A and the sum from it on in ACC, then
+    /// the bias row (A = 1, ACC = bias).
+    pub(super) fn set_chain(&mut self, row: usize, n: &QNeuron, act: &[i64]) {
+        let mut sum = n.bias;
+        self.a[row + n.terms.len()] = Fr::ONE;
+        self.acc[row + n.terms.len()] = fe(sum);
+        for (i, &(s, wv)) in n.terms.iter().enumerate().rev() {
+            sum += wv as i128 * act[s as usize] as i128;
+            self.a[row + i] = fe(act[s as usize] as i128);
+            self.acc[row + i] = fe(sum);
+        }
+    }
+
+    /// The sigmoid index (ACC on the score row) and the remainder's limb cells.
+    pub(super) fn set_split(&mut self, shape: &LayeredShape, idx: i64, rem: i128) {
+        self.acc[SCORE_ROW] = fe(idx as i128);
+        let cells = remainder_cells(rem, shape.rem_limbs, shape.limb_bits);
+        self.a[2..2 + shape.rem_limbs].copy_from_slice(&cells);
     }
 }

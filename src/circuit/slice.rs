@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use halo2_proofs::halo2curves::bn256::Fr;
 
-use super::windowed::{fill, JudgeCircuit, IDX_ROW, REM_ROW};
+use super::windowed::{JudgeCircuit, IDX_ROW, REM_ROW};
 use super::{KEY_ROW, SCORE_ROW};
 use crate::html::Table;
 use crate::network::padded_index;
@@ -42,10 +42,11 @@ impl JudgeCircuit {
     /// circuit shows its tampered cells), or why there is none: a key-generation circuit has no
     /// witness, and rows past the witness are empty.
     pub fn slice(&self, rows: Range<usize>) -> Result<WitnessSlice, String> {
-        let (trace, key) = self
+        let cols = &self
             .witness
             .as_ref()
-            .ok_or("a key-generation circuit has no witness to show")?;
+            .ok_or("a key-generation circuit has no witness to show")?
+            .columns;
         let shape = &self.shape;
         let used = shape.witness_rows();
         if rows.is_empty() || rows.end > used {
@@ -54,7 +55,6 @@ impl JudgeCircuit {
                 rows.start, rows.end
             ));
         }
-        let cols = fill(shape, &self.lin_w, trace, *key, self.tamper);
         let roles = Roles::new(self, &rows);
         let rows = rows
             .map(|r| SliceRow {
@@ -196,7 +196,7 @@ impl<'a> Roles<'a> {
 pub fn cell_text(v: &Fr) -> String {
     super::fe_small(v).map_or_else(
         || {
-            let hex = crate::prove::fr_hex(v);
+            let hex = crate::encoding::field_hex(v);
             format!("{}…{}", &hex[..8], &hex[hex.len() - 4..])
         },
         |n| n.to_string(),

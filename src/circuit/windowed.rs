@@ -63,7 +63,7 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::Rotation;
 
 use super::{
-    fe, move_top_limb, pow2, remainder_cells, split_limbs, KEY_ROW, SCORE_ROW, TAG_RANGE,
+    fe, pow2, remainder_cells, split_limbs, static_table, Assigned, KEY_ROW, SCORE_ROW, TAG_RANGE,
     TAG_SIGMOID,
 };
 use crate::network::{padded_index, Affine, Conv, ConvGeometry, Dense, Network};
@@ -345,6 +345,10 @@ impl CircuitShape {
     pub fn chain_end(&self) -> usize {
         self.window_row(self.windows() - 1) + 3
     }
+    /// The chain's rows: odd offsets from o − 1 down to e.
+    pub fn chain_rows(&self) -> impl Iterator<Item = usize> {
+        (self.input_row() - 1..=self.chain_end()).step_by(2)
+    }
     /// Rows the witness occupies.
     pub fn witness_rows(&self) -> usize {
         let o = self.input_row();
@@ -391,112 +395,49 @@ pub struct JudgeConfig {
     pub t_b: TableColumn,
 }
 
-/// A cell to corrupt on purpose, for the soundness tests (each must make the proof fail).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Tamper {
-    None,
-    /// Add `delta` to input cell `row` (row-major index in the used region; changes the conv
-    /// output the limbs must match).
-    Input {
-        row: usize,
-        delta: i64,
-    },
-    /// Flip the sign bit of window `n` (a wrong ReLU).
-    Sign {
-        window: usize,
-    },
-    /// Set the sign bit of window `n` to 2 (not a bit).
-    SignNotBit {
-        window: usize,
-    },
-    /// Add `delta` to magnitude limb `limb` of window `n`.
-    Limb {
-        window: usize,
-        limb: usize,
-        delta: i64,
-    },
-    /// Replace window `n`'s top limb by `value` and lower the one below so |c| is unchanged.
-    LimbOutOfRange {
-        window: usize,
-        value: i64,
-    },
-    /// Add `delta` to the chain cell below window `n`'s anchor.
-    Acc {
-        window: usize,
-        delta: i64,
-    },
-    /// Add `delta` to the chain cell on row `row` of column B (an odd offset from the first
-    /// window), e.g. one that only carries the sum between two rows of windows.
-    ChainRow {
-        row: usize,
-        delta: i64,
-    },
-    /// Shift the whole chain by `delta` (every step still holds; only its zero end can catch
-    /// it).
-    AccEnd {
-        delta: i64,
-    },
-    /// Add `delta` to sigmoid remainder limb `limb`.
-    Remainder {
-        limb: usize,
-        delta: i64,
-    },
-    /// Add 2^12 to remainder limb `limb` and take 1 from the next: the same remainder, one limb
-    /// outside 12 bits.
-    RemainderCarry {
-        limb: usize,
-    },
-    /// Move the sigmoid index by `delta` (and the remainder to keep the split valid).
-    Index {
-        delta: i64,
-    },
-    /// Report another score than the table gives.
-    Score {
-        delta: i64,
-    },
-    /// Put `delta` into input cell `cell` (row-major in the used region), a padding cell of a
-    /// padded model.
-    Padding {
-        cell: usize,
-        delta: i64,
-    },
-}
-
-/// The circuit: the judge's fixed weights (in `shape`), one input's trace, and the key.
+/// The circuit: the judge's fixed weights (in `shape`) and one proof's witness.
 #[derive(Debug, Clone)]
 pub struct JudgeCircuit {
     pub shape: CircuitShape,
     pub lin_w: Vec<i64>,
     /// `None` for key generation.
-    pub witness: Option<(NetTrace, Fr)>,
-    pub tamper: Tamper,
+    pub witness: Option<Assigned<Columns>>,
 }
 
 impl JudgeCircuit {
+    /// The circuit proving `witness` (a trace and the key; `None` for key generation): its
+    /// columns are filled here, the one place an honest witness is laid out.
+    pub fn new(shape: CircuitShape, lin_w: Vec<i64>, witness: Option<(&NetTrace, Fr)>) -> Self {
+        let witness = witness.map(|(trace, key)| Assigned {
+            instances: [key, fe(trace.score_q as i128)],
+            columns: fill(&shape, &lin_w, trace, key),
+        });
+        Self {
+            shape,
+            lin_w,
+            witness,
+        }
+    }
+
     /// Public instances: `[key, score]`.
     pub fn instances(&self) -> Vec<Fr> {
         match &self.witness {
-            Some((t, key)) => vec![*key, fe(t.score_q as i128)],
+            Some(w) => w.instances.to_vec(),
             None => vec![Fr::zero(), Fr::zero()],
         }
     }
 }
 
 /// The witness columns A, B and C of one proof, row by row.
-pub(super) struct Columns {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Columns {
     pub(super) a: Vec<Fr>,
     pub(super) b: Vec<Fr>,
     pub(super) c: Vec<Fr>,
 }
 
-/// The witness of `trace` for `key`, with `tamper` applied.
-pub(super) fn fill(
-    shape: &CircuitShape,
-    lin_w: &[i64],
-    trace: &NetTrace,
-    key: Fr,
-    tamper: Tamper,
-) -> Columns {
+/// The witness of `trace` for `key`: every advice cell as the prover assigns it.
+pub(super) fn fill(shape: &CircuitShape, lin_w: &[i64], trace: &NetTrace, key: Fr) -> Columns {
     let rows = shape.witness_rows();
     let mut cols = Columns {
         a: vec![Fr::zero(); rows],
@@ -505,40 +446,13 @@ pub(super) fn fill(
     };
     // Input cells over the used region of the padded input, split by row parity.
     for (i, x) in shape.used_cells(&trace.x).into_iter().enumerate() {
-        let d = match tamper {
-            Tamper::Input { row, delta } if row == i => delta,
-            Tamper::Padding { cell, delta } if cell == i => delta,
-            _ => 0,
-        };
-        let (col, row) = shape.input_cell(i);
-        let target = match col {
-            InputColumn::A => &mut cols.a,
-            InputColumn::C => &mut cols.c,
-        };
-        target[row] = fe((x + d) as i128);
+        *cols.input_mut(shape, i) = fe(x as i128);
     }
     // Window cells: |c| limbs and the sign bit.
     for n in 0..shape.windows() {
         let c = trace.pre[0][n];
-        let mut limbs = split_limbs(c.unsigned_abs(), shape.conv_limbs, shape.limb_bits);
-        let mut sign: i64 = (c < 0) as i64;
-        match tamper {
-            Tamper::Sign { window } if window == n => sign = 1 - sign,
-            Tamper::SignNotBit { window } if window == n => sign = 2,
-            Tamper::Limb {
-                window,
-                limb,
-                delta,
-            } if window == n => limbs[limb] += delta,
-            Tamper::LimbOutOfRange { window, value } if window == n => {
-                move_top_limb(&mut limbs, value, shape.limb_bits)
-            }
-            _ => {}
-        }
-        let a = shape.window_row(n);
-        for (k, &l) in limbs.iter().chain([&sign]).enumerate() {
-            cols.b[a + shape.cell(k)] = fe(l as i128);
-        }
+        let limbs = split_limbs(c.unsigned_abs(), shape.conv_limbs, shape.limb_bits);
+        cols.set_window(shape, n, &limbs, (c < 0) as i64);
     }
     // The chain on odd offsets from o − 1 down to e: at row r, the terms of the windows anchored
     // at r − 1 or below.
@@ -552,12 +466,8 @@ pub(super) fn fill(
         })
         .collect();
     let total = *acc.last().expect("windows");
-    let shift = match tamper {
-        Tamper::AccEnd { delta } => delta as i128,
-        _ => 0,
-    };
     let mut next = 0; // first window anchored at or below r − 1
-    for r in (shape.input_row() - 1..=shape.chain_end()).step_by(2) {
+    for r in shape.chain_rows() {
         while next < shape.windows() && shape.window_row(next) < r - 1 {
             next += 1;
         }
@@ -568,50 +478,67 @@ pub(super) fn fill(
         } else {
             0
         };
-        let d = match tamper {
-            Tamper::Acc { window, delta } if shape.window_row(window) + 1 == r => delta as i128,
-            Tamper::ChainRow { row, delta } if row == r => delta as i128,
-            _ => 0,
-        };
-        cols.b[r] = fe(below + shift + d);
+        cols.b[r] = fe(below);
     }
     // Final stage: key, σ, idx, remainder limbs.
-    let (mut idx, mut rem) = (trace.idx, trace.rem);
-    if let Tamper::Index { delta } = tamper {
-        idx += delta;
-        rem -= (delta as i128) << shape.rem_bits;
-    }
-    let mut rem_cells = remainder_cells(rem, shape.rem_limbs, shape.limb_bits);
-    match tamper {
-        Tamper::Remainder { limb, delta } => rem_cells[limb] += fe(delta as i128),
-        Tamper::RemainderCarry { limb } => {
-            rem_cells[limb] += pow2(shape.limb_bits);
-            rem_cells[limb + 1] -= Fr::one();
-        }
-        _ => {}
-    }
-    let score_delta = match tamper {
-        Tamper::Score { delta } => delta,
-        _ => 0,
-    };
     cols.b[KEY_ROW] = key;
-    cols.b[SCORE_ROW] = fe((trace.score_q + score_delta) as i128);
-    cols.b[IDX_ROW] = fe(idx as i128);
-    cols.b[REM_ROW..REM_ROW + shape.rem_limbs].copy_from_slice(&rem_cells);
-    // The final gate's split equation on rows 0 and e, solved for the free cell r + t:
-    // B(r+t) = B(r+1)·2^R + Σ B(r+2+i)·2^(12i) − d.
-    let t = shape.top_rotation();
-    let limb_base = pow2(shape.limb_bits);
-    for r in [KEY_ROW, shape.chain_end()] {
-        let mut v = cols.b[r + 1] * pow2(shape.rem_bits) - fe(shape.lin_b);
-        let mut scale = Fr::one();
-        for i in 0..shape.rem_limbs {
-            v += cols.b[r + 2 + i] * scale;
-            scale *= limb_base;
-        }
-        cols.b[r + t] = v;
-    }
+    cols.b[SCORE_ROW] = fe(trace.score_q as i128);
+    cols.set_split(shape, trace.idx, trace.rem);
     cols
+}
+
+impl Columns {
+    /// The cell of input `i` (row-major over the used region of the padded input).
+    pub(super) fn input_mut(&mut self, shape: &CircuitShape, i: usize) -> &mut Fr {
+        let (col, row) = shape.input_cell(i);
+        match col {
+            InputColumn::A => &mut self.a[row],
+            InputColumn::C => &mut self.c[row],
+        }
+    }
+
+    /// Window `n`'s `|c|` limb cells and sign cell.
+    pub(super) fn set_window(&mut self, shape: &CircuitShape, n: usize, limbs: &[i64], sign: i64) {
+        let a = shape.window_row(n);
+        for (k, &l) in limbs.iter().chain([&sign]).enumerate() {
+            self.b[a + shape.cell(k)] = fe(l as i128);
+        }
+    }
+
+    /// Window `n`'s `|c|` limbs and sign as assigned (small values).
+    pub(super) fn window(&self, shape: &CircuitShape, n: usize) -> (Vec<i64>, i64) {
+        let a = shape.window_row(n);
+        let cell = |k: usize| {
+            super::fe_small(&self.b[a + shape.cell(k)]).expect("a window's cells are small") as i64
+        };
+        let limbs = (0..shape.conv_limbs).map(cell).collect();
+        (limbs, cell(shape.conv_limbs))
+    }
+
+    /// The sigmoid index and remainder cells, then the free cells that absorb the final gate's
+    /// split equation on rows 0 and e: `B(r+t) = B(r+1)·2^R + Σ B(r+2+i)·2^(12i) − d`.
+    pub(super) fn set_split(&mut self, shape: &CircuitShape, idx: i64, rem: i128) {
+        self.b[IDX_ROW] = fe(idx as i128);
+        let rem_cells = remainder_cells(rem, shape.rem_limbs, shape.limb_bits);
+        self.b[REM_ROW..REM_ROW + shape.rem_limbs].copy_from_slice(&rem_cells);
+        self.solve_free_cells(shape);
+    }
+
+    /// The free cells on rows 0 + t and e + t, solved from the cells the final gate reads there
+    /// (after any change to those cells).
+    pub(super) fn solve_free_cells(&mut self, shape: &CircuitShape) {
+        let t = shape.top_rotation();
+        let limb_base = pow2(shape.limb_bits);
+        for r in [KEY_ROW, shape.chain_end()] {
+            let mut v = self.b[r + 1] * pow2(shape.rem_bits) - fe(shape.lin_b);
+            let mut scale = Fr::one();
+            for i in 0..shape.rem_limbs {
+                v += self.b[r + 2 + i] * scale;
+                scale *= limb_base;
+            }
+            self.b[r + t] = v;
+        }
+    }
 }
 
 impl Circuit<Fr> for JudgeCircuit {
@@ -622,7 +549,6 @@ impl Circuit<Fr> for JudgeCircuit {
     fn without_witnesses(&self) -> Self {
         Self {
             witness: None,
-            tamper: Tamper::None,
             ..self.clone()
         }
     }
@@ -813,25 +739,14 @@ impl Circuit<Fr> for JudgeCircuit {
                     row += 1;
                     Ok(())
                 };
-                put(0, Fr::zero(), Fr::zero())?;
-                for v in 0..(1u64 << shape.limb_bits) {
-                    put(TAG_RANGE, Fr::from(v), Fr::zero())?;
-                }
-                for (i, &s) in shape.sigmoid.iter().enumerate() {
-                    put(
-                        TAG_SIGMOID,
-                        fe((shape.sigmoid_lo + i as i64) as i128),
-                        fe(s as i128),
-                    )?;
+                for (tag, a, b) in static_table(shape.limb_bits, shape.sigmoid_lo, &shape.sigmoid) {
+                    put(tag, a, b)?;
                 }
                 Ok(())
             },
         )?;
 
-        let cols = self
-            .witness
-            .as_ref()
-            .map(|(t, key)| fill(shape, &self.lin_w, t, *key, self.tamper));
+        let cols = self.witness.as_ref().map(|w| &w.columns);
         layouter.assign_region(
             || "judge",
             |mut region| {

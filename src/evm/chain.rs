@@ -273,6 +273,17 @@ impl Chain {
         Ok(self.send(tx, "transaction")?.1)
     }
 
+    /// `JudgeRewards.submit(proof, instances)` at `rewards`, as a transaction with
+    /// [`SUBMIT_GAS_LIMIT`]: the one place a judgement is submitted for its reward.
+    pub fn submit(
+        &self,
+        rewards: Address,
+        proof: &[u8],
+        instances: &[[u8; 32]],
+    ) -> Result<EvmVerdict, EvmError> {
+        self.transact(rewards, submit_calldata(proof, instances), SUBMIT_GAS_LIMIT)
+    }
+
     /// `eth_call` (no transaction): returns the output, or `None` if it reverted.
     pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Option<Vec<u8>>, EvmError> {
         let tx = TransactionRequest::new()
@@ -303,6 +314,11 @@ impl Chain {
             .len())
     }
 }
+
+/// Gas limit of a reward submission: the verifier's ~340k, the contract's bookkeeping and a wide
+/// margin. A malformed proof can burn all the gas it is given (an invalid curve point makes the
+/// pairing precompile fail), so the limit is explicit rather than estimated.
+pub const SUBMIT_GAS_LIMIT: u64 = 2_000_000;
 
 /// Calldata of `JudgeRewards.submit(bytes proof, uint256[] instances)`.
 pub fn submit_calldata(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {

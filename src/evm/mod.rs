@@ -115,8 +115,8 @@ impl VerifierContract {
     ) -> Result<(), EvmError> {
         write(sol, &self.solidity)?;
         write(abi, VERIFIER_ABI)?;
-        write(bin, crate::settings::hex(&self.deployment_code))?;
-        write(runtime_bin, crate::settings::hex(&self.runtime_code))
+        write(bin, crate::encoding::hex(&self.deployment_code))?;
+        write(runtime_bin, crate::encoding::hex(&self.runtime_code))
     }
 }
 

@@ -31,7 +31,7 @@ process.stdin.on('end', () => { process.stdout.write(solc.compile(input)); });
 "#;
 
 fn from_hex(s: &str) -> Vec<u8> {
-    crate::settings::unhex(s).unwrap_or_default()
+    crate::encoding::unhex(s).unwrap_or_default()
 }
 
 /// Optimizer settings (solc's standard-JSON `optimizer` object).

@@ -29,6 +29,7 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use snark_verifier::util::arithmetic::Rotation;
 
 use super::EvmError;
+use crate::encoding::field_hex;
 
 /// A node of the quotient numerator, rebuilt from snark-verifier's expression.
 #[derive(Debug)]
@@ -44,19 +45,12 @@ enum Node {
     Scaled(Rc<Node>, Fr),
 }
 
-/// Big-endian hex literal of a field element's canonical representation (scalar or base field).
-fn hex<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> String {
-    let mut b = f.to_repr();
-    b.reverse();
-    format!("0x{}", crate::settings::hex(&b))
-}
-
 /// A short literal for a scalar: small values and small negatives (as `sub(r, v)`) stay short.
 fn lit(f: &Fr) -> String {
     match crate::circuit::fe_small(f) {
         Some(v) if v >= 0 => v.to_string(),
         Some(v) => format!("sub(r, {})", -v),
-        None => hex(f),
+        None => field_hex(f),
     }
 }
 
@@ -485,7 +479,7 @@ pub fn verifier_solidity(
     // A malformed point would make the precompiles burn all the gas given to them.
     writeln!(c, "if iszero(ok) {{ revert(0, 0) }}").unwrap();
     writeln!(c, "// stage: transcript").unwrap();
-    writeln!(c, "mstore({hash_buf:#x}, {})", hex(&tis)).unwrap();
+    writeln!(c, "mstore({hash_buf:#x}, {})", field_hex(&tis)).unwrap();
     let mut span_start = 0usize;
     let mut pos = wit_off;
     let mut ch = 0usize;
@@ -530,12 +524,12 @@ pub fn verifier_solidity(
     // by one multiplication instead of a constant each.
     let omega = omega_of(1);
     let mut prev: Option<i32> = None;
-    writeln!(c, "let w := 0 let om := {}", hex(&omega)).unwrap();
+    writeln!(c, "let w := 0 let om := {}", field_hex(&omega)).unwrap();
     for (k, &i) in lagranges.iter().enumerate() {
         if prev == Some(i - 1) {
             writeln!(c, "w := mulmod(w, om, r)").unwrap();
         } else {
-            writeln!(c, "w := {}", hex(&omega_of(i))).unwrap();
+            writeln!(c, "w := {}", field_hex(&omega_of(i))).unwrap();
         }
         prev = Some(i);
         writeln!(
@@ -571,7 +565,7 @@ pub fn verifier_solidity(
             let zw = if sj == 0 {
                 "z".to_string()
             } else {
-                format!("mulmod(z, {}, r)", hex(&wj))
+                format!("mulmod(z, {}, r)", field_hex(&wj))
             };
             writeln!(
                 c,
@@ -590,7 +584,7 @@ pub fn verifier_solidity(
     writeln!(
         c,
         "{{ let f := mulmod(addmod(mload({zn_slot:#x}), sub(r, 1), r), {}, r)",
-        hex(&domain.n_inv)
+        field_hex(&domain.n_inv)
     )
     .unwrap();
     for k in 0..n_lag {
@@ -712,7 +706,7 @@ pub fn verifier_solidity(
     };
     for (i, pt) in protocol.preprocessed.iter().enumerate() {
         if in_sets(i) {
-            writeln!(c, "{}", term(hex(&pt.x), hex(&pt.y), i)).unwrap();
+            writeln!(c, "{}", term(field_hex(&pt.x), field_hex(&pt.y), i)).unwrap();
         }
     }
     for w in 0..n_wit {
@@ -737,8 +731,8 @@ pub fn verifier_solidity(
     writeln!(
         c,
         "ok := and(ok, ec_mul_add({}, {}, mload({gsc_slot:#x})))",
-        hex(&g.x),
-        hex(&g.y)
+        field_hex(&g.x),
+        field_hex(&g.y)
     )
     .unwrap();
     writeln!(
@@ -757,7 +751,14 @@ pub fn verifier_solidity(
     writeln!(c, "// stage: pairing").unwrap();
     let g2 = params.g2();
     let msg2: G2Affine = -params.s_g2();
-    let g2_words = |p: &G2Affine| [hex(&p.x.c1), hex(&p.x.c0), hex(&p.y.c1), hex(&p.y.c0)];
+    let g2_words = |p: &G2Affine| {
+        [
+            field_hex(&p.x.c1),
+            field_hex(&p.x.c0),
+            field_hex(&p.y.c1),
+            field_hex(&p.y.c0),
+        ]
+    };
     let (a, b) = (g2_words(&g2), g2_words(&msg2));
     writeln!(
         c,
