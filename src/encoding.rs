@@ -1,8 +1,12 @@
-//! Bytes and field elements ⇄ text (a leaf: it imports nothing of the crate).
+//! Bytes, field elements and addresses ⇄ text (a leaf: it imports nothing of the crate).
 //!
-//! The one place hex is written and read: artifact digests, bytecode, proofs and the field
-//! elements of public instances. Parsing refuses anything that is not exactly hex (a non-ASCII
-//! character, an odd length, a value outside the field) instead of guessing.
+//! The one place hex is written and read: artifact digests, bytecode, proofs, the field
+//! elements of public instances, and Ethereum addresses ([`Address`], EIP-55). Parsing refuses
+//! anything that is not exactly hex (a non-ASCII character, an odd length, a value outside the
+//! field, a wrong checksum) instead of guessing.
+
+use std::fmt;
+use std::str::FromStr;
 
 use halo2_proofs::halo2curves::ff::PrimeField;
 
@@ -39,10 +43,160 @@ pub fn field_from_hex<F: PrimeField<Repr = [u8; 32]>>(s: &str) -> Option<F> {
     Option::from(F::from_repr(b))
 }
 
+/// An Ethereum address: 20 bytes, shown with its EIP-55 checksum (what web3.py requires and
+/// ethers.js prints). Read from `0x` + 40 hex digits, all lower or all upper case, or mixed case
+/// carrying a valid checksum (a mistyped checksummed address is refused, not taken).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Address(pub [u8; 20]);
+
+/// Why a text is not an [`Address`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{text}' is not an Ethereum address: {reason}; expected 0x followed by 40 hex digits (20 bytes), e.g. 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")]
+pub struct AddressError {
+    pub text: String,
+    pub reason: &'static str,
+}
+
+impl Address {
+    /// Parse `0x` + 40 hex digits (see the type's docs for the case rule).
+    pub fn parse(text: &str) -> Result<Self, AddressError> {
+        let bad = |reason| AddressError {
+            text: text.to_string(),
+            reason,
+        };
+        let digits = text
+            .strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))
+            .ok_or_else(|| bad("it does not start with 0x"))?;
+        if digits.len() != 40 {
+            return Err(bad("it does not have 40 hex digits"));
+        }
+        let bytes: [u8; 20] = ::hex::decode(digits)
+            .map_err(|_| bad("it is not hex"))?
+            .try_into()
+            .expect("40 hex digits are 20 bytes");
+        let address = Address(bytes);
+        let mixed = digits.bytes().any(|c| c.is_ascii_lowercase())
+            && digits.bytes().any(|c| c.is_ascii_uppercase());
+        if mixed && address.checksummed()[2..] != *digits {
+            return Err(bad(
+                "its EIP-55 checksum (the case of its letters) is wrong",
+            ));
+        }
+        Ok(address)
+    }
+
+    /// `0x` + 40 hex digits, each letter upper-cased where the Keccak-256 of the lower-case
+    /// digits has a high nibble (EIP-55).
+    pub fn checksummed(&self) -> String {
+        let lower = ::hex::encode(self.0);
+        let hash = ethers_core::utils::keccak256(lower.as_bytes());
+        let digits: String = lower
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let nibble = (hash[i / 2] >> if i % 2 == 0 { 4 } else { 0 }) & 0xf;
+                if nibble >= 8 {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                }
+            })
+            .collect();
+        format!("0x{digits}")
+    }
+
+    /// The address as an ABI word (a `uint256` or `address` argument): 12 zero bytes, then it.
+    pub fn word(&self) -> [u8; 32] {
+        let mut w = [0u8; 32];
+        w[12..].copy_from_slice(&self.0);
+        w
+    }
+
+    /// The address an ABI word holds, or `None` if its top 12 bytes are not zero.
+    pub fn from_word(word: &[u8; 32]) -> Option<Self> {
+        word[..12]
+            .iter()
+            .all(|&b| b == 0)
+            .then(|| Address(word[12..].try_into().expect("20 bytes")))
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.checksummed())
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.checksummed())
+    }
+}
+
+impl FromStr for Address {
+    type Err = AddressError;
+    fn from_str(s: &str) -> Result<Self, AddressError> {
+        Address::parse(s)
+    }
+}
+
+impl serde::Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.checksummed())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Address::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use halo2_proofs::halo2curves::bn256::{Fq, Fr};
+
+    /// EIP-55's own examples, and anvil's account 0 as ethers.js prints it.
+    #[test]
+    fn addresses_are_shown_with_their_eip55_checksum_and_a_wrong_one_is_refused() {
+        for a in [
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+            "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+            "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+        ] {
+            let parsed = Address::parse(a).unwrap();
+            assert_eq!(parsed.to_string(), a);
+            assert_eq!(Address::parse(&a.to_lowercase()).unwrap(), parsed);
+            assert_eq!(
+                Address::parse(&format!("0x{}", a[2..].to_uppercase())).unwrap(),
+                parsed
+            );
+            assert_eq!(Address::from_word(&parsed.word()), Some(parsed));
+            let json = serde_json::to_string(&parsed).unwrap();
+            assert_eq!(json, format!("\"{a}\""));
+            assert_eq!(serde_json::from_str::<Address>(&json).unwrap(), parsed);
+        }
+        // One letter's case flipped: the checksum no longer holds.
+        let e = Address::parse("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92265").unwrap_err();
+        assert!(e.to_string().contains("checksum"), "{e}");
+        for (bad, why) in [
+            ("f39fd6e51aad88f6f4ce6ab8827279cfffb92266", "0x"),
+            ("0x1234", "40 hex digits"),
+            ("0xg39fd6e51aad88f6f4ce6ab8827279cfffb92266", "not hex"),
+            ("0xé9fd6e51aad88f6f4ce6ab8827279cfffb9226", "hex"),
+        ] {
+            let e = Address::parse(bad).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
+        }
+        let mut w = [0u8; 32];
+        w[0] = 1;
+        assert_eq!(Address::from_word(&w), None);
+    }
 
     #[test]
     fn unhex_reads_hex_and_refuses_anything_else() {

@@ -3,7 +3,7 @@
 
 use crate::evm::EvmError;
 use crate::{
-    audio::AudioError, dataset::DatasetError, mel::MelError, model::ModelError,
+    audio::AudioError, dataset::DatasetError, input::InputError, mel::MelError, model::ModelError,
     network::NetworkError, onnx::OnnxError, plot::PlotError, prove::ProveError,
     quantize::QuantizeError, settings::SettingsError, srs::SrsError, synthetic::SyntheticError,
     train::TrainError,
@@ -23,6 +23,8 @@ pub enum Error {
     Model(#[from] ModelError),
     #[error("idol onnx: {0}")]
     Onnx(#[from] OnnxError),
+    #[error("idol input: {0}")]
+    Input(#[from] InputError),
     #[error("idol: cannot write {path}: {source}. Check that the folder is writable.")]
     Io {
         path: std::path::PathBuf,
@@ -53,8 +55,8 @@ pub enum Error {
 /// What `idol judge` (the whole journey at once) refuses before any stage runs.
 #[derive(Debug, thiserror::Error)]
 pub enum JudgeError {
-    #[error("{reason}. Pass your address as --key 0x followed by 40 hex digits, e.g. 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266.")]
-    Key { reason: String },
+    #[error("{0}. Pass your address as --key.")]
+    Key(crate::encoding::AddressError),
     #[error("{what} is missing from {dir}, and --no-setup forbids making it: run `{fix}` first.")]
     Missing {
         what: &'static str,

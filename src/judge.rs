@@ -16,8 +16,8 @@ use crate::audio::{load_clip, ClipSpec};
 pub use crate::error::JudgeError;
 use crate::evm::anvil::{Anvil, DEFAULT_RPC_URL};
 use crate::evm::chain::Chain;
+use crate::input::{InputData, Key};
 use crate::mel::{mel_db, MelSpec, Spectrogram};
-use crate::onnx::{InputData, Key};
 use crate::prove::{self, Model, Proof};
 use crate::settings::CalibrationTarget;
 use crate::steps;
@@ -97,7 +97,7 @@ pub struct Judgement {
 /// Judge `clip` for the address `key`. See the module docs.
 pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Result<Judgement> {
     let t0 = Instant::now();
-    let key_value = Key::parse_address(key.trim()).map_err(|reason| JudgeError::Key { reason })?;
+    let key_value = Key::parse_address(key.trim()).map_err(JudgeError::Key)?;
     // The clip first: a bad recording is refused before any slow setup.
     let audio = load_clip(clip, &ClipSpec::tutorial())?;
     let spectrogram = mel_db(&audio, &MelSpec::librosa_default())?;
@@ -144,7 +144,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
     };
     let judgement = Judgement {
         clip: clip.to_owned(),
-        key: crate::onnx::key_to_string(&input.keys[0]),
+        key: input.keys[0].to_string(),
         float_score: witness.float_score,
         proven_score: witness.score,
         score_q: witness.score_q,

@@ -6,7 +6,7 @@
 //! 3. [`mel`]      Clip → [`mel::Spectrogram`] (128 mel bands × 130 frames, dB, librosa's definitions)
 //! 4. [`dataset`]  corpora → [`dataset::ScanReport`] → [`dataset::Dataset`] → [`dataset::Split`] 80/10/10
 //! 5. [`model`], [`train`]  Split → [`model::Judge`] (judge.safetensors) + [`train::TrainReport`]
-//! 6. [`onnx`]     Judge → network.onnx + input.json / cal.json ([`onnx::InputData`]); ONNX → [`onnx::OnnxGraph`]
+//! 6. [`onnx`]     Judge → network.onnx + input.json / cal.json ([`input::InputData`]); ONNX → [`onnx::OnnxGraph`]
 //! 7. [`network`]  OnnxGraph → [`network::Network`]: the one typed reading of a judge (layers, geometry, ReLUs) and its float reference
 //! 8. [`quantize`] Network → [`quantize::QuantNet`] (fixed point; `forward_q` is the circuit's spec, its trace the witness)
 //!    [`settings`] ONNX + cal.json → [`settings::Settings`] (settings.json): scales, layout, ranges, rows
@@ -24,6 +24,7 @@ pub mod dataset;
 pub mod model;
 pub mod train;
 pub mod onnx;
+pub mod input;
 pub mod network;
 pub mod quantize;
 pub mod settings;
@@ -49,9 +50,10 @@ pub mod prelude {
     pub use crate::audio::{load_clip, Clip, ClipSpec};
     pub use crate::dataset::{scan, Corpus, Dataset, Emotion, ScanReport, Split};
     pub use crate::evm::anvil::{Anvil, DEFAULT_RPC_URL};
+    pub use crate::input::{InputData, Key};
     pub use crate::judge::{judge, ChainMode, JudgeOptions, Judgement};
     pub use crate::mel::{mel_db, MelSpec, Spectrogram};
-    pub use crate::onnx::{InputData, Key, OnnxGraph};
+    pub use crate::onnx::OnnxGraph;
     pub use crate::plot::{self, Figure};
     pub use crate::settings::{CalibrationTarget, Settings};
     pub use crate::synthetic::{write_corpus, SyntheticConfig};

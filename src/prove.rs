@@ -35,8 +35,9 @@ use std::sync::Arc;
 use crate::circuit::layered::{LayeredCircuit, LayeredPlan, LayeredShape};
 use crate::circuit::{fe, CircuitShape, JudgeCircuit, ModelCircuit, ModelShape};
 use crate::encoding::{field_from_hex, field_hex, hex, hex0x, unhex};
+use crate::input::{InputData, Key};
 use crate::network::{Network, NetworkError};
-use crate::onnx::{InputData, Key, OnnxError, OnnxGraph};
+use crate::onnx::{OnnxError, OnnxGraph};
 use crate::quantize::{Layout, NetTrace, QuantNet, QuantizeError};
 use crate::settings::{Settings, SettingsError};
 use crate::srs::Srs;
@@ -252,10 +253,10 @@ pub fn key_field(key: &Key, settings: &Settings) -> (Fr, Option<String>) {
         Key::Address(a) => {
             let mut v: u128 = 0;
             let mut hi: u128 = 0;
-            for &b in &a[..4] {
+            for &b in &a.0[..4] {
                 hi = (hi << 8) | b as u128;
             }
-            for &b in &a[4..] {
+            for &b in &a.0[4..] {
                 v = (v << 8) | b as u128;
             }
             (
@@ -378,7 +379,7 @@ pub fn gen_witness(
     let s = &model.settings.scales;
     let logit = trace.logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
     let key_json = match key {
-        Key::Address(_) => serde_json::Value::String(crate::onnx::key_to_string(key)),
+        Key::Address(_) => serde_json::Value::String(key.to_string()),
         Key::Number(v) => serde_json::json!(v),
     };
     Ok((

@@ -9,8 +9,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::circuit::{layout_of, ModelShape};
+use crate::input::InputData;
 use crate::network::{Network, NetworkError};
-use crate::onnx::{InputData, OnnxError, OnnxGraph};
+use crate::onnx::{OnnxError, OnnxGraph};
 use crate::quantize::{Layout, QuantNet, QuantizeError, Scales};
 
 /// Version of `settings.json` this build reads and writes.

@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::audio::ClipSpec;
 use crate::dataset::{self, Dataset, ScanReport};
+use crate::input::{InputData, Key};
 use crate::mel::MelSpec;
 use crate::model::Judge;
-use crate::onnx::{self, InputData, Key, OnnxGraph};
+use crate::onnx::{self, OnnxGraph};
 use crate::plot;
 use crate::train::{self, TrainConfig, TrainReport};
 use crate::workspace::{Artifact, Workspace};
@@ -110,7 +111,7 @@ pub fn features(data: impl AsRef<Path>) -> Result<(ScanReport, Dataset)> {
 }
 
 /// Train the judge on `data` and write judge.safetensors, train_history.json, loss.png,
-/// network.onnx, input.json (one test sample, keyed by [`onnx::DEFAULT_KEY`]) and cal.json
+/// network.onnx, input.json (one test sample, keyed by [`input::DEFAULT_KEY`]) and cal.json
 /// (validation samples) into the workspace.
 pub fn train(data: impl AsRef<Path>, ws: &Workspace, cfg: &TrainConfig) -> Result<TrainOutcome> {
     let (scan, ds) = features(data)?;
@@ -125,7 +126,7 @@ pub fn train(data: impl AsRef<Path>, ws: &Workspace, cfg: &TrainConfig) -> Resul
     onnx::export(&weights, ws.onnx())?;
     let sample = &split.test[0];
     let input = InputData {
-        keys: vec![Key::parse_address(onnx::DEFAULT_KEY).expect("valid constant")],
+        keys: vec![Key::parse_address(crate::input::DEFAULT_KEY).expect("valid constant")],
         xs: vec![sample.features.db.clone()],
     };
     input.save(ws.input())?;

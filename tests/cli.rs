@@ -154,10 +154,10 @@ fn train_writes_every_artifact() {
     ] {
         assert!(out.join(f).is_file(), "{f} written");
     }
-    let input = cryptoidol::onnx::InputData::load(out.join("input.json")).unwrap();
+    let input = cryptoidol::input::InputData::load(out.join("input.json")).unwrap();
     assert_eq!(input.xs.len(), 1);
-    assert!(matches!(input.keys[0], cryptoidol::onnx::Key::Address(_)));
-    let cal = cryptoidol::onnx::InputData::load(out.join("cal.json")).unwrap();
+    assert!(matches!(input.keys[0], cryptoidol::input::Key::Address(_)));
+    let cal = cryptoidol::input::InputData::load(out.join("cal.json")).unwrap();
     assert!(!cal.xs.is_empty() && cal.xs.len() <= 100);
     let history: cryptoidol::train::TrainReport =
         serde_json::from_str(&std::fs::read_to_string(out.join("train_history.json")).unwrap())
@@ -274,7 +274,7 @@ fn proving_subcommands_run_end_to_end() {
         ws.join("input.json").to_str().unwrap(),
     ]));
     assert!(
-        out.contains("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"),
+        out.contains("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
         "{out}"
     );
     assert!(ok(&idol(&["mock", "--dir", w])).contains("all constraints satisfied"));
@@ -515,8 +515,8 @@ fn small_layered_workspace(ws: &Path) {
     common::address_input(1)
         .save(ws.join("input.json"))
         .unwrap();
-    cryptoidol::onnx::InputData {
-        keys: vec![cryptoidol::onnx::Key::Number(0.0); 4],
+    cryptoidol::input::InputData {
+        keys: vec![cryptoidol::input::Key::Number(0.0); 4],
         xs: (0..4).map(common::spectrogram).collect(),
     }
     .save(ws.join("cal.json"))

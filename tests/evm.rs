@@ -269,7 +269,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     let bot = Chain::connect(&url, 1, Some(31337)).unwrap();
     assert_eq!(
         format!("{:?}", owner.address()),
-        cryptoidol::onnx::DEFAULT_KEY.to_lowercase(),
+        cryptoidol::input::DEFAULT_KEY.to_lowercase(),
         "the proof's key is account 0"
     );
     let (verifier, _) = owner.deploy(contract.deployment_code.clone()).unwrap();
@@ -458,7 +458,7 @@ fn tampered_witnesses_fail_real_proofs_natively_and_on_chain() {
     use cryptoidol::circuit::forge::Tamper;
     let windowed = common::fixture(12);
     let layered = common::deep_fixture(2);
-    let cases: Vec<(&str, &common::Fixture, cryptoidol::onnx::InputData)> = vec![
+    let cases: Vec<(&str, &common::Fixture, cryptoidol::input::InputData)> = vec![
         ("windowed", &windowed, common::address_input(3)),
         ("layered", &layered, common::deep_input(3)),
     ];

@@ -83,7 +83,7 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         j.proven_score,
         j.float_score
     );
-    assert_eq!(j.key, SINGER.to_lowercase());
+    assert_eq!(j.key, SINGER, "the key as given, with its EIP-55 checksum");
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ws.judgement()).unwrap()).unwrap();
     assert_eq!(written["score_q"], j.score_q);

@@ -37,7 +37,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use cryptoidol::audio::{decode_wav, load_clip, ClipSpec};
-use cryptoidol::onnx::InputData;
+use cryptoidol::input::InputData;
 use cryptoidol::prove::{self, Proof, Witness};
 use cryptoidol::settings::{self, Settings};
 use cryptoidol::srs;

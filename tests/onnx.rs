@@ -7,8 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cryptoidol::input::{self, InputData, Key};
 use cryptoidol::model::{Judge, JudgeWeights};
-use cryptoidol::onnx::{self, InputData, Key, OnnxError, OnnxGraph};
+use cryptoidol::onnx::{self, OnnxError, OnnxGraph};
 use prost::Message;
 
 fn fixture(name: &str) -> PathBuf {
@@ -131,7 +132,7 @@ fn input_json_round_trips_addresses_and_ezkl_floats() {
     let p = dir.path().join("input.json");
     let data = InputData {
         keys: vec![
-            Key::parse_address(onnx::DEFAULT_KEY).unwrap(),
+            Key::parse_address(input::DEFAULT_KEY).unwrap(),
             Key::Number(0.42),
         ],
         xs: spectrograms(2),
@@ -141,8 +142,8 @@ fn input_json_round_trips_addresses_and_ezkl_floats() {
     assert_eq!(back, data);
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(
-        text.contains("\"0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266\""),
-        "address written as hex"
+        text.contains("\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\""),
+        "the address is written with its EIP-55 checksum"
     );
 }
 

@@ -30,9 +30,9 @@ fn pin(fx: &common::Fixture, inputs: &[Vec<f32>]) -> serde_json::Value {
         .iter()
         .enumerate()
         .map(|(i, x)| {
-            let input = cryptoidol::onnx::InputData {
+            let input = cryptoidol::input::InputData {
                 keys: vec![
-                    cryptoidol::onnx::Key::parse_address(cryptoidol::onnx::DEFAULT_KEY).unwrap(),
+                    cryptoidol::input::Key::parse_address(cryptoidol::input::DEFAULT_KEY).unwrap(),
                 ],
                 xs: vec![x.clone()],
             };

@@ -6,7 +6,7 @@ mod common;
 use std::io::{Read, Write};
 use std::sync::OnceLock;
 
-use cryptoidol::onnx::{InputData, Key};
+use cryptoidol::input::{InputData, Key};
 use cryptoidol::prove::{self, gen_witness, Proof, ProveError, Witness};
 use cryptoidol::settings::{Settings, SettingsError};
 use cryptoidol::srs::{self, Srs, SrsError};
@@ -56,7 +56,7 @@ fn proof_verifies_and_any_change_is_rejected() {
         p.proof.instances[0],
         format!(
             "0x{:0>64}",
-            &cryptoidol::onnx::DEFAULT_KEY[2..].to_lowercase()
+            &cryptoidol::input::DEFAULT_KEY[2..].to_lowercase()
         )
     );
 

@@ -93,7 +93,7 @@ fn widen_writes_a_layered_judge_next_to_the_same_inputs() {
         .map(|i| -40.0 + 30.0 * (i as f32 * 0.013).sin())
         .collect();
     let input = InputData {
-        keys: vec![Key::parse_address(cryptoidol::onnx::DEFAULT_KEY).unwrap()],
+        keys: vec![Key::parse_address(cryptoidol::input::DEFAULT_KEY).unwrap()],
         xs: vec![x.clone()],
     };
     input.save(ws.input()).unwrap();

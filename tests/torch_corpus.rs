@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
+use cryptoidol::input::{self, InputData, Key};
 use cryptoidol::network::Network;
-use cryptoidol::onnx::{self, InputData, Key, OnnxGraph, Tensor};
+use cryptoidol::onnx::{OnnxGraph, Tensor};
 use cryptoidol::prove::{self, Model};
 use cryptoidol::settings::{self, CalibrationTarget};
 use cryptoidol::srs::{self, Srs};
@@ -218,7 +219,7 @@ fn every_pytorch_export_proves_its_own_function_or_is_refused() {
         let mut max_err = 0.0f64;
         for (i, x) in inputs.iter().enumerate() {
             let input = InputData {
-                keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()],
+                keys: vec![Key::parse_address(input::DEFAULT_KEY).unwrap()],
                 xs: vec![x.clone()],
             };
             let (w, _) = prove::gen_witness(&model, &input).unwrap();
@@ -238,7 +239,7 @@ fn every_pytorch_export_proves_its_own_function_or_is_refused() {
             .or_insert_with(|| srs::gen_srs(k, dir.path().join(srs::srs_file_name(k))).unwrap());
         let keys = prove::setup(&model, srs).unwrap();
         let input = InputData {
-            keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()],
+            keys: vec![Key::parse_address(input::DEFAULT_KEY).unwrap()],
             xs: vec![inputs[0].clone()],
         };
         let (w, _) = prove::gen_witness(&model, &input).unwrap();

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use cryptoidol::input::{self, InputData, Key};
 use cryptoidol::model::JudgeWeights;
-use cryptoidol::onnx::{self, InputData, Key};
+use cryptoidol::onnx;
 use cryptoidol::prove::Model;
 use cryptoidol::settings::{self, CalibrationTarget};
 
@@ -137,7 +138,7 @@ pub fn pytorch_style_fixture() -> Fixture {
 
 pub fn address_input(seed: usize) -> InputData {
     InputData {
-        keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()],
+        keys: vec![Key::parse_address(input::DEFAULT_KEY).unwrap()],
         xs: vec![spectrogram(seed)],
     }
 }
@@ -351,7 +352,7 @@ pub fn deep_fixture(seed: u64) -> Fixture {
 /// One input for [`deep_fixture`], keyed by the default address.
 pub fn deep_input(seed: usize) -> InputData {
     InputData {
-        keys: vec![Key::parse_address(onnx::DEFAULT_KEY).unwrap()],
+        keys: vec![Key::parse_address(input::DEFAULT_KEY).unwrap()],
         xs: vec![spectrogram_hw(seed, DEEP_H, DEEP_W)],
     }
 }
