@@ -163,7 +163,7 @@ pub struct Decoded {
 }
 
 /// Sample rates a recording may have (1 kHz to 768 kHz); others are refused before resampling.
-pub const SOURCE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
+pub(crate) const SOURCE_RATES: std::ops::RangeInclusive<u32> = 1_000..=768_000;
 
 /// Decode a whole WAV file to mono f32 at its own rate, exactly as soundfile decodes it
 /// (see [`wav`]), then average the channels as librosa's `to_mono` does.

@@ -28,14 +28,14 @@ pub use slice::WitnessSlice;
 pub use windowed::{CircuitShape, JudgeCircuit, JudgeConfig};
 
 /// Lookup table tags.
-pub const TAG_RANGE: u64 = 1;
-pub const TAG_SIGMOID: u64 = 2;
+pub(crate) const TAG_RANGE: u64 = 1;
+pub(crate) const TAG_SIGMOID: u64 = 2;
 /// Row of the key and of the score in the instance column.
-pub const KEY_ROW: usize = 0;
-pub const SCORE_ROW: usize = 1;
+pub(crate) const KEY_ROW: usize = 0;
+pub(crate) const SCORE_ROW: usize = 1;
 /// Bumped whenever the circuit's layout changes: keys and witnesses carry it (through
 /// `Model::digest`), so files made for an older layout are refused instead of misread.
-pub const LAYOUT_VERSION: u32 = 3;
+pub(crate) const LAYOUT_VERSION: u32 = 3;
 /// Public instances: the key and the score.
 pub const NUM_INSTANCES: usize = 2;
 
@@ -88,7 +88,7 @@ pub fn fe(v: i128) -> Fr {
 
 /// The signed integer a field element stands for when it lies within 2^64 of zero (the inverse
 /// of [`fe`] for those values), else `None` (a key, a hash, a large running sum).
-pub fn fe_small(v: &Fr) -> Option<i128> {
+pub(crate) fn fe_small(v: &Fr) -> Option<i128> {
     let low = |f: &Fr| {
         let b = f.to_repr();
         b[8..]
@@ -111,15 +111,6 @@ pub(crate) fn split_limbs(v: u128, n: usize, bits: u32) -> Vec<i64> {
     (0..n)
         .map(|i| ((v >> (i as u32 * bits)) & mask) as i64)
         .collect()
-}
-
-/// Set the top limb to `value` and lower the one below so the limbs still sum to the same
-/// value (a soundness test's limb outside the range table).
-pub(crate) fn move_top_limb(limbs: &mut [i64], value: i64, bits: u32) {
-    let top = limbs.len() - 1;
-    let diff = value - limbs[top];
-    limbs[top] = value;
-    limbs[top - 1] -= diff << bits;
 }
 
 /// The sigmoid remainder's limb cells; a negative remainder (a soundness test's moved index)

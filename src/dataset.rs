@@ -357,7 +357,7 @@ pub enum DatasetError {
 }
 
 /// Resolve a data root: `DIR/data` if it exists (what `voice_data.sh DIR` leaves), else `DIR`.
-pub fn resolve_root(dir: &Path) -> PathBuf {
+pub(crate) fn resolve_root(dir: &Path) -> PathBuf {
     let nested = dir.join("data");
     if nested.is_dir() {
         nested
@@ -505,7 +505,7 @@ pub struct Dataset {
 }
 
 /// Features for every clip in a scan, on all cores, with progress.
-pub fn featurize(scan: &ScanReport, clip: &ClipSpec, mel: &MelSpec) -> Dataset {
+pub(crate) fn featurize(scan: &ScanReport, clip: &ClipSpec, mel: &MelSpec) -> Dataset {
     featurize_clips(
         &scan.clips,
         clip,

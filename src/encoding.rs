@@ -16,12 +16,12 @@ pub fn hex(bytes: impl AsRef<[u8]>) -> String {
 }
 
 /// Lowercase hex of bytes with a `0x` prefix.
-pub fn hex0x(bytes: impl AsRef<[u8]>) -> String {
+pub(crate) fn hex0x(bytes: impl AsRef<[u8]>) -> String {
     format!("0x{}", ::hex::encode(bytes))
 }
 
 /// Bytes of a hex string (optional `0x`, surrounding whitespace ignored); `None` if not hex.
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     let t = s.trim();
     ::hex::decode(t.strip_prefix("0x").unwrap_or(t)).ok()
 }
@@ -111,6 +111,12 @@ impl Address {
         let mut w = [0u8; 32];
         w[12..].copy_from_slice(&self.0);
         w
+    }
+
+    /// The low 20 bytes of an ABI word, as Solidity's `address(uint160(x))` reads a `uint256`
+    /// (a public instance that carries a key).
+    pub fn from_low_bytes(word: &[u8; 32]) -> Self {
+        Address(word[12..].try_into().expect("20 bytes"))
     }
 
     /// The address an ABI word holds, or `None` if its top 12 bytes are not zero.

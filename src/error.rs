@@ -52,6 +52,36 @@ pub enum Error {
     Train(#[from] TrainError),
 }
 
+impl Error {
+    /// The stage's own message, without the `idol <stage>:` label that `Display` puts first:
+    /// the CLI labels an error with the subcommand the user ran instead (`idol verify: ...` for
+    /// a malformed proof.json, which the prove stage's reader refuses).
+    pub fn detail(&self) -> String {
+        match self {
+            Error::Synthetic(e) => e.to_string(),
+            Error::Audio(e) => e.to_string(),
+            Error::Mel(e) => e.to_string(),
+            Error::Dataset(e) => e.to_string(),
+            Error::Model(e) => e.to_string(),
+            Error::Onnx(e) => e.to_string(),
+            Error::Input(e) => e.to_string(),
+            Error::Io { path, source } => format!(
+                "cannot write {}: {source}. Check that the folder is writable.",
+                path.display()
+            ),
+            Error::Plot(e) => e.to_string(),
+            Error::Settings(e) => e.to_string(),
+            Error::Network(e) => e.to_string(),
+            Error::Quantize(e) => e.to_string(),
+            Error::Srs(e) => e.to_string(),
+            Error::Prove(e) => e.to_string(),
+            Error::Evm(e) => e.to_string(),
+            Error::Judge(e) => e.to_string(),
+            Error::Train(e) => e.to_string(),
+        }
+    }
+}
+
 /// What `idol judge` (the whole journey at once) refuses before any stage runs.
 #[derive(Debug, thiserror::Error)]
 pub enum JudgeError {

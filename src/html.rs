@@ -76,7 +76,7 @@ impl Table {
 }
 
 /// HTML-escape text.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-pub use crate::encoding::{Address, AddressError};
+use crate::encoding::{Address, AddressError};
 use crate::model::{INPUT_H, INPUT_W};
 
 #[derive(Debug, thiserror::Error)]
@@ -42,10 +42,24 @@ impl Key {
         Address::parse(s).map(Key::Address)
     }
 
-    fn to_json(&self) -> Value {
+    /// The key as input.json writes it: the address string, or the number.
+    pub fn to_json(&self) -> Value {
         match self {
             Key::Address(a) => Value::String(a.to_string()),
             Key::Number(v) => serde_json::json!(v),
+        }
+    }
+
+    /// A key as input.json writes it: an address string or a finite number.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::String(s) => Key::parse_address(s).map_err(|e| e.to_string()),
+            Value::Number(n) => n
+                .as_f64()
+                .filter(|v| v.is_finite())
+                .map(Key::Number)
+                .ok_or_else(|| "not a finite number".to_string()),
+            other => Err(format!("{other} is not an address string or a number")),
         }
     }
 
@@ -129,17 +143,7 @@ impl InputData {
         let keys = keys_json
             .iter()
             .enumerate()
-            .map(|(i, k)| match k {
-                Value::String(s) => Key::parse_address(s).map_err(|e| bad(format!("key {i}: {e}"))),
-                Value::Number(n) => n
-                    .as_f64()
-                    .filter(|v| v.is_finite())
-                    .map(Key::Number)
-                    .ok_or_else(|| bad(format!("key {i} is not a finite number"))),
-                other => Err(bad(format!(
-                    "key {i} is {other}, expected an address string or a number"
-                ))),
-            })
+            .map(|(i, k)| Key::from_json(k).map_err(|e| bad(format!("key {i}: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
         let x_json = data[1]
             .as_array()

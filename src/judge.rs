@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
-use ethers_core::types::Address;
+use crate::encoding::Address;
 use serde::Serialize;
 
 use crate::audio::{load_clip, ClipSpec};
@@ -148,7 +148,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
         float_score: witness.float_score,
         proven_score: witness.score,
         score_q: witness.score_q,
-        proof_bytes: proof.bytes()?.len(),
+        proof_bytes: proof.bytes.len(),
         prove_seconds: proof.seconds,
         verified: verdict.valid,
         verify_seconds: verdict.seconds,
@@ -321,9 +321,9 @@ fn on_chain(
             return Ok((Some(onchain), None));
         }
     };
-    let words = crate::evm::instance_words(&proof.instance_frs()?);
-    let r = node.submit(rewards, &proof.bytes()?, &words)?;
-    let key = Address::from_slice(&words[0][12..]);
+    let words = crate::evm::instance_words(&proof.instances);
+    let r = node.submit(rewards, &proof.bytes, &words)?;
+    let key = Address::from_low_bytes(&words[0]);
     let credit = node.credit(rewards, key)?;
     Ok((
         Some(onchain),

@@ -215,7 +215,7 @@ pub fn mel_db(clip: &Clip, spec: &MelSpec) -> Result<Spectrogram, MelError> {
 }
 
 /// `librosa.power_to_db(S, ref=np.max, amin=1e-10, top_db)`.
-pub fn power_to_db(power: &[f64], top_db: f64) -> Vec<f64> {
+pub(crate) fn power_to_db(power: &[f64], top_db: f64) -> Vec<f64> {
     const AMIN: f64 = 1e-10;
     let reference = power.iter().cloned().fold(0.0f64, f64::max).max(AMIN);
     let ref_db = 10.0 * reference.log10();
@@ -231,14 +231,14 @@ pub fn power_to_db(power: &[f64], top_db: f64) -> Vec<f64> {
 }
 
 /// `scipy.signal.get_window("hann", n, fftbins=True)`: the periodic Hann window.
-pub fn hann_periodic(n: usize) -> Vec<f64> {
+pub(crate) fn hann_periodic(n: usize) -> Vec<f64> {
     (0..n)
         .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
         .collect()
 }
 
 /// Slaney's mel scale (librosa `hz_to_mel(htk=False)`).
-pub fn hz_to_mel(hz: f64) -> f64 {
+pub(crate) fn hz_to_mel(hz: f64) -> f64 {
     const F_SP: f64 = 200.0 / 3.0;
     const MIN_LOG_HZ: f64 = 1000.0;
     let min_log_mel = MIN_LOG_HZ / F_SP;
@@ -251,7 +251,7 @@ pub fn hz_to_mel(hz: f64) -> f64 {
 }
 
 /// Inverse of [`hz_to_mel`].
-pub fn mel_to_hz(mel: f64) -> f64 {
+pub(crate) fn mel_to_hz(mel: f64) -> f64 {
     const F_SP: f64 = 200.0 / 3.0;
     const MIN_LOG_HZ: f64 = 1000.0;
     let min_log_mel = MIN_LOG_HZ / F_SP;
@@ -265,7 +265,7 @@ pub fn mel_to_hz(mel: f64) -> f64 {
 
 /// `librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax, htk=False, norm="slaney")`,
 /// dense `[n_mels][1 + n_fft/2]`.
-pub fn mel_filterbank(spec: &MelSpec) -> Vec<Vec<f64>> {
+pub(crate) fn mel_filterbank(spec: &MelSpec) -> Vec<Vec<f64>> {
     let sr = spec.sample_rate as f64;
     let fmax = spec.fmax.unwrap_or(sr / 2.0);
     let n_bins = 1 + spec.n_fft / 2;

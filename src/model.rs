@@ -13,17 +13,17 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Input spectrogram height (mel bands) and width (frames).
-pub const INPUT_H: usize = 128;
-pub const INPUT_W: usize = 130;
-pub const KERNEL: usize = 5;
-pub const STRIDE: usize = 4;
+pub(crate) const INPUT_H: usize = 128;
+pub(crate) const INPUT_W: usize = 130;
+pub(crate) const KERNEL: usize = 5;
+pub(crate) const STRIDE: usize = 4;
 /// Conv output size: ((128 − 5)/4 + 1) × ((130 − 5)/4 + 1) = 31 × 32.
-pub const CONV_H: usize = (INPUT_H - KERNEL) / STRIDE + 1;
-pub const CONV_W: usize = (INPUT_W - KERNEL) / STRIDE + 1;
-pub const FLAT: usize = CONV_H * CONV_W;
+pub(crate) const CONV_H: usize = (INPUT_H - KERNEL) / STRIDE + 1;
+pub(crate) const CONV_W: usize = (INPUT_W - KERNEL) / STRIDE + 1;
+pub(crate) const FLAT: usize = CONV_H * CONV_W;
 
 /// The four parameter tensors, by the names PyTorch gives them.
-pub const PARAM_NAMES: [&str; 4] = ["conv1.weight", "conv1.bias", "d1.weight", "d1.bias"];
+pub(crate) const PARAM_NAMES: [&str; 4] = ["conv1.weight", "conv1.bias", "d1.weight", "d1.bias"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::onnx::{Node, OnnxGraph, Op, Tensor};
 
 /// What the reader accepts, said at the end of every refusal.
-pub const FAMILY: &str = "Supported: the spectrogram through Conv (any channels, kernel, stride, padding) and Gemm or MatMul+Add layers, each optionally followed by Relu, with Flatten or a constant Reshape before the first dense layer, ending in one value through Sigmoid (optionally Relu first); the key passes to an output through Identity.";
+pub(crate) const FAMILY: &str = "Supported: the spectrogram through Conv (any channels, kernel, stride, padding) and Gemm or MatMul+Add layers, each optionally followed by Relu, with Flatten or a constant Reshape before the first dense layer, ending in one value through Sigmoid (optionally Relu first); the key passes to an output through Identity.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
@@ -75,7 +75,7 @@ impl ConvGeometry {
 
 /// Row-major index into an `hw[0] × hw[1]` map of padded position (row, col); `None` in the
 /// padding (`pads`: top, left, bottom, right).
-pub fn padded_index(hw: [usize; 2], pads: [usize; 4], r: usize, c: usize) -> Option<usize> {
+pub(crate) fn padded_index(hw: [usize; 2], pads: [usize; 4], r: usize, c: usize) -> Option<usize> {
     let (r, c) = (r.checked_sub(pads[0])?, c.checked_sub(pads[1])?);
     (r < hw[0] && c < hw[1]).then_some(r * hw[1] + c)
 }
@@ -736,7 +736,7 @@ impl<'g> Reader<'g> {
                     } else {
                         2
                     };
-                    if crate::onnx::resolve_axis(*axis, rank) != Some(1) {
+                    if crate::onnx::graph::resolve_axis(*axis, rank) != Some(1) {
                         return Err(err(format!(
                             "Flatten axis {axis} (only axis 1 keeps the batch)"
                         )));

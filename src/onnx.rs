@@ -14,22 +14,22 @@ use std::path::PathBuf;
 
 mod eval;
 mod export;
-mod graph;
+pub(crate) mod graph;
 pub mod proto;
 
 pub use export::{export, export_bytes, export_stack, export_stack_bytes};
-pub use graph::{resolve_axis, Node, OnnxGraph, Op, Tensor};
+pub use graph::{Node, OnnxGraph, Op, Tensor};
 
 /// Name of the key input, as the PyTorch export names it.
 pub const KEY_INPUT: &str = "input";
 /// Name of the spectrogram input.
 pub const X_INPUT: &str = "input.1";
 /// Name of the key output.
-pub const KEY_OUTPUT: &str = "output";
+pub(crate) const KEY_OUTPUT: &str = "output";
 /// Name of the score output.
 pub const SCORE_OUTPUT: &str = "score";
 /// The ONNX opset the export declares (as the tutorial's `opset_version=10`).
-pub const OPSET: i64 = 10;
+pub(crate) const OPSET: i64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OnnxError {

@@ -43,11 +43,11 @@ use crate::settings::{Settings, SettingsError};
 use crate::srs::Srs;
 
 /// Version of witness.json / proof.json / key files this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 /// The protocol string written into proofs.
 pub const PROTOCOL: &str = "halo2-axiom/kzg-bn256/shplonk";
 /// Keccak-256 transcript, as the EVM verifier reads it: one proof verifies natively and on chain.
-pub const TRANSCRIPT: &str = "evm-keccak256";
+pub(crate) const TRANSCRIPT: &str = "evm-keccak256";
 /// Key files: this magic, the circuit digest (64 hex), the SRS digest (64 hex) and the SRS's
 /// file name (length-prefixed), the circuit's shape (length-prefixed JSON, so a verifying key
 /// can be read without the model), then halo2's bytes.
@@ -623,7 +623,7 @@ fn parse_key_header(path: &Path, b: &[u8]) -> Result<(KeyHeader, String, usize),
 }
 
 /// Read a key file's header only: what the key was made for (its body is not checked).
-pub fn read_key_header(path: &Path) -> Result<KeyHeader, ProveError> {
+pub(crate) fn read_key_header(path: &Path) -> Result<KeyHeader, ProveError> {
     let mut head = Vec::new();
     std::fs::File::open(path)
         .map_err(io(path))?
@@ -755,47 +755,107 @@ pub fn load_vk_for(
     )
 }
 
-/// `proof.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A proof and what it claims, parsed once at the edge: the bytes as bytes, the public instances
+/// `[key, score]` as field elements, the key as input.json wrote it. `proof.json` is its file
+/// ([`Proof::save`], [`Proof::load`]); text appears only there.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Proof {
-    pub format_version: u32,
-    pub protocol: String,
-    pub transcript: String,
-    /// Public instances, 0x big-endian field elements: `[key, score]`.
-    pub instances: Vec<String>,
-    pub key: serde_json::Value,
+    /// Public instances: `[key, score]`.
+    pub instances: Vec<Fr>,
+    /// The proof's bytes (the EVM transcript's).
+    pub bytes: Vec<u8>,
+    /// The key as input.json wrote it.
+    pub key: Key,
+    /// Score at scale 2^output (public instance 1) and dequantized.
     pub score_q: i64,
     pub score: f64,
-    /// The proof bytes, 0x hex.
-    pub proof: String,
+    /// Proving time.
     pub seconds: f64,
 }
 
-impl Proof {
-    pub fn bytes(&self) -> Result<Vec<u8>, ProveError> {
-        unhex(&self.proof).ok_or_else(|| ProveError::Input("the proof field is not hex".into()))
+/// `proof.json` as written: the proof system's names, hex text for bytes and field elements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ProofFile {
+    format_version: u32,
+    protocol: String,
+    transcript: String,
+    /// 0x big-endian field elements.
+    instances: Vec<String>,
+    key: serde_json::Value,
+    score_q: i64,
+    score: f64,
+    /// 0x hex.
+    proof: String,
+    seconds: f64,
+}
+
+impl From<&Proof> for ProofFile {
+    fn from(p: &Proof) -> Self {
+        ProofFile {
+            format_version: FORMAT_VERSION,
+            protocol: PROTOCOL.into(),
+            transcript: TRANSCRIPT.into(),
+            instances: p.instances.iter().map(field_hex).collect(),
+            key: p.key.to_json(),
+            score_q: p.score_q,
+            score: p.score,
+            proof: hex0x(&p.bytes),
+            seconds: p.seconds,
+        }
     }
-    pub fn instance_frs(&self) -> Result<Vec<Fr>, ProveError> {
-        self.instances
+}
+
+impl ProofFile {
+    /// The typed proof, or which field is wrong and why.
+    fn parse(self) -> Result<Proof, String> {
+        if self.protocol != PROTOCOL || self.transcript != TRANSCRIPT {
+            return Err(format!(
+                "protocol {}/{} is not {PROTOCOL}/{TRANSCRIPT} (a proof from another proof system)",
+                self.protocol, self.transcript
+            ));
+        }
+        let instances = self
+            .instances
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 field_from_hex(s).ok_or_else(|| {
-                    ProveError::Input(format!("instance {s} is not a field element"))
+                    format!("instance {i} ({s}) is not a field element (0x and 64 hex digits below the modulus)")
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        let bytes = unhex(&self.proof).ok_or("the proof field is not hex")?;
+        let key = Key::from_json(&self.key).map_err(|e| format!("the key: {e}"))?;
+        Ok(Proof {
+            instances,
+            bytes,
+            key,
+            score_q: self.score_q,
+            score: self.score,
+            seconds: self.seconds,
+        })
     }
+}
+
+impl Serialize for Proof {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ProofFile::from(self).serialize(s)
+    }
+}
+
+impl Proof {
     /// The same proof bytes claiming another quantized score (public instance 1): what a cheater
     /// would submit. For demonstrations and tests; [`verify`] rejects it.
     pub fn claiming_score(&self, score_q: i64) -> Proof {
         let mut forged = self.clone();
         if let Some(slot) = forged.instances.get_mut(1) {
-            *slot = field_hex(&crate::circuit::fe(score_q as i128));
+            *slot = crate::circuit::fe(score_q as i128);
         }
         forged.score = self.score * score_q as f64 / (self.score_q.max(1) as f64);
         forged.score_q = score_q;
         forged
     }
+
     pub fn save(&self, path: impl AsRef<Path>) -> Result<(), ProveError> {
         std::fs::write(
             path.as_ref(),
@@ -803,8 +863,17 @@ impl Proof {
         )
         .map_err(io(path.as_ref()))
     }
+
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ProveError> {
-        load_json(path.as_ref(), "proof file", "Make one with `idol prove`.")
+        const WHAT: &str = "proof file";
+        const FIX: &str = "Make one with `idol prove`.";
+        let file: ProofFile = load_json(path.as_ref(), WHAT, FIX)?;
+        file.parse().map_err(|reason| ProveError::Parse {
+            path: path.as_ref().display().to_string(),
+            what: WHAT,
+            reason,
+            fix: FIX,
+        })
     }
 }
 
@@ -856,16 +925,13 @@ pub fn prove_circuit(
             ))
         }
     }
-    let bytes = transcript.finalize();
     Ok(Proof {
-        format_version: FORMAT_VERSION,
-        protocol: PROTOCOL.into(),
-        transcript: TRANSCRIPT.into(),
-        instances: inst.iter().map(field_hex).collect(),
-        key: w.key.clone(),
+        instances: inst,
+        bytes: transcript.finalize(),
+        key: Key::from_json(&w.key)
+            .map_err(|e| ProveError::Input(format!("the witness's key: {e}")))?,
         score_q: w.score_q,
         score: w.score,
-        proof: hex0x(&bytes),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }
@@ -895,18 +961,7 @@ pub fn verify(
     srs: &Srs,
 ) -> Result<Verdict, ProveError> {
     let t0 = Instant::now();
-    if proof.protocol != PROTOCOL || proof.transcript != TRANSCRIPT {
-        return Ok(Verdict {
-            valid: false,
-            reason: Some(format!(
-                "protocol {}/{} is not {PROTOCOL}/{TRANSCRIPT}",
-                proof.protocol, proof.transcript
-            )),
-            seconds: 0.0,
-        });
-    }
-    let bytes = proof.bytes()?;
-    let inst = proof.instance_frs()?;
+    let inst = &proof.instances;
     // Exactly [key, score]: the circuit reads the instance column below those rows too (it is
     // zero there), so extra public values must never reach the verifier.
     if inst.len() != crate::circuit::NUM_INSTANCES {
@@ -925,12 +980,13 @@ pub fn verify(
             valid: false,
             reason: Some(format!(
                 "the proof file's score_q {} is not its score instance {}",
-                proof.score_q, proof.instances[1]
+                proof.score_q,
+                field_hex(&inst[1])
             )),
             seconds: 0.0,
         });
     }
-    let mut transcript = ReadTranscript::init(&bytes[..]);
+    let mut transcript = ReadTranscript::init(&proof.bytes[..]);
     let r = verify_proof::<
         KZGCommitmentScheme<Bn256>,
         VerifierSHPLONK<'_, Bn256>,
@@ -941,7 +997,7 @@ pub fn verify(
         &srs.params,
         vk,
         SingleStrategy::new(&srs.params),
-        &[&[&inst]],
+        &[&[inst]],
         &mut transcript,
     );
     Ok(Verdict {
@@ -1052,12 +1108,11 @@ impl MockReport {
 
 impl Proof {
     pub fn to_html(&self) -> String {
-        let bytes = self.bytes().map(|b| b.len()).unwrap_or(0);
         crate::html::Table::new("proof.json")
             .header(["field", "value"])
-            .row(["protocol".to_string(), self.protocol.clone()])
-            .row(["proof".to_string(), format!("{bytes} bytes")])
-            .row(["key (instance 0)".to_string(), key_text(&self.key)])
+            .row(["protocol".to_string(), PROTOCOL.to_string()])
+            .row(["proof".to_string(), format!("{} bytes", self.bytes.len())])
+            .row(["key (instance 0)".to_string(), self.key.to_string()])
             .row([
                 "score (instance 1)".to_string(),
                 format!("{:.6} (quantized {})", self.score, self.score_q),
@@ -1074,7 +1129,7 @@ impl Verdict {
 }
 
 /// A key as written in input.json: the address string, or the number.
-pub fn key_text(key: &serde_json::Value) -> String {
+pub(crate) fn key_text(key: &serde_json::Value) -> String {
     match key {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),

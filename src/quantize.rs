@@ -52,7 +52,11 @@ pub enum QuantizeError {
 
 /// Split a logit numerator (scale 2^(sx+sw+sl)) into the sigmoid index and remainder:
 /// `logit = idx·2^R + rem`, `0 ≤ rem < 2^R`, refusing logits outside the table.
-pub fn split_logit(logit: i128, s: &Scales, sample: usize) -> Result<(i64, i128), QuantizeError> {
+pub(crate) fn split_logit(
+    logit: i128,
+    s: &Scales,
+    sample: usize,
+) -> Result<(i64, i128), QuantizeError> {
     let r = s.remainder_bits();
     let idx = logit >> r; // floor division (arithmetic shift)
     let rem = logit - (idx << r);

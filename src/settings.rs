@@ -15,9 +15,9 @@ use crate::onnx::{OnnxError, OnnxGraph};
 use crate::quantize::{Layout, QuantNet, QuantizeError, Scales};
 
 /// Version of `settings.json` this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 /// Scale (bits) at which a float key from an EZKL-style input is carried.
-pub const FLOAT_KEY_SCALE: u32 = 16;
+pub(crate) const FLOAT_KEY_SCALE: u32 = 16;
 
 /// Who sees a value (EZKL's names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,7 +160,7 @@ fn windowed() -> Layout {
 /// Default scales of a layout before calibration: precise everywhere (precision costs no rows
 /// here). The layered layout rescales hidden layers by whole limbs, so its weight scale is
 /// 2 limbs (2^24).
-pub fn default_scales_for(layout: Layout) -> Scales {
+pub(crate) fn default_scales_for(layout: Layout) -> Scales {
     match layout {
         Layout::Windowed => default_scales(),
         Layout::Layered => with_linear_scale(Scales {
@@ -171,7 +171,7 @@ pub fn default_scales_for(layout: Layout) -> Scales {
 }
 
 /// Default scales of the windowed layout (the tutorial's judge).
-pub fn default_scales() -> Scales {
+pub(crate) fn default_scales() -> Scales {
     with_linear_scale(Scales {
         input: 8,
         conv: 16,
@@ -368,7 +368,7 @@ pub fn gen_settings(model_path: impl AsRef<Path>) -> Result<(Settings, OnnxGraph
 }
 
 /// Settings with default scales for a loaded model.
-pub fn default_settings(graph: &OnnxGraph) -> Result<Settings, SettingsError> {
+pub(crate) fn default_settings(graph: &OnnxGraph) -> Result<Settings, SettingsError> {
     let net = Network::from_graph(graph)?;
     let layout = layout_of(&net);
     let [c, h, w] = net.input;

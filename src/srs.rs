@@ -53,6 +53,11 @@ pub struct Srs {
 }
 
 impl Srs {
+    /// The SRS serves circuits of up to 2^k rows.
+    pub fn k(&self) -> u32 {
+        self.params.k()
+    }
+
     /// Parameters read or made elsewhere, with their digest.
     pub fn new(params: ParamsKZG<Bn256>, path: PathBuf) -> Self {
         let digest = params_digest(&params);
@@ -66,7 +71,7 @@ impl Srs {
 
 /// SHA-256 of the parameters as halo2 writes them (k, the G1 powers and their Lagrange form,
 /// G2 and τ·G2). A ceremony file downsized to 2^k and the same ceremony's 2^k file agree.
-pub fn params_digest(params: &ParamsKZG<Bn256>) -> String {
+pub(crate) fn params_digest(params: &ParamsKZG<Bn256>) -> String {
     struct Hasher(Sha256);
     impl std::io::Write for Hasher {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -15,7 +15,7 @@ use crate::workspace::{Artifact, Workspace};
 use crate::{Error, Result};
 
 /// At most this many validation samples go into `cal.json` (as the tutorial's `val.iloc[:100]`).
-pub const MAX_CALIBRATION_SAMPLES: usize = 100;
+pub(crate) const MAX_CALIBRATION_SAMPLES: usize = 100;
 
 /// What [`train`] produced.
 #[derive(Debug, Clone)]
@@ -101,6 +101,46 @@ pub fn voice_data_from(ws: &Workspace, dir: Option<PathBuf>) -> Result<DataSourc
         synthetic: true,
         generated,
     })
+}
+
+/// The synthetic corpus under `out/data` (`idol voice-data --synthetic`).
+pub fn synthetic_corpus(
+    out: impl AsRef<Path>,
+    cfg: &crate::synthetic::SyntheticConfig,
+) -> Result<crate::synthetic::SyntheticReport> {
+    Ok(crate::synthetic::write_corpus(out, cfg)?)
+}
+
+/// What the loaders find under a data folder: clips per corpus and emotion, skipped files and
+/// why (`idol datasets`).
+pub fn scan(data: impl AsRef<Path>) -> Result<ScanReport> {
+    Ok(dataset::scan(data)?)
+}
+
+/// One recording as the judge hears it: the tutorial's clip and its mel spectrogram (`idol mel`).
+pub fn mel(wav: impl AsRef<Path>) -> Result<(crate::audio::Clip, crate::mel::Spectrogram)> {
+    let clip = crate::audio::load_clip(wav, &ClipSpec::tutorial())?;
+    let spectrogram = crate::mel::mel_db(&clip, &MelSpec::librosa_default())?;
+    Ok((clip, spectrogram))
+}
+
+/// A recording's mel spectrogram as a figure (`idol plot spectrogram`).
+pub fn spectrogram_figure(wav: impl AsRef<Path>) -> Result<plot::Figure> {
+    let (_, spectrogram) = mel(&wav)?;
+    Ok(plot::spectrogram(
+        &spectrogram,
+        format!("mel spectrogram (dB) of {}", wav.as_ref().display()),
+    ))
+}
+
+/// The clips per emotion label under a data folder, as a figure (`idol plot labels`).
+pub fn labels_figure(data: impl AsRef<Path>) -> Result<plot::Figure> {
+    Ok(plot::label_histogram(&scan(data)?))
+}
+
+/// The loss curves of a train_history.json, as a figure (`idol plot loss`).
+pub fn loss_figure(history: impl AsRef<Path>) -> Result<plot::Figure> {
+    Ok(plot::loss_curve(&TrainReport::load(history)?))
 }
 
 /// Scan and featurise a data folder (all cores, with progress).
@@ -339,6 +379,29 @@ pub fn local_srs(ws: &Workspace, k: u32) -> Result<Srs> {
     Ok(srs::gen_srs(k, &path)?)
 }
 
+/// A local SRS of 2^k points at `path` (`idol gen-srs`): **insecure**, its secret existed on
+/// this machine.
+pub fn gen_srs(k: u32, path: impl AsRef<Path>) -> Result<Srs> {
+    Ok(srs::gen_srs(k, path)?)
+}
+
+/// The ceremony's SRS for 2^k rows (`k` from settings.json when not given), downloaded from
+/// `url_template` into `dir` and checked against `sha256` when given (`idol get-srs`). Returns
+/// the SRS and its SHA-256.
+pub fn get_srs(
+    ws: &Workspace,
+    k: Option<u32>,
+    url_template: &str,
+    sha256: Option<&str>,
+    dir: impl AsRef<Path>,
+) -> Result<(Srs, String)> {
+    let k = match k {
+        Some(k) => k,
+        None => Settings::load(ws.settings())?.run_args.logrows,
+    };
+    Ok(srs::get_srs(url_template, k, sha256, dir)?)
+}
+
 /// Keys for the workspace's model → pk.key, vk.key, made with the workspace's SRS (which
 /// they record).
 pub fn setup(ws: &Workspace) -> Result<prove::Keys> {
@@ -519,7 +582,7 @@ pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContrac
 pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
     let code = read_hex_file(&ws.verifier_bin(), "idol create-evm-verifier")?;
     let proof = Proof::load(ws.proof())?;
-    let data = crate::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
+    let data = crate::evm::calldata(&proof.instances, &proof.bytes);
     let mut evm = crate::evm::revm::Evm::new();
     let (addr, deploy_gas) = evm.deploy(code)?;
     let verify = evm.call(addr, data.clone(), crate::evm::revm::VERIFY_GAS_LIMIT)?;
@@ -538,7 +601,9 @@ pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
 // EVM on a node (anvil or any RPC URL)
 
 use crate::evm::chain::{self, Chain, EvmVerdict};
-use ethers_core::types::{Address, U256};
+use ethers_core::types::U256;
+
+use crate::encoding::Address;
 
 /// A verifier deployed on a node.
 #[derive(Debug, Clone, PartialEq)]
@@ -622,6 +687,44 @@ pub fn parse_address(text: &str, origin: &str) -> Result<Address> {
     })
 }
 
+/// proof.json's call to the verifier → the workspace's calldata file (`idol encode-evm-calldata`).
+pub fn encode_evm_calldata(ws: &Workspace) -> Result<Vec<u8>> {
+    let proof = Proof::load(ws.proof())?;
+    let data = crate::evm::calldata(&proof.instances, &proof.bytes);
+    let out = ws.calldata();
+    std::fs::write(&out, &data).map_err(|e| io(out, e))?;
+    Ok(data)
+}
+
+/// A Solidity verifier file measured on a calldata file: compiled, deployed and called in the
+/// in-process EVM (`idol measure-evm`, for any generator's verifier).
+pub fn measure_evm(
+    sol_code: &Path,
+    calldata: &Path,
+    contract: Option<&str>,
+) -> Result<crate::evm::VerifierMeasurement> {
+    let read_error = |path: &Path, e: std::io::Error| {
+        crate::evm::EvmError::Evm(format!("cannot read {}: {e}", path.display()))
+    };
+    let sol = std::fs::read_to_string(sol_code).map_err(|e| read_error(sol_code, e))?;
+    let data = std::fs::read(calldata).map_err(|e| read_error(calldata, e))?;
+    Ok(crate::evm::measure_verifier(&sol, contract, data)?)
+}
+
+/// proof.json checked by the verifier deployed at `verifier`, or at the workspace's
+/// contract.address (`idol verify-evm`).
+pub fn verify_evm_deployed(
+    ws: &Workspace,
+    rpc_url: &str,
+    verifier: Option<Address>,
+) -> Result<OnChainVerdict> {
+    let verifier = match verifier {
+        Some(a) => a,
+        None => deployed_verifier(ws)?,
+    };
+    verify_evm(rpc_url, verifier, &Proof::load(ws.proof())?)
+}
+
 /// An on-chain verification: the verdict and gas of a real transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OnChainVerdict {
@@ -654,7 +757,7 @@ impl OnChainVerdict {
 
 /// EZKL's `verify-evm`: send `proof` to the verifier at `verifier` in a transaction.
 pub fn verify_evm(rpc_url: &str, verifier: Address, proof: &Proof) -> Result<OnChainVerdict> {
-    let data = crate::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
+    let data = crate::evm::calldata(&proof.instances, &proof.bytes);
     let node = Chain::connect(rpc_url, 0, None)?;
     if node.code_size(verifier)? == 0 {
         return Err(crate::evm::EvmError::Evm(format!(
@@ -900,13 +1003,12 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let owner = Chain::connect(rpc_url, 0, None)?;
     let bot = Chain::connect(rpc_url, 1, None)?;
     let rewards = deploy_rewards(ws, rpc_url, verifier)?;
-    let words = crate::evm::instance_words(&proof.instance_frs()?);
-    let bytes = proof.bytes()?;
-    let key = Address::from_slice(&words[0][12..]);
+    let words = crate::evm::instance_words(&proof.instances);
+    let bytes = proof.bytes.clone();
+    let key = Address::from_low_bytes(&words[0]);
     let credit = |who: Address| owner.credit(rewards, who);
     let mut stolen = words.clone();
-    stolen[0] = [0u8; 32];
-    stolen[0][12..].copy_from_slice(bot.address().as_bytes());
+    stolen[0] = bot.address().word();
     let stolen_key_accepted = bot.submit(rewards, &bytes, &stolen)?.accepted;
     let replay = bot.submit(rewards, &bytes, &words)?;
     let resubmission_accepted = owner.submit(rewards, &bytes, &words)?.accepted;
@@ -921,12 +1023,12 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let naive_key_credit = owner.credit(naive_rewards, key)?;
     // The same judgement proved again.
     let again = prove_witness(ws)?;
-    let again_bytes = again.bytes()?;
-    let again_words = crate::evm::instance_words(&again.instance_frs()?);
+    let again_bytes = again.bytes.clone();
+    let again_words = crate::evm::instance_words(&again.instances);
     let reproof_valid = owner
         .transact(
             verifier,
-            crate::evm::calldata(&again.instance_frs()?, &again_bytes),
+            crate::evm::calldata(&again.instances, &again_bytes),
             crate::evm::revm::VERIFY_GAS_LIMIT,
         )?
         .accepted;

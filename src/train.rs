@@ -13,6 +13,7 @@
 //! split.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{Device, Tensor, Var};
@@ -139,6 +140,17 @@ pub struct TrainReport {
 }
 
 impl TrainReport {
+    /// A train_history.json written by `idol train`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, TrainError> {
+        let path = path.as_ref();
+        let bad = |reason: String| TrainError::History {
+            path: path.to_owned(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| bad(e.to_string()))
+    }
+
     pub fn final_val_loss(&self) -> f64 {
         self.history.last().map(|e| e.val_loss).unwrap_or(f64::NAN)
     }
@@ -181,10 +193,12 @@ pub enum TrainError {
     Model(#[from] ModelError),
     #[error("training computation failed: {0}")]
     Candle(#[from] candle_core::Error),
+    #[error("{path} is not a training history written by `idol train` ({reason}).")]
+    History { path: PathBuf, reason: String },
 }
 
 /// Stack examples into `x: [n, 1, 128, 130]` and `y: [n, 1]`.
-pub fn to_tensors(examples: &[Example]) -> candle_core::Result<(Tensor, Tensor)> {
+pub(crate) fn to_tensors(examples: &[Example]) -> candle_core::Result<(Tensor, Tensor)> {
     let mut x = Vec::with_capacity(examples.len() * INPUT_H * INPUT_W);
     for e in examples {
         x.extend_from_slice(&e.features.db);

@@ -218,6 +218,23 @@ fn bad_input_exits_1_with_the_file_and_the_fix() {
         err.contains("h.json") && err.contains("training history"),
         "{err}"
     );
+    // An error is said under the subcommand the user ran, not the stage that read the file
+    // (a malformed proof.json is read by the prove stage's reader; issue 28).
+    let proof = tmp.path().join("proof.json");
+    std::fs::write(&proof, "{\"format_version\": ").unwrap();
+    let err = fails(&idol(&["verify", "--dir", tmp.path().to_str().unwrap()]));
+    assert!(
+        err.starts_with("error: idol verify: ")
+            && err.contains("proof.json")
+            && err.contains("is not a proof file")
+            && !err.contains("idol prove:"),
+        "{err}"
+    );
+    let err = fails(&idol(&[
+        "mel",
+        tmp.path().join("none.wav").to_str().unwrap(),
+    ]));
+    assert!(err.starts_with("error: idol mel: "), "{err}");
 }
 
 /// The proving chain by CLI, EZKL-style, on a trained workspace (issue 7).

@@ -43,8 +43,8 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
 
     let mut chain = Evm::new();
     let (addr, _) = chain.deploy(contract.deployment_code.clone()).unwrap();
-    let inst = proof.instance_frs().unwrap();
-    let bytes = proof.bytes().unwrap();
+    let inst = proof.instances.clone();
+    let bytes = proof.bytes.clone();
     let ok = chain
         .call(
             addr,
@@ -196,7 +196,7 @@ fn generated_verifiers_follow_other_circuit_shapes() {
             cryptoidol::circuit::NUM_INSTANCES,
         )
         .unwrap();
-        let (inst, bytes) = (proof.instance_frs().unwrap(), proof.bytes().unwrap());
+        let (inst, bytes) = (proof.instances.clone(), proof.bytes.clone());
         let m = evm::measure_verifier(&sol, None, evm::calldata(&inst, &bytes)).unwrap();
         assert!(m.accepted, "{name}: {m}");
         eprintln!("{name}: {m}");
@@ -268,13 +268,13 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     let owner = Chain::connect(&url, 0, Some(31337)).unwrap();
     let bot = Chain::connect(&url, 1, Some(31337)).unwrap();
     assert_eq!(
-        format!("{:?}", owner.address()),
-        cryptoidol::input::DEFAULT_KEY.to_lowercase(),
+        owner.address().to_string(),
+        cryptoidol::input::DEFAULT_KEY,
         "the proof's key is account 0"
     );
     let (verifier, _) = owner.deploy(contract.deployment_code.clone()).unwrap();
-    let inst = proof.instance_frs().unwrap();
-    let bytes = proof.bytes().unwrap();
+    let inst = proof.instances.clone();
+    let bytes = proof.bytes.clone();
     let v = owner
         .transact(
             verifier,
@@ -304,13 +304,8 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     let credit = |who| owner.credit(rewards, who).unwrap();
     // Key A's proof with key B's address as the key instance: rejected, nothing credited.
     let mut stolen = words.clone();
-    stolen[0] = [0u8; 32];
-    stolen[0][12..].copy_from_slice(bot.address().as_bytes());
-    assert!(
-        !bot.transact(rewards, chain::submit_calldata(&bytes, &stolen), 2_000_000)
-            .unwrap()
-            .accepted
-    );
+    stolen[0] = bot.address().word();
+    assert!(!bot.submit(rewards, &bytes, &stolen).unwrap().accepted);
     assert_eq!(credit(bot.address()), ethers_core::types::U256::zero());
     // The score instance plus the field modulus: the verifier refuses non-canonical instances,
     // and the rewards contract refuses a score ≥ r on its own too (it would credit a huge number
@@ -331,16 +326,12 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
         "the verifier accepted an instance ≥ r"
     );
     assert!(
-        !bot.transact(rewards, chain::submit_calldata(&bytes, &wrapped), 2_000_000)
-            .unwrap()
-            .accepted,
+        !bot.submit(rewards, &bytes, &wrapped).unwrap().accepted,
         "a score instance ≥ r was credited"
     );
     assert_eq!(credit(owner.address()), ethers_core::types::U256::zero());
     // The bot copies the proof from the mempool and submits it first.
-    let r = bot
-        .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)
-        .unwrap();
+    let r = bot.submit(rewards, &bytes, &words).unwrap();
     assert!(r.accepted, "the copied proof is valid");
     let score = ethers_core::types::U256::from_big_endian(&words[1]);
     assert_eq!(
@@ -354,16 +345,11 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
         "the sender got nothing"
     );
     // The original submission now finds the judgement paid; the credit stays with the key.
-    assert!(
-        !owner
-            .transact(rewards, chain::submit_calldata(&bytes, &words), 2_000_000)
-            .unwrap()
-            .accepted
-    );
+    assert!(!owner.submit(rewards, &bytes, &words).unwrap().accepted);
     assert_eq!(credit(owner.address()), score);
     // The key's owner proves the same clip again (issue 17): new bytes, the same judgement.
     // The rewards contract pays a judgement once, so it earns nothing more.
-    let bytes2 = again.bytes().unwrap();
+    let bytes2 = again.bytes.clone();
     assert_ne!(bytes2, bytes, "halo2 proofs are randomised");
     assert_eq!(again.instances, proof.instances);
     let v2 = owner
@@ -376,10 +362,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     assert!(v2.accepted, "the second proof is valid on its own");
     for sender in [&owner, &bot] {
         assert!(
-            !sender
-                .transact(rewards, chain::submit_calldata(&bytes2, &words), 2_000_000)
-                .unwrap()
-                .accepted,
+            !sender.submit(rewards, &bytes2, &words).unwrap().accepted,
             "a re-proven judgement was paid again"
         );
     }
@@ -389,11 +372,7 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     let mut naive = evm::compile_naive_rewards().unwrap().deployment;
     naive.extend(chain::rewards_constructor(verifier));
     let (naive, _) = owner.deploy(naive).unwrap();
-    assert!(
-        bot.transact(naive, chain::submit_calldata(&bytes, &words), 2_000_000)
-            .unwrap()
-            .accepted
-    );
+    assert!(bot.submit(naive, &bytes, &words).unwrap().accepted);
     assert_eq!(
         owner.credit(naive, bot.address()).unwrap(),
         score,
@@ -474,7 +453,7 @@ fn tampered_witnesses_fail_real_proofs_natively_and_on_chain() {
             chain
                 .call(
                     addr,
-                    evm::calldata(&proof.instance_frs().unwrap(), &proof.bytes().unwrap()),
+                    evm::calldata(&proof.instances, &proof.bytes),
                     evm::revm::VERIFY_GAS_LIMIT,
                 )
                 .unwrap()
@@ -538,8 +517,8 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
         evm::create_evm_verifier(&srs.params, vk, cryptoidol::circuit::NUM_INSTANCES).unwrap();
     let mut chain = Evm::new();
     let (addr, _) = chain.deploy(contract.deployment_code.clone()).unwrap();
-    let inst = proof.instance_frs().unwrap();
-    let bytes = proof.bytes().unwrap();
+    let inst = proof.instances.clone();
+    let bytes = proof.bytes.clone();
     let data = evm::calldata(&inst, &bytes);
     assert!(prove::verify(&proof, vk, &srs).unwrap().valid);
     assert!(
@@ -572,13 +551,21 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
             "byte {at} of the calldata changed, and the EVM accepted it"
         );
         onchain += 1;
-        // Natively: the same change in proof.json's terms.
-        let mut bad = proof.clone();
-        bad.instances = d[..64]
+        // Natively: the same change in proof.json's terms. A word that is not a field element
+        // cannot be a proof's instance: proof.json's reader refuses it.
+        let instances: Option<Vec<_>> = d[..64]
             .chunks(32)
-            .map(|c| format!("0x{}", cryptoidol::encoding::hex(c)))
+            .map(|c| {
+                cryptoidol::encoding::field_from_hex(&format!("0x{}", cryptoidol::encoding::hex(c)))
+            })
             .collect();
-        bad.proof = format!("0x{}", cryptoidol::encoding::hex(&d[64..]));
+        let Some(instances) = instances else {
+            native_file_check += 1;
+            continue;
+        };
+        let mut bad = proof.clone();
+        bad.instances = instances;
+        bad.bytes = d[64..].to_vec();
         // A changed score instance that is still a small number gets the matching score_q, so
         // the cryptographic check (not the file's consistency check) is what refuses it.
         let score = ethers_core::types::U256::from_big_endian(&d[32..64]);
@@ -596,8 +583,7 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
                 native_file_check += 1
             }
             Ok(_) => native_crypto += 1,
-            // Not a field element at all.
-            Err(_) => native_file_check += 1,
+            Err(e) => panic!("byte {at}: {e}"),
         }
     }
     eprintln!(

@@ -982,7 +982,7 @@ fn evm_readers_survive_mutations() {
         cryptoidol::circuit::NUM_INSTANCES,
     )
     .unwrap();
-    let valid = cryptoidol::evm::calldata(&proof.instance_frs().unwrap(), &proof.bytes().unwrap());
+    let valid = cryptoidol::evm::calldata(&proof.instances, &proof.bytes);
     let mut evm = cryptoidol::evm::revm::Evm::new();
     let (addr, _) = evm.deploy(contract.deployment_code.clone()).unwrap();
     let evm = std::cell::RefCell::new(evm);

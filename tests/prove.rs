@@ -44,7 +44,8 @@ fn proof_verifies_and_any_change_is_rejected() {
     let srs = &srs14().1;
     let vk = p.keys.pk.get_vk();
     assert!(prove::verify(&p.proof, vk, srs).unwrap().valid);
-    assert_eq!(p.proof.protocol, prove::PROTOCOL);
+    let file: serde_json::Value = serde_json::to_value(&p.proof).unwrap();
+    assert_eq!(file["protocol"], prove::PROTOCOL);
     assert!(
         (p.w.score - p.w.float_score).abs() < 0.002,
         "{} vs {}",
@@ -53,7 +54,7 @@ fn proof_verifies_and_any_change_is_rejected() {
     );
     // The key instance is the address, exactly.
     assert_eq!(
-        p.proof.instances[0],
+        file["instances"][0],
         format!(
             "0x{:0>64}",
             &cryptoidol::input::DEFAULT_KEY[2..].to_lowercase()
@@ -63,12 +64,7 @@ fn proof_verifies_and_any_change_is_rejected() {
     // Changed score, changed key.
     for i in 0..2 {
         let mut bad = p.proof.clone();
-        let mut v = cryptoidol::encoding::field_from_hex::<halo2_proofs::halo2curves::bn256::Fr>(
-            &bad.instances[i],
-        )
-        .unwrap();
-        v += halo2_proofs::halo2curves::bn256::Fr::one();
-        bad.instances[i] = cryptoidol::encoding::field_hex(&v);
+        bad.instances[i] += halo2_proofs::halo2curves::bn256::Fr::one();
         assert!(
             !prove::verify(&bad, vk, srs).unwrap().valid,
             "instance {i} changed but accepted"
@@ -77,9 +73,9 @@ fn proof_verifies_and_any_change_is_rejected() {
     // Extra public values (the circuit reads the instance column below the score row, where it
     // must be zero) and a score field that disagrees with the score instance: refused.
     let mut extra = p.proof.clone();
-    extra.instances.push(cryptoidol::encoding::field_hex(
-        &halo2_proofs::halo2curves::bn256::Fr::from(5),
-    ));
+    extra
+        .instances
+        .push(halo2_proofs::halo2curves::bn256::Fr::from(5));
     let v = prove::verify(&extra, vk, srs).unwrap();
     assert!(
         !v.valid && v.reason.as_deref().unwrap().contains("exactly 2"),
@@ -94,12 +90,12 @@ fn proof_verifies_and_any_change_is_rejected() {
     assert!(forged.score > p.proof.score);
     assert!(!prove::verify(&forged, vk, srs).unwrap().valid);
     // Flipped proof bytes, in several places.
-    let bytes = p.proof.bytes().unwrap();
+    let bytes = p.proof.bytes.clone();
     for pos in [0, 100, bytes.len() / 2, bytes.len() - 1] {
         let mut b = bytes.clone();
         b[pos] ^= 0x01;
         let mut bad = p.proof.clone();
-        bad.proof = format!("0x{}", cryptoidol::encoding::hex(&b));
+        bad.bytes = b;
         assert!(
             !prove::verify(&bad, vk, srs).unwrap().valid,
             "byte {pos} flipped but accepted"

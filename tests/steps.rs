@@ -207,11 +207,12 @@ fn calibration_targets_compare_side_by_side_and_the_table_follows_the_sigmoid() 
 /// Notebook 6 shows the rewards contract's credits as the scores they are.
 #[test]
 fn credits_read_as_scores() {
-    use ethers_core::types::{Address, U256};
+    use cryptoidol::encoding::Address;
+    use ethers_core::types::U256;
     let report = steps::MevReport {
-        rewards: Address::zero(),
-        key: Address::repeat_byte(1),
-        bot: Address::repeat_byte(2),
+        rewards: Address([0; 20]),
+        key: Address([1; 20]),
+        bot: Address([2; 20]),
         score: U256::from(23_199u64),
         stolen_key_accepted: false,
         replay_accepted: true,
@@ -223,7 +224,7 @@ fn credits_read_as_scores() {
         reproof_valid: true,
         reproof_accepted: false,
         key_credit_after: U256::from(23_199u64),
-        naive_rewards: Address::repeat_byte(3),
+        naive_rewards: Address([3; 20]),
         naive_replay_accepted: true,
         naive_bot_credit: U256::from(23_199u64),
         naive_key_credit: U256::zero(),

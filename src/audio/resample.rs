@@ -39,7 +39,7 @@ pub fn resample(input: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String> {
 }
 
 /// `ceil(n · to / from)`: the length librosa fixes a resampled signal to.
-pub fn output_len(n: usize, from: u32, to: u32) -> usize {
+pub(crate) fn output_len(n: usize, from: u32, to: u32) -> usize {
     (n as u128 * to as u128).div_ceil(from as u128) as usize
 }
 

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use cryptoidol::model::WidenConfig;
 use cryptoidol::train::TrainConfig;
 use cryptoidol::workspace::{Artifact, Workspace};
-use cryptoidol::{audio, dataset, mel, plot, steps, synthetic, Error};
+use cryptoidol::{steps, synthetic, Error};
 
 #[derive(Parser)]
 #[command(
@@ -416,21 +416,27 @@ fn closed_stdout(e: &anyhow::Error) -> bool {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let step = matches.subcommand_name().unwrap_or_default().to_string();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if closed_stdout(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", error_chain(&e));
+            eprintln!("error: idol {step}: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
 }
 
 /// The error and its causes, each cause once: stage errors already show their source in their
-/// own message, so a cause whose text is there is not repeated.
+/// own message, so a cause whose text is there is not repeated. A stage's error is said without
+/// its stage's label: `main` labels it with the subcommand the user ran.
 fn error_chain(e: &anyhow::Error) -> String {
-    let mut msg = e.to_string();
+    let mut msg = match e.downcast_ref::<Error>() {
+        Some(stage) => stage.detail(),
+        None => e.to_string(),
+    };
     for cause in e.chain().skip(1) {
         let c = cause.to_string();
         if !msg.contains(&c) {
@@ -468,7 +474,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 clips_per_cell,
                 seed,
             };
-            let report = synthetic::write_corpus(&out, &cfg).map_err(Error::from)?;
+            let report = steps::synthetic_corpus(&out, &cfg)?;
             outln!(
                 "wrote {} synthetic clips ({:.1} MB) under {}",
                 report.clips,
@@ -477,12 +483,11 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
         }
         Command::Datasets { data_dir } => {
-            let report = dataset::scan(&data_dir).map_err(Error::from)?;
+            let report = steps::scan(&data_dir)?;
             outln!("{}", serde_json::to_string_pretty(&report.to_json())?);
         }
         Command::Mel { wav, json } => {
-            let clip = audio::load_clip(&wav, &audio::ClipSpec::tutorial()).map_err(Error::from)?;
-            let spec = mel::mel_db(&clip, &mel::MelSpec::librosa_default()).map_err(Error::from)?;
+            let (clip, spec) = steps::mel(&wav)?;
             if json {
                 let rows: Vec<&[f32]> = spec.db.chunks(spec.frames).collect();
                 let v = serde_json::json!({
@@ -545,36 +550,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Plot { figure } => {
             let (fig, output) = match figure {
-                Figure::Spectrogram { wav, output } => {
-                    let clip = audio::load_clip(&wav, &audio::ClipSpec::tutorial())
-                        .map_err(Error::from)?;
-                    let spec = mel::mel_db(&clip, &mel::MelSpec::librosa_default())
-                        .map_err(Error::from)?;
-                    (
-                        plot::spectrogram(
-                            &spec,
-                            format!("mel spectrogram (dB) of {}", wav.display()),
-                        ),
-                        output,
-                    )
-                }
-                Figure::Labels { data_dir, output } => (
-                    plot::label_histogram(&dataset::scan(&data_dir).map_err(Error::from)?),
-                    output,
-                ),
-                Figure::Loss { history, output } => {
-                    let text = std::fs::read_to_string(&history).map_err(|source| Error::Io {
-                        path: history.clone(),
-                        source,
-                    })?;
-                    let report = serde_json::from_str(&text).map_err(|e| {
-                        anyhow::anyhow!(
-                            "{} is not a training history written by `idol train`: {e}",
-                            history.display()
-                        )
-                    })?;
-                    (plot::loss_curve(&report), output)
-                }
+                Figure::Spectrogram { wav, output } => (steps::spectrogram_figure(&wav)?, output),
+                Figure::Labels { data_dir, output } => (steps::labels_figure(&data_dir)?, output),
+                Figure::Loss { history, output } => (steps::loss_figure(&history)?, output),
             };
             fig.save(&output).map_err(Error::from)?;
             outln!("wrote {}", output.display());
@@ -611,7 +589,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("--logrows {logrows} is out of range (1..=26)");
             }
             let t0 = std::time::Instant::now();
-            cryptoidol::srs::gen_srs(logrows, &srs_path).map_err(Error::from)?;
+            steps::gen_srs(logrows, &srs_path)?;
             outln!("wrote {} (2^{logrows} points, {:.1} s). INSECURE: its secret existed on this machine; use `idol get-srs` for a ceremony SRS.", srs_path.display(), t0.elapsed().as_secs_f64());
         }
         Command::GetSrs {
@@ -623,22 +601,16 @@ fn run(command: Command) -> anyhow::Result<()> {
             srs_dir,
         } => {
             let ws = workspace(&ws.dir)?.with(Artifact::Settings, settings_path);
-            let k = match logrows {
-                Some(k) => k,
-                None => {
-                    cryptoidol::settings::Settings::load(ws.settings())
-                        .map_err(Error::from)?
-                        .run_args
-                        .logrows
-                }
-            };
             let dir = srs_dir.unwrap_or_else(|| ws.dir.clone());
             if sha256.is_none() {
                 eprintln!("warning: no --sha256 given: the download cannot be checked against the ceremony's published hash");
             }
-            let (srs, hash) = cryptoidol::srs::get_srs(&srs_url, k, sha256.as_deref(), &dir)
-                .map_err(Error::from)?;
-            outln!("SRS for 2^{k} at {} (sha256 {hash})", srs.path.display());
+            let (srs, hash) = steps::get_srs(&ws, logrows, &srs_url, sha256.as_deref(), &dir)?;
+            outln!(
+                "SRS for 2^{} at {} (sha256 {hash})",
+                srs.k(),
+                srs.path.display()
+            );
         }
         Command::Setup {
             ws,
@@ -714,8 +686,8 @@ fn run(command: Command) -> anyhow::Result<()> {
                 proof.score,
                 proof.key,
                 proof.seconds,
-                proof.bytes().map(|b| b.len()).unwrap_or(0),
-                proof.protocol,
+                proof.bytes.len(),
+                cryptoidol::prove::PROTOCOL,
                 ws.proof().display()
             );
         }
@@ -790,11 +762,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                 return Ok(());
             }
             let addr = match addr_verifier {
-                Some(a) => steps::parse_address(a.trim(), "--addr-verifier")?,
-                None => steps::deployed_verifier(&ws)?,
+                Some(a) => Some(steps::parse_address(a.trim(), "--addr-verifier")?),
+                None => None,
             };
-            let proof = cryptoidol::prove::Proof::load(ws.proof()).map_err(Error::from)?;
-            let v = steps::verify_evm(&rpc_url, addr, &proof)?;
+            let v = steps::verify_evm_deployed(&ws, &rpc_url, addr)?;
             outln!("{v}");
             if !v.verdict.accepted {
                 anyhow::bail!("the on-chain verifier rejected the proof");
@@ -805,14 +776,11 @@ fn run(command: Command) -> anyhow::Result<()> {
             proof_path,
             calldata_path,
         } => {
-            let ws = workspace(&ws.dir)?;
-            let proof = cryptoidol::prove::Proof::load(proof_path.unwrap_or_else(|| ws.proof()))
-                .map_err(Error::from)?;
-            let data = cryptoidol::evm::calldata(&proof.instance_frs()?, &proof.bytes()?);
-            let out = calldata_path.unwrap_or_else(|| ws.calldata());
-            std::fs::write(&out, &data)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            outln!("wrote {} ({} bytes)", out.display(), data.len());
+            let ws = workspace(&ws.dir)?
+                .with(Artifact::Proof, proof_path)
+                .with(Artifact::Calldata, calldata_path);
+            let data = steps::encode_evm_calldata(&ws)?;
+            outln!("wrote {} ({} bytes)", ws.calldata().display(), data.len());
         }
         Command::MeasureEvm {
             sol_code_path,
@@ -820,14 +788,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             contract,
             json,
         } => {
-            let sol = std::fs::read_to_string(&sol_code_path).map_err(|e| {
-                anyhow::anyhow!("cannot read the verifier {}: {e}", sol_code_path.display())
-            })?;
-            let data = std::fs::read(&calldata_path).map_err(|e| {
-                anyhow::anyhow!("cannot read the calldata {}: {e}", calldata_path.display())
-            })?;
-            let m = cryptoidol::evm::measure_verifier(&sol, contract.as_deref(), data)
-                .map_err(Error::from)?;
+            let m = steps::measure_evm(&sol_code_path, &calldata_path, contract.as_deref())?;
             if json {
                 outln!("{}", serde_json::to_string_pretty(&m)?);
             } else {
@@ -874,8 +835,7 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
     if ws.data_root().is_dir() {
         outln!("   reusing {}", ws.data_root().display());
     } else {
-        let r = synthetic::write_corpus(&ws.dir, &synthetic::SyntheticConfig::tutorial())
-            .map_err(Error::from)?;
+        let r = steps::synthetic_corpus(&ws.dir, &synthetic::SyntheticConfig::tutorial())?;
         outln!("   wrote {} clips under {}", r.clips, r.data_dir.display());
     }
     outln!("== 2-4. mel spectrograms, training, ONNX export");
@@ -911,7 +871,7 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
     let proof = steps::prove(&ws)?;
     outln!(
         "   proof: {} bytes in {:.2} s",
-        proof.bytes().map(|b| b.len()).unwrap_or(0),
+        proof.bytes.len(),
         proof.seconds
     );
     let verdict = steps::verify(&ws)?;
@@ -951,7 +911,6 @@ fn demo(dir: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     /// Every flag and argument of every subcommand says what it is for (issue 15).
     #[test]

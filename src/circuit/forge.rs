@@ -15,7 +15,7 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
 
 #[cfg(feature = "forge")]
-use super::{fe, fe_small, move_top_limb, pow2, KEY_ROW, SCORE_ROW};
+use super::{fe, fe_small, pow2, KEY_ROW, SCORE_ROW};
 use super::{layered::LayeredCircuit, windowed::JudgeCircuit};
 #[cfg(feature = "forge")]
 use crate::quantize::{split_logit, NetTrace, QuantNet};
@@ -207,6 +207,16 @@ impl JudgeCircuit {
         cols.solve_free_cells(s);
         Ok(self)
     }
+}
+
+/// Set the top limb to `value` and lower the one below so the limbs still sum to the same
+/// value.
+#[cfg(feature = "forge")]
+fn move_top_limb(limbs: &mut [i64], value: i64, bits: u32) {
+    let top = limbs.len() - 1;
+    let diff = value - limbs[top];
+    limbs[top] = value;
+    limbs[top - 1] -= diff << bits;
 }
 
 /// The remainder an honest split's limb cells hold.

@@ -54,9 +54,9 @@ use super::{
 use crate::quantize::{NetTrace, QuantNet};
 
 /// Tag of activation entries in the lookup table.
-pub const TAG_ACT: u64 = 3;
+pub(crate) const TAG_ACT: u64 = 3;
 /// Id of the constant 1 (the bias term's activation); activation `i` has id `i + 1`.
-pub const ID_ONE: u64 = 0;
+pub(crate) const ID_ONE: u64 = 0;
 
 /// Everything `configure` needs: the gate constants (the weights sit in fixed columns).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

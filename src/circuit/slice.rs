@@ -193,7 +193,7 @@ impl<'a> Roles<'a> {
 }
 
 /// A field element as a signed integer when it is one within 2^64 of zero, else in short hex.
-pub fn cell_text(v: &Fr) -> String {
+pub(crate) fn cell_text(v: &Fr) -> String {
     super::fe_small(v).map_or_else(
         || {
             let hex = crate::encoding::field_hex(v);

@@ -70,18 +70,18 @@ use crate::network::{padded_index, Affine, Conv, ConvGeometry, Dense, Network};
 use crate::quantize::{NetTrace, QuantNet};
 
 /// Row of the sigmoid index in column B.
-pub const IDX_ROW: usize = 2;
+pub(crate) const IDX_ROW: usize = 2;
 /// First row of the sigmoid remainder limbs in column B.
-pub const REM_ROW: usize = 3;
+pub(crate) const REM_ROW: usize = 3;
 
 /// Cells (conv limbs + the sign bit) a window gets in column B when a model is first read: the
 /// windowed layout is chosen only if this many fit, which holds every conv output the tutorial's
 /// scales can produce (three 12-bit limbs).
-pub const DEFAULT_WINDOW_CELLS: usize = 4;
+pub(crate) const DEFAULT_WINDOW_CELLS: usize = 4;
 
 /// Rows per image row in the input columns for a conv of geometry `g` whose windows keep
 /// `cells` cells (limbs + sign) in column B, or why the windowed layout cannot hold it.
-pub fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, String> {
+pub(crate) fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, String> {
     let (out_h, out_w) = (g.out_h(), g.out_w());
     if out_h > 1 && g.stride[0] % 2 != 0 {
         return Err(format!(

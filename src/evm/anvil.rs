@@ -41,7 +41,7 @@ fn listening(addr: &SocketAddr) -> bool {
 /// The anvil binary from `npm ci` (`@foundry-rs/anvil`): the platform package's executable
 /// itself, so that stopping it stops the node (the `.bin/anvil` launcher is a node script that
 /// would leave its child running).
-pub fn anvil_binary() -> PathBuf {
+pub(crate) fn anvil_binary() -> PathBuf {
     let root = super::solc::node_root().join("node_modules/@foundry-rs");
     let platform = format!(
         "anvil-{}-{}",

@@ -9,7 +9,14 @@ use std::time::{Duration, Instant};
 
 use ethers_core::abi::{encode, Token};
 use ethers_core::types::transaction::eip2718::TypedTransaction;
-use ethers_core::types::{Address, Bytes, TransactionReceipt, TransactionRequest, H256, U256, U64};
+use ethers_core::types::{Bytes, TransactionReceipt, TransactionRequest, H160, H256, U256, U64};
+
+use crate::encoding::Address;
+
+/// An address as ethers' types take it.
+fn h160(a: Address) -> H160 {
+    H160(a.0)
+}
 use ethers_core::utils::keccak256;
 use ethers_signers::{LocalWallet, Signer};
 use serde::de::DeserializeOwned;
@@ -18,7 +25,7 @@ use serde_json::{json, Value};
 use super::EvmError;
 
 /// How long [`Chain`] waits for a sent transaction's receipt (anvil mines at once).
-pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const RECEIPT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A JSON-RPC 2.0 client over HTTP, blocking.
 struct Rpc {
@@ -107,7 +114,7 @@ impl Rpc {
 }
 
 /// anvil's well-known development accounts (mnemonic "test test … junk"): never use on a real chain.
-pub const DEV_KEYS: [&str; 2] = [
+pub(crate) const DEV_KEYS: [&str; 2] = [
     "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
 ];
@@ -177,7 +184,7 @@ impl Chain {
 
     /// The sender's address.
     pub fn address(&self) -> Address {
-        self.wallet.address()
+        Address(self.wallet.address().0)
     }
 
     /// Sign and send `tx`, which carries its gas limit (every caller sets one), and wait for
@@ -188,7 +195,7 @@ impl Chain {
         what: &str,
     ) -> Result<(Option<Address>, EvmVerdict), EvmError> {
         let fail = |e: RpcError| err(what, &self.url, e);
-        let from = self.address();
+        let from = self.wallet.address();
         let mut tx: TypedTransaction = tx.from(from).chain_id(self.chain_id).into();
         let nonce: U256 = self
             .rpc
@@ -213,7 +220,7 @@ impl Chain {
         let receipt = self.receipt(hash, what)?;
         let accepted = receipt.status.map(|s| s.as_u64() == 1).unwrap_or(false);
         Ok((
-            receipt.contract_address,
+            receipt.contract_address.map(|a| Address(a.0)),
             EvmVerdict {
                 accepted,
                 gas_used: receipt.gas_used.map(|g| g.as_u64()).unwrap_or(0),
@@ -267,7 +274,7 @@ impl Chain {
     /// Send raw calldata to `to` with a gas limit; the receipt says accepted or reverted.
     pub fn transact(&self, to: Address, data: Vec<u8>, gas: u64) -> Result<EvmVerdict, EvmError> {
         let tx = TransactionRequest::new()
-            .to(to)
+            .to(h160(to))
             .data(Bytes::from(data))
             .gas(U256::from(gas));
         Ok(self.send(tx, "transaction")?.1)
@@ -287,9 +294,9 @@ impl Chain {
     /// `eth_call` (no transaction): returns the output, or `None` if it reverted.
     pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Option<Vec<u8>>, EvmError> {
         let tx = TransactionRequest::new()
-            .to(to)
+            .to(h160(to))
             .data(Bytes::from(data))
-            .from(self.address());
+            .from(self.wallet.address());
         match self.rpc.request::<Bytes>("eth_call", json!([tx, "latest"])) {
             Ok(b) => Ok(Some(b.to_vec())),
             Err(RpcError::Node { message, .. }) if message.contains("revert") => Ok(None),
@@ -309,7 +316,7 @@ impl Chain {
     pub fn code_size(&self, at: Address) -> Result<usize, EvmError> {
         Ok(self
             .rpc
-            .request::<Bytes>("eth_getCode", json!([at, "latest"]))
+            .request::<Bytes>("eth_getCode", json!([h160(at), "latest"]))
             .map_err(|e| err("eth_getCode", &self.url, e))?
             .len())
     }
@@ -318,10 +325,10 @@ impl Chain {
 /// Gas limit of a reward submission: the verifier's ~340k, the contract's bookkeeping and a wide
 /// margin. A malformed proof can burn all the gas it is given (an invalid curve point makes the
 /// pairing precompile fail), so the limit is explicit rather than estimated.
-pub const SUBMIT_GAS_LIMIT: u64 = 2_000_000;
+pub(crate) const SUBMIT_GAS_LIMIT: u64 = 2_000_000;
 
 /// Calldata of `JudgeRewards.submit(bytes proof, uint256[] instances)`.
-pub fn submit_calldata(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {
+pub(crate) fn submit_calldata(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {
     let mut data = keccak256("submit(bytes,uint256[])")[..4].to_vec();
     let inst = instances
         .iter()
@@ -332,15 +339,15 @@ pub fn submit_calldata(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {
 }
 
 /// Calldata of `JudgeRewards.credit(address)`.
-pub fn credit_calldata(key: Address) -> Vec<u8> {
+pub(crate) fn credit_calldata(key: Address) -> Vec<u8> {
     let mut data = keccak256("credit(address)")[..4].to_vec();
-    data.extend(encode(&[Token::Address(key)]));
+    data.extend(encode(&[Token::Address(h160(key))]));
     data
 }
 
 /// Constructor arguments of `JudgeRewards(address verifier)`.
 pub fn rewards_constructor(verifier: Address) -> Vec<u8> {
-    encode(&[Token::Address(verifier)])
+    encode(&[Token::Address(h160(verifier))])
 }
 
 #[cfg(test)]

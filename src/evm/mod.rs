@@ -89,7 +89,7 @@ pub fn snark_verifier_solidity(
 }
 
 /// ABI of the generated verifier: a fallback taking raw calldata (`instances ‖ proof`).
-pub const VERIFIER_ABI: &str = r#"[{"stateMutability":"nonpayable","type":"fallback"}]"#;
+pub(crate) const VERIFIER_ABI: &str = r#"[{"stateMutability":"nonpayable","type":"fallback"}]"#;
 
 /// Calldata for the verifier: each instance as a 32-byte big-endian word, then the proof bytes.
 pub fn calldata(instances: &[Fr], proof: &[u8]) -> Vec<u8> {
@@ -131,7 +131,7 @@ pub fn create_evm_verifier(
 
 /// [`create_evm_verifier`] with `notes` as comment lines after the licence line (what the
 /// verifier was made from: the circuit's and the SRS's digests).
-pub fn create_evm_verifier_noted(
+pub(crate) fn create_evm_verifier_noted(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
@@ -240,7 +240,7 @@ pub const REWARDS_SOL: &str = include_str!("../../contracts/JudgeRewards.sol");
 
 /// Source of the flawed rewards contract notebook 6 compares with `JudgeRewards`: it pays
 /// `msg.sender`, so a front-running bot collects the reward.
-pub const NAIVE_REWARDS_SOL: &str = include_str!("../../contracts/NaiveRewards.sol");
+pub(crate) const NAIVE_REWARDS_SOL: &str = include_str!("../../contracts/NaiveRewards.sol");
 
 /// Compile the flawed rewards contract (same constructor and `submit` as `JudgeRewards`).
 pub fn compile_naive_rewards() -> Result<solc::Compiled, EvmError> {

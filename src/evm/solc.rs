@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use super::EvmError;
 
 /// Where the project's `node_modules` and `package.json` live.
-pub fn node_root() -> PathBuf {
+pub(crate) fn node_root() -> PathBuf {
     std::env::var_os("CRYPTOIDOL_NODE_ROOT")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
@@ -77,7 +77,7 @@ pub fn compile(
 }
 
 /// [`compile`] with the given optimizer settings.
-pub fn compile_with(
+pub(crate) fn compile_with(
     sources: &[(&str, &str)],
     main: &str,
     contract: Option<&str>,

@@ -263,7 +263,7 @@ fn geometry<const N: usize>(a: &AttributeProto, min: i64) -> Result<[usize; N], 
 }
 
 /// `axis` resolved against a tensor of `rank` dimensions (negative counts from the end).
-pub fn resolve_axis(axis: i64, rank: usize) -> Option<usize> {
+pub(crate) fn resolve_axis(axis: i64, rank: usize) -> Option<usize> {
     let r = rank as i64;
     let a = if axis < 0 { axis + r } else { axis };
     (0..=r).contains(&a).then_some(a as usize)
