@@ -76,9 +76,9 @@ impl Key {
 impl fmt::Display for Key {
     /// The key as input.json writes it: the address with its EIP-55 checksum, or the number.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Key::Address(a) => write!(f, "{a}"),
-            Key::Number(v) => write!(f, "{}", serde_json::json!(v)),
+        match self.to_json() {
+            Value::String(s) => f.write_str(&s),
+            number => write!(f, "{number}"),
         }
     }
 }

@@ -301,14 +301,15 @@ fn cycles(edges: &[Edge]) -> Vec<String> {
             }
             seen
         };
-        if !reach(start).contains(start) {
+        let from_start = reach(start);
+        if !from_start.contains(start) {
             done.insert(start);
             continue;
         }
         let component: BTreeSet<&str> = nodes
             .iter()
             .copied()
-            .filter(|n| *n == start || (reach(start).contains(*n) && reach(n).contains(start)))
+            .filter(|n| *n == start || (from_start.contains(*n) && reach(n).contains(start)))
             .collect();
         done.extend(component.iter().copied());
         out.push(shortest_circle(start, &next, &component));

@@ -674,7 +674,7 @@ pub(super) fn fill(
         act.extend_from_slice(a);
     }
     // The table side: the static entries' D is zero; each input cell's entry holds its value.
-    let n_static = table_entries(q, shape).len();
+    let n_static = static_entries(shape.limb_bits, q.scales.sigmoid_index_range());
     for (k, &row) in plan.table_rows.iter().enumerate().skip(n_static) {
         cols.d[row] = fe(act[k - n_static] as i128);
     }
