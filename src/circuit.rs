@@ -25,6 +25,24 @@ use crate::network::Network;
 use crate::quantize::{Layout, QuantNet};
 use layered::{LayeredCircuit, LayeredConfig, LayeredShape};
 pub use slice::WitnessSlice;
+
+/// Why a network does not fit a circuit layout, or a view the circuit cannot give: the reason,
+/// naming the value (a stride, a size, a row range).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unfit(pub String);
+
+impl From<String> for Unfit {
+    fn from(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
+impl From<&str> for Unfit {
+    fn from(reason: &str) -> Self {
+        Self(reason.to_owned())
+    }
+}
 pub use windowed::{CircuitShape, JudgeCircuit, JudgeConfig};
 
 /// Lookup table tags.
@@ -155,7 +173,7 @@ impl Default for ModelShape {
 impl ModelShape {
     /// The shape of a fixed-point model's circuit, or why a windowed model's conv windows do
     /// not fit the layout (too many limbs for its strides).
-    pub fn new(q: &QuantNet) -> Result<Self, String> {
+    pub fn new(q: &QuantNet) -> Result<Self, Unfit> {
         Ok(match q.layout {
             Layout::Windowed => Self::Windowed(CircuitShape::new(q)?),
             Layout::Layered => Self::Layered(LayeredShape::new(q, &layered::LayeredPlan::new(q))),
@@ -258,8 +276,10 @@ impl Circuit<Fr> for ModelCircuit {
         self.shape()
     }
 
-    fn configure(_meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-        unreachable!("ModelCircuit is configured with its ModelShape (configure_with_params)")
+    /// Keygen and the prover call `configure_with_params` with the circuit's own shape; this
+    /// plain form configures the empty shape (no gates hold), never a panic.
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        Self::configure_with_params(meta, Self::Params::default())
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: ModelShape) -> ModelConfig {
@@ -279,5 +299,22 @@ impl Circuit<Fr> for ModelCircuit {
             (Self::Layered(c), ModelConfig::Layered(cfg)) => c.synthesize(cfg, layouter),
             _ => Err(Error::Synthesis),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain `configure` of every circuit configures the empty shape instead of panicking
+    /// (halo2 only calls `configure_with_params`, but a caller may reach the plain form).
+    #[test]
+    fn plain_configure_never_panics() {
+        let mut cs = ConstraintSystem::<Fr>::default();
+        ModelCircuit::configure(&mut cs);
+        let mut cs = ConstraintSystem::<Fr>::default();
+        windowed::JudgeCircuit::configure(&mut cs);
+        let mut cs = ConstraintSystem::<Fr>::default();
+        layered::LayeredCircuit::configure(&mut cs);
     }
 }

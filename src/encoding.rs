@@ -43,6 +43,33 @@ pub fn field_from_hex<F: PrimeField<Repr = [u8; 32]>>(s: &str) -> Option<F> {
     Option::from(F::from_repr(b))
 }
 
+/// Serde form of a field element as [`field_hex`] writes it, for
+/// `#[serde(with = "crate::encoding::field_serde")]`.
+pub mod field_serde {
+    use halo2_proofs::halo2curves::ff::PrimeField;
+
+    pub fn serialize<F, S>(v: &F, s: S) -> Result<S::Ok, S::Error>
+    where
+        F: PrimeField<Repr = [u8; 32]>,
+        S: serde::Serializer,
+    {
+        s.serialize_str(&super::field_hex(v))
+    }
+
+    pub fn deserialize<'de, F, D>(d: D) -> Result<F, D::Error>
+    where
+        F: PrimeField<Repr = [u8; 32]>,
+        D: serde::Deserializer<'de>,
+    {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        super::field_from_hex(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{text} is not a field element (\"0x\" + 64 hex digits, below the modulus)"
+            ))
+        })
+    }
+}
+
 /// An Ethereum address: 20 bytes, shown with its EIP-55 checksum (what web3.py requires and
 /// ethers.js prints). Read from `0x` + 40 hex digits, all lower or all upper case, or mixed case
 /// carrying a valid checksum (a mistyped checksummed address is refused, not taken).

@@ -25,6 +25,17 @@ pub enum InputError {
     },
 }
 
+/// Why a JSON value is not a key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KeyError {
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    #[error("{0} is not a finite number; write the key as an address \"0x\" + 40 hex digits")]
+    NotFinite(String),
+    #[error("{0} is not an address string or a number; write the key as \"0x\" + 40 hex digits")]
+    Neither(String),
+}
+
 /// A key in the key slot of `input.json`.
 ///
 /// The submitter's key is an Ethereum address, written as a `0x`-prefixed 40-hex-digit string
@@ -51,15 +62,15 @@ impl Key {
     }
 
     /// A key as input.json writes it: an address string or a finite number.
-    pub fn from_json(v: &Value) -> Result<Self, String> {
+    pub fn from_json(v: &Value) -> Result<Self, KeyError> {
         match v {
-            Value::String(s) => Key::parse_address(s).map_err(|e| e.to_string()),
+            Value::String(s) => Ok(Key::parse_address(s)?),
             Value::Number(n) => n
                 .as_f64()
                 .filter(|v| v.is_finite())
                 .map(Key::Number)
-                .ok_or_else(|| "not a finite number".to_string()),
-            other => Err(format!("{other} is not an address string or a number")),
+                .ok_or_else(|| KeyError::NotFinite(n.to_string())),
+            other => Err(KeyError::Neither(other.to_string())),
         }
     }
 
@@ -70,6 +81,20 @@ impl Key {
             Key::Address(_) => 0.0,
             Key::Number(v) => *v,
         }
+    }
+}
+
+/// A key serialises as input.json writes it ([`Key::to_json`]).
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = <Value as serde::Deserialize>::deserialize(d)?;
+        Key::from_json(&v).map_err(serde::de::Error::custom)
     }
 }
 

@@ -108,8 +108,19 @@ pub enum ProveError {
     Keygen(String),
     #[error("proving failed: {0}")]
     Proving(String),
+    #[error(
+        "the judge's input holds no sample: write input.json with `idol gen-input` or `idol judge`"
+    )]
+    NoSample,
+    #[error("the witness says score_q {claimed} but its inputs give {computed}: the witness file was edited. Rerun `idol gen-witness`.")]
+    WitnessEdited { claimed: i64, computed: i64 },
+    /// A view of the witness table that the circuit cannot give (rows out of range, a layout
+    /// without that view).
     #[error("{0}")]
-    Input(String),
+    View(#[from] crate::circuit::Unfit),
+    /// A tampering request (soundness tests) that does not apply to this circuit.
+    #[error("cannot forge this witness: {0}")]
+    Forge(String),
     /// The settings refused the model (shown as the settings stage's error).
     #[error(transparent)]
     Settings(#[from] SettingsError),
@@ -284,9 +295,10 @@ pub struct Witness {
     pub format_version: u32,
     pub circuit_digest: String,
     /// The key as written in input.json (address hex or number).
-    pub key: serde_json::Value,
+    pub key: Key,
     /// The key as a field element (public instance 0).
-    pub key_field: String,
+    #[serde(with = "crate::encoding::field_serde")]
+    pub key_field: Fr,
     /// Score at scale 2^output (public instance 1) and dequantized.
     pub score_q: i64,
     pub score: f64,
@@ -311,14 +323,6 @@ impl Witness {
             "witness file",
             "Make one with `idol gen-witness`.",
         )
-    }
-    pub fn key_fr(&self) -> Result<Fr, ProveError> {
-        field_from_hex(&self.key_field).ok_or_else(|| {
-            ProveError::Input(format!(
-                "witness key_field {} is not a field element",
-                self.key_field
-            ))
-        })
     }
 }
 
@@ -366,28 +370,18 @@ pub fn gen_witness(
     model: &Model,
     input: &InputData,
 ) -> Result<(Witness, Option<String>), ProveError> {
-    let x = input
-        .xs
-        .first()
-        .ok_or_else(|| ProveError::Input("input.json holds no sample".into()))?;
-    let key = input
-        .keys
-        .first()
-        .ok_or_else(|| ProveError::Input("input.json holds no key".into()))?;
+    let x = input.xs.first().ok_or(ProveError::NoSample)?;
+    let key = input.keys.first().ok_or(ProveError::NoSample)?;
     let trace = model.quantized.forward_int(x, 0)?;
     let (kf, note) = key_field(key, &model.settings);
     let s = &model.settings.scales;
     let logit = trace.logit as f64 / 2f64.powi((s.input + s.conv + s.linear) as i32);
-    let key_json = match key {
-        Key::Address(_) => serde_json::Value::String(key.to_string()),
-        Key::Number(v) => serde_json::json!(v),
-    };
     Ok((
         Witness {
             format_version: FORMAT_VERSION,
             circuit_digest: model.digest(),
-            key: key_json,
-            key_field: field_hex(&kf),
+            key: key.clone(),
+            key_field: kf,
             score_q: trace.score_q,
             score: trace.score(s),
             float_score: model.network.score(x),
@@ -407,17 +401,17 @@ fn trace_of(model: &Model, w: &Witness) -> Result<NetTrace, ProveError> {
     }
     let t = model.quantized.forward_q(w.inputs.clone(), 0)?;
     if t.score_q != w.score_q {
-        return Err(ProveError::Input(format!(
-            "the witness says score_q {} but its inputs give {}: the witness file was edited",
-            w.score_q, t.score_q
-        )));
+        return Err(ProveError::WitnessEdited {
+            claimed: w.score_q,
+            computed: t.score_q,
+        });
     }
     Ok(t)
 }
 
 /// The circuit for a witness.
 pub fn circuit(model: &Model, w: &Witness) -> Result<ModelCircuit, ProveError> {
-    Ok(model.circuit_for(&trace_of(model, w)?, w.key_fr()?))
+    Ok(model.circuit_for(&trace_of(model, w)?, w.key_field))
 }
 
 /// Result of the mock prover.
@@ -928,8 +922,7 @@ pub fn prove_circuit(
     Ok(Proof {
         instances: inst,
         bytes: transcript.finalize(),
-        key: Key::from_json(&w.key)
-            .map_err(|e| ProveError::Input(format!("the witness's key: {e}")))?,
+        key: w.key.clone(),
         score_q: w.score_q,
         score: w.score,
         seconds: t0.elapsed().as_secs_f64(),
@@ -1015,8 +1008,8 @@ pub fn tampered(
     t: crate::circuit::forge::Tamper,
 ) -> Result<ModelCircuit, ProveError> {
     match circuit(model, w)? {
-        ModelCircuit::Windowed(c) => Ok(c.forged(t).map_err(ProveError::Input)?.into()),
-        ModelCircuit::Layered(_) => Err(ProveError::Input(
+        ModelCircuit::Windowed(c) => Ok(c.forged(t).map_err(ProveError::Forge)?.into()),
+        ModelCircuit::Layered(_) => Err(ProveError::Forge(
             "this model uses the layered circuit: tamper it with `tampered_layered`".into(),
         )),
     }
@@ -1027,16 +1020,16 @@ pub fn tampered(
 /// names the constraint that refuses it; a notebook shows it beside the honest mock.
 pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> Result<MockReport, ProveError> {
     let trace = trace_of(model, w)?;
-    let c = match model.circuit_for(&trace, w.key_fr()?) {
+    let c = match model.circuit_for(&trace, w.key_field) {
         ModelCircuit::Windowed(c) => {
             // A window whose linear weight is zero does not reach the score, and a conv output
             // of 0 is its own ReLU either way: flip one that is neither.
             let window = (0..c.lin_w.len())
                 .find(|&n| c.lin_w[n] != 0 && trace.pre[0].get(n).is_some_and(|&v| v != 0))
                 .ok_or_else(|| {
-                    ProveError::Input("no conv output reaches the score: nothing to flip".into())
+                    ProveError::Forge("no conv output reaches the score: nothing to flip".into())
                 })?;
-            ModelCircuit::from(c.with_relu_flipped(window).map_err(ProveError::Input)?)
+            ModelCircuit::from(c.with_relu_flipped(window).map_err(ProveError::Forge)?)
         }
         ModelCircuit::Layered(c) => {
             let layer = model
@@ -1045,11 +1038,11 @@ pub fn mock_one_relu_flipped(model: &Model, w: &Witness) -> Result<MockReport, P
                 .iter()
                 .position(|l| l.relu)
                 .ok_or_else(|| {
-                    ProveError::Input(
+                    ProveError::Forge(
                         "this model has no ReLU whose decision could be flipped".into(),
                     )
                 })?;
-            ModelCircuit::from(c.with_relu_flipped(layer, 0).map_err(ProveError::Input)?)
+            ModelCircuit::from(c.with_relu_flipped(layer, 0).map_err(ProveError::Forge)?)
         }
     };
     let inst = c.instances();
@@ -1064,8 +1057,8 @@ pub fn tampered_layered(
     t: crate::circuit::forge::LayeredTamper,
 ) -> Result<ModelCircuit, ProveError> {
     match circuit(model, w)? {
-        ModelCircuit::Layered(c) => Ok(c.forged(t).map_err(ProveError::Input)?.into()),
-        ModelCircuit::Windowed(_) => Err(ProveError::Input(
+        ModelCircuit::Layered(c) => Ok(c.forged(t).map_err(ProveError::Forge)?.into()),
+        ModelCircuit::Windowed(_) => Err(ProveError::Forge(
             "this model uses the windowed circuit: tamper it with `tampered`".into(),
         )),
     }
@@ -1075,7 +1068,7 @@ impl Witness {
     pub fn to_html(&self) -> String {
         crate::html::Table::new("witness.json")
             .header(["field", "value"])
-            .row(["key (public)".to_string(), key_text(&self.key)])
+            .row(["key (public)".to_string(), self.key.to_string()])
             .row([
                 "score (public)".to_string(),
                 format!("{:.6} (quantized {})", self.score, self.score_q),
@@ -1125,14 +1118,6 @@ impl Proof {
 impl Verdict {
     pub fn to_html(&self) -> String {
         crate::html::verdict(self.valid, &self.to_string())
-    }
-}
-
-/// A key as written in input.json: the address string, or the number.
-pub(crate) fn key_text(key: &serde_json::Value) -> String {
-    match key {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -144,7 +144,7 @@ pub enum SettingsError {
 impl SettingsError {
     /// Scales under which a model's circuit cannot be laid out (`reason` from
     /// [`ModelShape::new`]), with the fix.
-    pub(crate) fn unfit(reason: String) -> Self {
+    pub(crate) fn unfit(reason: impl std::fmt::Display) -> Self {
         Self::Invalid {
             reason: format!(
                 "{reason}; lower the input or weight scale (`idol calibrate-settings` picks the limbs from the data)"

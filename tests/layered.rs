@@ -233,7 +233,7 @@ fn layered_soundness_suite() {
         LayeredTamper::ForgedSigmoidEntry { delta: 1 },
     )
     .unwrap();
-    let inst = vec![c.w.key_fr().unwrap(), fe((c.w.score_q + 1) as i128)];
+    let inst = vec![c.w.key_field, fe((c.w.score_q + 1) as i128)];
     assert_only(
         &mock_circuit(&circuit, c.fx.model.k(), inst).unwrap(),
         "static: D = 0",
@@ -289,7 +289,7 @@ fn layered_soundness_suite() {
     // A score that is not the table's entry, with a matching public instance.
     let circuit =
         prove::tampered_layered(&c.fx.model, &c.w, LayeredTamper::Score { delta: 1 }).unwrap();
-    let inst = vec![c.w.key_fr().unwrap(), fe((c.w.score_q + 1) as i128)];
+    let inst = vec![c.w.key_field, fe((c.w.score_q + 1) as i128)];
     assert_only(
         &mock_circuit(&circuit, c.fx.model.k(), inst).unwrap(),
         "[sigmoid lookup]",
@@ -300,7 +300,7 @@ fn layered_soundness_suite() {
 fn changed_public_instances_break_the_public_gate() {
     let c = case();
     let circuit = prove::circuit(&c.fx.model, &c.w).unwrap();
-    let key = c.w.key_fr().unwrap();
+    let key = c.w.key_field;
     let score = fe(c.w.score_q as i128);
     for inst in [vec![key + Fr::one(), score], vec![key, score + Fr::one()]] {
         assert_only(

@@ -361,8 +361,10 @@ impl Circuit<Fr> for LayeredCircuit {
         self.shape.clone()
     }
 
-    fn configure(_meta: &mut ConstraintSystem<Fr>) -> LayeredConfig {
-        unreachable!("LayeredCircuit is configured with its LayeredShape (configure_with_params)")
+    /// Keygen and the prover call `configure_with_params` with the circuit's own shape; this
+    /// plain form configures the empty shape (no gates hold), never a panic.
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> LayeredConfig {
+        Self::configure_with_params(meta, Self::Params::default())
     }
 
     fn configure_with_params(

@@ -2,6 +2,7 @@
 //! what each cell holds and which gates and lookups read the row: notebook 4 shows one, so that
 //! rows, columns, rotations, limbs and lookups are seen on the real table rather than described.
 
+use super::Unfit;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
@@ -41,7 +42,7 @@ impl JudgeCircuit {
     /// Rows `rows` of this circuit's witness table as `synthesize` assigns them (a tampered
     /// circuit shows its tampered cells), or why there is none: a key-generation circuit has no
     /// witness, and rows past the witness are empty.
-    pub fn slice(&self, rows: Range<usize>) -> Result<WitnessSlice, String> {
+    pub fn slice(&self, rows: Range<usize>) -> Result<WitnessSlice, Unfit> {
         let cols = &self
             .witness
             .as_ref()
@@ -50,10 +51,10 @@ impl JudgeCircuit {
         let shape = &self.shape;
         let used = shape.witness_rows();
         if rows.is_empty() || rows.end > used {
-            return Err(format!(
+            return Err(Unfit(format!(
                 "rows {}..{} are not inside the witness, which fills rows 0..{used}",
                 rows.start, rows.end
-            ));
+            )));
         }
         let roles = Roles::new(self, &rows);
         let rows = rows

@@ -54,6 +54,7 @@
 //! The layout needs even conv strides (or a single window along that axis); anything else gets
 //! the layered circuit ([`super::layered`]).
 
+use super::Unfit;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{
@@ -81,19 +82,19 @@ pub(crate) const DEFAULT_WINDOW_CELLS: usize = 4;
 
 /// Rows per image row in the input columns for a conv of geometry `g` whose windows keep
 /// `cells` cells (limbs + sign) in column B, or why the windowed layout cannot hold it.
-pub(crate) fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, String> {
+pub(crate) fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, Unfit> {
     let (out_h, out_w) = (g.out_h(), g.out_w());
     if out_h > 1 && g.stride[0] % 2 != 0 {
-        return Err(format!(
+        return Err(Unfit(format!(
             "its conv stride along the mel axis ({}) is odd, and the windowed layout splits the input by row parity",
             g.stride[0]
-        ));
+        )));
     }
     if out_w > 1 && g.stride[1] % 2 != 0 {
-        return Err(format!(
+        return Err(Unfit(format!(
             "its conv stride along the frame axis ({}) is odd, and the windowed layout keeps every window on rows of one parity",
             g.stride[1]
-        ));
+        )));
     }
     let uw = g.used().1;
     if out_h == 1 {
@@ -104,10 +105,10 @@ pub(crate) fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, 
     let u = frame_unit(g.stride[1], out_w);
     let need = 2 * cells.div_ceil(u) * u * out_w;
     if need > half * wr {
-        return Err(format!(
+        return Err(Unfit(format!(
             "its {out_w} windows per row of windows need {need} rows for {cells} cells each (conv limbs and a sign bit), more than the {} rows between rows of windows",
             half * wr
-        ));
+        )));
     }
     Ok(wr)
 }
@@ -116,7 +117,7 @@ pub(crate) fn input_row_stride(g: &ConvGeometry, cells: usize) -> Result<usize, 
 /// `Conv` with one input and one output channel followed by `Relu`, then one dense layer with one
 /// output and no activation before the `Sigmoid` — with a conv this layout can lay out (even
 /// strides and room for each window's cells). Anything else gets the layered layout.
-pub fn holds(net: &Network) -> Result<(), String> {
+pub fn holds(net: &Network) -> Result<(), Unfit> {
     let [conv, dense] = net.layers.as_slice() else {
         return Err(NOT_WINDOWED.into());
     };
@@ -160,7 +161,7 @@ pub struct Parts<'a> {
 impl<'a> Parts<'a> {
     /// The conv and linear layer of `q`, or why `q` is not of the windowed shape (which also
     /// keeps the conv outputs exact: no rescale).
-    pub fn of(q: &'a QuantNet) -> Result<Self, String> {
+    pub fn of(q: &'a QuantNet) -> Result<Self, Unfit> {
         let [conv, lin] = q.layers.as_slice() else {
             return Err(NOT_WINDOWED.into());
         };
@@ -227,7 +228,7 @@ pub enum InputColumn {
 impl CircuitShape {
     /// The shape of `q`'s circuit, or why it does not fit the layout (too many limbs for the
     /// strides).
-    pub fn new(q: &QuantNet) -> Result<Self, String> {
+    pub fn new(q: &QuantNet) -> Result<Self, Unfit> {
         let p = Parts::of(q)?;
         let g = p.geometry;
         let (uh, uw) = g.used();
@@ -236,10 +237,10 @@ impl CircuitShape {
         // The split idx·2^R + rem pins idx only if the remainder limbs hold exactly R bits.
         let (rem_bits, rem_limbs) = (q.scales.remainder_bits(), q.scales.remainder_limbs());
         if rem_bits != rem_limbs * q.scales.limb {
-            return Err(format!(
+            return Err(Unfit(format!(
                 "the sigmoid remainder has {rem_bits} bits, not a whole number of {}-bit limbs",
                 q.scales.limb
-            ));
+            )));
         }
         let row_stride = input_row_stride(g, cells).map_err(|e| {
             format!(
@@ -557,8 +558,10 @@ impl Circuit<Fr> for JudgeCircuit {
         self.shape.clone()
     }
 
-    fn configure(_meta: &mut ConstraintSystem<Fr>) -> JudgeConfig {
-        unreachable!("JudgeCircuit is configured with its CircuitShape (configure_with_params)")
+    /// Keygen and the prover call `configure_with_params` with the circuit's own shape; this
+    /// plain form configures the empty shape (no gates hold), never a panic.
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> JudgeConfig {
+        Self::configure_with_params(meta, Self::Params::default())
     }
 
     fn configure_with_params(meta: &mut ConstraintSystem<Fr>, shape: CircuitShape) -> JudgeConfig {
@@ -818,16 +821,19 @@ mod tests {
         assert_eq!(input_row_stride(&g, 4), Ok(129));
         // Five cells would need a third group of rows: 3·2·2·32 = 384 > 258.
         let e = input_row_stride(&g, 5).unwrap_err();
-        assert!(e.contains("384 rows") && e.contains("258 rows"), "{e}");
+        assert!(e.0.contains("384 rows") && e.0.contains("258 rows"), "{e}");
     }
 
     #[test]
     fn odd_strides_and_odd_bands_are_handled() {
         let mut g = tutorial();
         g.stride = [4, 3];
-        assert!(input_row_stride(&g, 4).unwrap_err().contains("frame axis"));
+        assert!(input_row_stride(&g, 4)
+            .unwrap_err()
+            .0
+            .contains("frame axis"));
         g.stride = [3, 4];
-        assert!(input_row_stride(&g, 4).unwrap_err().contains("mel axis"));
+        assert!(input_row_stride(&g, 4).unwrap_err().0.contains("mel axis"));
         // Stride 2 along the mel axis with an odd used width: one spare row per image row keeps
         // every band an even number of rows.
         g.stride = [2, 4];
