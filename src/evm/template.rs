@@ -17,7 +17,7 @@
 //! 4. BDFG21: per rotation set the barycentric weights (two batched inversions, one modexp each),
 //!    each commitment's scalar and the constant term, one MSM by precompiles, one pairing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
@@ -27,6 +27,7 @@ use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::commitment::ParamsProver;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use snark_verifier::util::arithmetic::Rotation;
+use snark_verifier::verifier::plonk::PlonkProtocol;
 
 use super::EvmError;
 use crate::encoding::field_hex;
@@ -291,61 +292,251 @@ fn query_sets(queries: &[(usize, i32, usize)]) -> Vec<QuerySet> {
 
 /// Solidity source of our verifier for this vk, taking `num_instances` public values; calldata
 /// as for snark-verifier's (`instances ‖ proof`), accepting by returning nothing and rejecting by
-/// reverting.
+/// reverting. The body is the stages in order, each marked `// stage: …` in the Yul.
 pub fn verifier_solidity(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
 ) -> Result<String, EvmError> {
     let protocol = super::plonk_protocol(params, vk, num_instances);
-    if protocol.num_instance.len() != 1
-        || protocol.instance_committing_key.is_some()
-        || protocol.linearization.is_some()
-        || !protocol.accumulator_indices.is_empty()
-        || protocol.domain_as_witness.is_some()
-    {
-        return Err(gen_err("unsupported protocol shape"));
+    let mut p = Plan::new(&protocol, num_instances)?;
+    let mut c = String::new();
+    ranges(&p, &mut c);
+    transcript(&p, &mut c);
+    lagranges(&p, &mut c);
+    numerator(&mut p, &mut c)?;
+    scalars(&p, &mut c);
+    msm(&p, params, &mut c);
+    pairing(&p, params, &mut c);
+    Ok(contract(&functions(&p), &c))
+}
+
+/// Where everything lives, read from the protocol: the calldata layout, the memory word of
+/// every value, the quotient numerator, the Lagrange polynomials and the rotation sets.
+struct Plan<'p> {
+    protocol: &'p PlonkProtocol<G1Affine>,
+    num_instances: usize,
+    /// The transcript's initial state (the vk's digest).
+    tis: Fr,
+    n_pre: usize,
+    n_wit: usize,
+    /// Index of the quotient polynomial among the committed ones.
+    q_poly: usize,
+    n_eval: usize,
+    // Calldata: instances, witness commitments, quotient chunks, evaluations, W, W'.
+    wit_off: usize,
+    quot_off: usize,
+    eval_off: usize,
+    w_off: usize,
+    wp_off: usize,
+    total: usize,
+    // Memory.
+    mem: Mem,
+    hash_buf: usize,
+    challenges: Vec<usize>,
+    z_slot: usize,
+    zp_slot: usize,
+    mu_slot: usize,
+    gamma_slot: usize,
+    zn_slot: usize,
+    evals: usize,
+    h_slot: usize,
+    eval_slot: BTreeMap<(usize, i32), usize>,
+    numerator: Rc<Node>,
+    lagranges: Vec<i32>,
+    /// ω^i, then L_i(z), per Lagrange polynomial.
+    lag_omega: usize,
+    lagrange_slot: BTreeMap<i32, usize>,
+    instance_slot: BTreeMap<(usize, i32), usize>,
+    sets: Vec<QuerySet>,
+    /// Denominators inverted together: z − ω^i per Lagrange, z^n − 1, the sets' weights, z_s.
+    den_total: usize,
+    den: usize,
+    den_zn: usize,
+    den_sets: Vec<usize>,
+    /// z_s of sets 1.. (inverted in place).
+    den_zs: usize,
+    /// Σ weights per set (inverted in place).
+    sums: usize,
+    prods: usize,
+    zs1_slot: usize,
+    /// The scalar of each committed polynomial.
+    scal: usize,
+    gsc_slot: usize,
+    gp_slot: usize,
+    /// modexp input/output.
+    scratch: usize,
+    /// MSM accumulator (x, y), then the term (x, y, scalar).
+    acc: usize,
+    pair: usize,
+}
+
+impl<'p> Plan<'p> {
+    fn new(protocol: &'p PlonkProtocol<G1Affine>, num_instances: usize) -> Result<Self, EvmError> {
+        if protocol.num_instance.len() != 1
+            || protocol.instance_committing_key.is_some()
+            || protocol.linearization.is_some()
+            || !protocol.accumulator_indices.is_empty()
+            || protocol.domain_as_witness.is_some()
+        {
+            return Err(gen_err("unsupported protocol shape"));
+        }
+        let tis = protocol
+            .transcript_initial_state
+            .ok_or_else(|| gen_err("no transcript initial state"))?;
+        let n_pre = protocol.preprocessed.len();
+        let n_wit: usize = protocol.num_witness.iter().sum();
+        let q_poly = n_pre + 1 + n_wit;
+        let n_chunk = protocol.quotient.num_chunk();
+        let n_eval = protocol.evaluations.len();
+
+        // Calldata layout.
+        let inst_bytes = 32 * num_instances;
+        let wit_off = inst_bytes;
+        let quot_off = wit_off + 64 * n_wit;
+        let eval_off = quot_off + 64 * n_chunk;
+        let w_off = eval_off + 32 * n_eval;
+        let wp_off = w_off + 64;
+        let total = wp_off + 64;
+
+        // Memory layout.
+        let mut mem = Mem(0);
+        let hash_buf = mem.alloc(1 + total / 32); // state word, then the span being absorbed
+        let n_ch: usize = protocol.num_challenge.iter().sum();
+        let challenges: Vec<usize> = (0..n_ch).map(|_| mem.alloc(1)).collect();
+        let (z_slot, zp_slot, mu_slot, gamma_slot, zn_slot) = (
+            mem.alloc(1),
+            mem.alloc(1),
+            mem.alloc(1),
+            mem.alloc(1),
+            mem.alloc(1),
+        );
+        let evals = mem.alloc(n_eval + 1); // transcript evaluations, then the quotient's
+        let h_slot = evals + 32 * n_eval;
+        let mut eval_slot: BTreeMap<(usize, i32), usize> = BTreeMap::new();
+        for (i, q) in protocol.evaluations.iter().enumerate() {
+            eval_slot.insert((q.poly, q.rotation.0), evals + 32 * i);
+        }
+
+        let numerator = numerator_tree(protocol);
+        // Lagrange polynomials used: the numerator's, and those the instance evaluations need.
+        let mut lagranges = BTreeSet::new();
+        let mut instance_queries = BTreeSet::new();
+        lagranges_and_instances(&numerator, &mut lagranges, &mut instance_queries, n_pre);
+        for &(_, rot) in &instance_queries {
+            for j in 0..num_instances as i32 {
+                lagranges.insert(j - rot);
+            }
+        }
+        let lagranges: Vec<i32> = lagranges.into_iter().collect();
+        if lagranges.is_empty() {
+            return Err(gen_err("no Lagrange polynomial"));
+        }
+        let lag_omega = mem.alloc(lagranges.len());
+        let lagrange_slot: BTreeMap<i32, usize> = lagranges
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| (i, lag_omega + 32 * k))
+            .collect();
+        let instance_slot: BTreeMap<(usize, i32), usize> = instance_queries
+            .iter()
+            .map(|&q| (q, mem.alloc(1)))
+            .collect();
+
+        // PCS queries with their evaluation slots.
+        let mut queries = Vec::new();
+        for q in &protocol.queries {
+            let slot = if q.poly == q_poly {
+                h_slot
+            } else if q.poly == n_pre {
+                return Err(gen_err("instance polynomial in the PCS queries"));
+            } else {
+                *eval_slot
+                    .get(&(q.poly, q.rotation.0))
+                    .ok_or_else(|| gen_err("PCS query without evaluation"))?
+            };
+            queries.push((q.poly, q.rotation.0, slot));
+        }
+        let sets = query_sets(&queries);
+        // Per set: table of (ℓ'_j, ω^{s_j}), weights/denominators (DEN), and z_s for sets after
+        // the first.
+        let n_lag = lagranges.len();
+        let den_total =
+            n_lag + 1 + sets.iter().map(|s| s.shifts.len()).sum::<usize>() + sets.len() - 1;
+        let den = mem.alloc(den_total);
+        let den_zn = den + 32 * n_lag;
+        let mut den_sets = Vec::new();
+        let mut next = den_zn + 32;
+        for s in &sets {
+            den_sets.push(next);
+            next += 32 * s.shifts.len();
+        }
+        let den_zs = next;
+        let sums = mem.alloc(sets.len());
+        let prods = mem.alloc(den_total.max(sets.len()));
+        let zs1_slot = mem.alloc(1);
+        let scal = mem.alloc(q_poly + 1);
+        let (gsc_slot, gp_slot) = (mem.alloc(1), mem.alloc(1));
+        let scratch = mem.alloc(6);
+        let acc = mem.alloc(2 + 3);
+        let pair = mem.alloc(12);
+        Ok(Self {
+            protocol,
+            num_instances,
+            tis,
+            n_pre,
+            n_wit,
+            q_poly,
+            n_eval,
+            wit_off,
+            quot_off,
+            eval_off,
+            w_off,
+            wp_off,
+            total,
+            mem,
+            hash_buf,
+            challenges,
+            z_slot,
+            zp_slot,
+            mu_slot,
+            gamma_slot,
+            zn_slot,
+            evals,
+            h_slot,
+            eval_slot,
+            numerator,
+            lagranges,
+            lag_omega,
+            lagrange_slot,
+            instance_slot,
+            sets,
+            den_total,
+            den,
+            den_zn,
+            den_sets,
+            den_zs,
+            sums,
+            prods,
+            zs1_slot,
+            scal,
+            gsc_slot,
+            gp_slot,
+            scratch,
+            acc,
+            pair,
+        })
     }
-    let tis = protocol
-        .transcript_initial_state
-        .ok_or_else(|| gen_err("no transcript initial state"))?;
-    let n_pre = protocol.preprocessed.len();
-    let n_wit: usize = protocol.num_witness.iter().sum();
-    let q_poly = n_pre + 1 + n_wit;
-    let n_chunk = protocol.quotient.num_chunk();
-    let n_eval = protocol.evaluations.len();
-    let domain = &protocol.domain;
 
-    // Calldata layout.
-    let inst_bytes = 32 * num_instances;
-    let wit_off = inst_bytes;
-    let quot_off = wit_off + 64 * n_wit;
-    let eval_off = quot_off + 64 * n_chunk;
-    let w_off = eval_off + 32 * n_eval;
-    let wp_off = w_off + 64;
-    let total = wp_off + 64;
-
-    // Memory layout.
-    let mut mem = Mem(0);
-    let hash_buf = mem.alloc(1 + total / 32); // state word, then the span being absorbed
-    let n_ch: usize = protocol.num_challenge.iter().sum();
-    let challenges: Vec<usize> = (0..n_ch).map(|_| mem.alloc(1)).collect();
-    let (z_slot, zp_slot, mu_slot, gamma_slot, zn_slot) = (
-        mem.alloc(1),
-        mem.alloc(1),
-        mem.alloc(1),
-        mem.alloc(1),
-        mem.alloc(1),
-    );
-    let evals = mem.alloc(n_eval + 1); // transcript evaluations, then the quotient's
-    let h_slot = evals + 32 * n_eval;
-    let mut eval_slot: BTreeMap<(usize, i32), usize> = BTreeMap::new();
-    for (i, q) in protocol.evaluations.iter().enumerate() {
-        eval_slot.insert((q.poly, q.rotation.0), evals + 32 * i);
+    /// ω^s.
+    fn omega(&self, s: i32) -> Fr {
+        self.protocol.domain.rotate_scalar(Fr::ONE, Rotation(s))
     }
+}
 
-    // The quotient numerator as our own tree.
-    let numerator = protocol.quotient.numerator.evaluate(
+/// The quotient numerator as our own tree.
+fn numerator_tree(protocol: &PlonkProtocol<G1Affine>) -> Rc<Node> {
+    protocol.quotient.numerator.evaluate(
         &|c: Fr| Rc::new(Node::Const(c)),
         &|p| {
             let s = format!("{p:?}");
@@ -371,104 +562,56 @@ pub fn verifier_solidity(
         &|a, b| Rc::new(Node::Sum(a, b)),
         &|a, b| Rc::new(Node::Prod(a, b)),
         &|a, c| Rc::new(Node::Scaled(a, c)),
-    );
-    // Lagrange polynomials used: the numerator's, and those the instance evaluations need.
-    let mut lagranges = std::collections::BTreeSet::new();
-    let mut instance_queries = std::collections::BTreeSet::new();
-    fn walk(
-        n: &Node,
-        lag: &mut std::collections::BTreeSet<i32>,
-        inst: &mut std::collections::BTreeSet<(usize, i32)>,
-        instance_poly: usize,
-    ) {
-        match n {
-            Node::Lagrange(i) => {
-                lag.insert(*i);
-            }
-            Node::Poly { poly, rotation } if *poly == instance_poly => {
-                inst.insert((*poly, *rotation));
-            }
-            Node::Neg(a) | Node::Scaled(a, _) => walk(a, lag, inst, instance_poly),
-            Node::Sum(a, b) | Node::Prod(a, b) => {
-                walk(a, lag, inst, instance_poly);
-                walk(b, lag, inst, instance_poly);
-            }
-            _ => {}
-        }
-    }
-    walk(&numerator, &mut lagranges, &mut instance_queries, n_pre);
-    for &(_, rot) in &instance_queries {
-        for j in 0..num_instances as i32 {
-            lagranges.insert(j - rot);
-        }
-    }
-    let lagranges: Vec<i32> = lagranges.into_iter().collect();
-    let lag_omega = mem.alloc(lagranges.len()); // ω^i, then L_i(z)
-    let lagrange_slot: BTreeMap<i32, usize> = lagranges
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| (i, lag_omega + 32 * k))
-        .collect();
-    let instance_slot: BTreeMap<(usize, i32), usize> = instance_queries
-        .iter()
-        .map(|&q| (q, mem.alloc(1)))
-        .collect();
+    )
+}
 
-    // PCS queries with their evaluation slots.
-    let mut queries = Vec::new();
-    for q in &protocol.queries {
-        let slot = if q.poly == q_poly {
-            h_slot
-        } else if q.poly == n_pre {
-            return Err(gen_err("instance polynomial in the PCS queries"));
-        } else {
-            *eval_slot
-                .get(&(q.poly, q.rotation.0))
-                .ok_or_else(|| gen_err("PCS query without evaluation"))?
-        };
-        queries.push((q.poly, q.rotation.0, slot));
+/// The Lagrange polynomials a numerator reads, and its queries of the instance polynomial.
+fn lagranges_and_instances(
+    n: &Node,
+    lag: &mut BTreeSet<i32>,
+    inst: &mut BTreeSet<(usize, i32)>,
+    instance_poly: usize,
+) {
+    match n {
+        Node::Lagrange(i) => {
+            lag.insert(*i);
+        }
+        Node::Poly { poly, rotation } if *poly == instance_poly => {
+            inst.insert((*poly, *rotation));
+        }
+        Node::Neg(a) | Node::Scaled(a, _) => lagranges_and_instances(a, lag, inst, instance_poly),
+        Node::Sum(a, b) | Node::Prod(a, b) => {
+            lagranges_and_instances(a, lag, inst, instance_poly);
+            lagranges_and_instances(b, lag, inst, instance_poly);
+        }
+        _ => {}
     }
-    let sets = query_sets(&queries);
-    // Per set: table of (ℓ'_j, ω^{s_j}), weights/denominators (DEN), and z_s for sets after the first.
-    let omega_of = |s: i32| domain.rotate_scalar(Fr::ONE, Rotation(s));
-    let n_lag = lagranges.len();
-    let den_total = n_lag + 1 + sets.iter().map(|s| s.shifts.len()).sum::<usize>() + sets.len() - 1;
-    let den = mem.alloc(den_total);
-    let den_zn = den + 32 * n_lag;
-    let mut den_sets = Vec::new();
-    let mut next = den_zn + 32;
-    for s in &sets {
-        den_sets.push(next);
-        next += 32 * s.shifts.len();
-    }
-    let den_zs = next; // z_s of sets 1.. (inverted in place)
-    let sums = mem.alloc(sets.len()); // Σ weights per set (inverted in place)
-    let prods = mem.alloc(den_total.max(sets.len()));
-    let zs1_slot = mem.alloc(1);
-    let scal = mem.alloc(q_poly + 1); // the scalar of each committed polynomial
-    let (gsc_slot, gp_slot) = (mem.alloc(1), mem.alloc(1));
-    let scratch = mem.alloc(6); // modexp input/output
-    let acc = mem.alloc(2 + 3); // MSM accumulator (x, y), then the term (x, y, scalar)
-    let pair = mem.alloc(12);
+}
 
-    let mut c = String::new();
+/// Stage 1: the calldata's length; instances and evaluations (copied to memory) below r; every
+/// point on the curve. A malformed point would make the precompiles burn all the gas given to
+/// them, so all of it is checked before any precompile.
+fn ranges(p: &Plan, c: &mut String) {
+    let (evals, eval_off) = (p.evals, p.eval_off);
     writeln!(c, "let r := {}", Fr::MODULUS).unwrap();
-    writeln!(c, "let ok := eq(calldatasize(), {total:#x})").unwrap();
+    writeln!(c, "let ok := eq(calldatasize(), {:#x})", p.total).unwrap();
     writeln!(c, "// stage: ranges and points").unwrap();
-    // 1. Ranges: instances, then evaluations (copied to memory), below r; points on the curve.
-    for i in 0..num_instances {
+    for i in 0..p.num_instances {
         writeln!(c, "ok := and(ok, lt(calldataload({:#x}), r))", 32 * i).unwrap();
     }
     writeln!(
         c,
         "calldatacopy({evals:#x}, {eval_off:#x}, {:#x})",
-        32 * n_eval
+        32 * p.n_eval
     )
     .unwrap();
-    for i in 0..n_eval {
+    for i in 0..p.n_eval {
         writeln!(c, "ok := and(ok, lt(mload({:#x}), r))", evals + 32 * i).unwrap();
     }
-    for o in (wit_off..eval_off).step_by(64).chain([w_off, wp_off]) {
+    for o in (p.wit_off..p.eval_off)
+        .step_by(64)
+        .chain([p.w_off, p.wp_off])
+    {
         writeln!(
             c,
             "ok := and(ok, on_curve(calldataload({o:#x}), calldataload({:#x})))",
@@ -476,12 +619,16 @@ pub fn verifier_solidity(
         )
         .unwrap();
     }
-    // A malformed point would make the precompiles burn all the gas given to them.
     writeln!(c, "if iszero(ok) {{ revert(0, 0) }}").unwrap();
+}
+
+/// Stage 2: the Fiat–Shamir challenges, Keccak over the state word and each contiguous
+/// calldata span.
+fn transcript(p: &Plan, c: &mut String) {
     writeln!(c, "// stage: transcript").unwrap();
-    writeln!(c, "mstore({hash_buf:#x}, {})", field_hex(&tis)).unwrap();
+    writeln!(c, "mstore({:#x}, {})", p.hash_buf, field_hex(&p.tis)).unwrap();
     let mut span_start = 0usize;
-    let mut pos = wit_off;
+    let mut pos = p.wit_off;
     let mut ch = 0usize;
     let squeeze = |c: &mut String, start: &mut usize, end: usize, out: usize| {
         if end > *start {
@@ -497,57 +644,56 @@ pub fn verifier_solidity(
         }
         *start = end;
     };
-    for (&nw, &nc) in protocol.num_witness.iter().zip(&protocol.num_challenge) {
+    for (&nw, &nc) in p.protocol.num_witness.iter().zip(&p.protocol.num_challenge) {
         pos += 64 * nw;
         for _ in 0..nc {
-            squeeze(&mut c, &mut span_start, pos, challenges[ch]);
+            squeeze(c, &mut span_start, pos, p.challenges[ch]);
             ch += 1;
         }
     }
-    squeeze(&mut c, &mut span_start, eval_off, z_slot);
-    squeeze(&mut c, &mut span_start, w_off, mu_slot);
-    squeeze(&mut c, &mut span_start, w_off, gamma_slot);
-    squeeze(&mut c, &mut span_start, wp_off, zp_slot);
+    squeeze(c, &mut span_start, p.eval_off, p.z_slot);
+    squeeze(c, &mut span_start, p.w_off, p.mu_slot);
+    squeeze(c, &mut span_start, p.w_off, p.gamma_slot);
+    squeeze(c, &mut span_start, p.wp_off, p.zp_slot);
+}
 
-    // 3. z^n, Lagranges, instance evaluations, numerator / (z^n − 1).
+/// Stage 3a: `z^n`; ω^i per Lagrange polynomial and `z − ω^i`; per rotation set
+/// `d_j = z' − ω^{s_j}·z`, the weight denominators `ℓ'_j·z^{k−1}·d_j` and `z_s = Π d_j`; then
+/// all of them inverted at once (one modexp).
+fn lagranges(p: &Plan, c: &mut String) {
+    let (z_slot, zp_slot, zn_slot, den_zn) = (p.z_slot, p.zp_slot, p.zn_slot, p.den_zn);
     writeln!(c, "// stage: lagranges and set denominators").unwrap();
     writeln!(
         c,
         "{{ let z := mload({z_slot:#x}) let zn := z for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ zn := mulmod(zn, zn, r) }} mstore({zn_slot:#x}, zn) mstore({den_zn:#x}, addmod(zn, sub(r, 1), r))",
-        domain.k
+        p.protocol.domain.k
     )
     .unwrap();
-    if lagranges.is_empty() {
-        return Err(gen_err("no Lagrange polynomial"));
-    }
-    // ω^i for each Lagrange (kept in lag_omega), z − ω^i into DEN; runs of consecutive i step
-    // by one multiplication instead of a constant each.
-    let omega = omega_of(1);
+    // Runs of consecutive i step by one multiplication instead of a constant each.
     let mut prev: Option<i32> = None;
-    writeln!(c, "let w := 0 let om := {}", field_hex(&omega)).unwrap();
-    for (k, &i) in lagranges.iter().enumerate() {
+    writeln!(c, "let w := 0 let om := {}", field_hex(&p.omega(1))).unwrap();
+    for (k, &i) in p.lagranges.iter().enumerate() {
         if prev == Some(i - 1) {
             writeln!(c, "w := mulmod(w, om, r)").unwrap();
         } else {
-            writeln!(c, "w := {}", field_hex(&omega_of(i))).unwrap();
+            writeln!(c, "w := {}", field_hex(&p.omega(i))).unwrap();
         }
         prev = Some(i);
         writeln!(
             c,
             "mstore({:#x}, w) mstore({:#x}, addmod(z, sub(r, w), r))",
-            lag_omega + 32 * k,
-            den + 32 * k
+            p.lag_omega + 32 * k,
+            p.den + 32 * k
         )
         .unwrap();
     }
     writeln!(c, "}}").unwrap();
-    // Per set: d_j = z' − ω^{s_j}·z, weight denominators ℓ'_j·z^{k−1}·d_j, and z_s = Π d_j.
-    for (t, s) in sets.iter().enumerate() {
+    for (t, s) in p.sets.iter().enumerate() {
         let k = s.shifts.len();
         let zs_out = if t == 0 {
-            zs1_slot
+            p.zs1_slot
         } else {
-            den_zs + 32 * (t - 1)
+            p.den_zs + 32 * (t - 1)
         };
         writeln!(
             c,
@@ -555,13 +701,13 @@ pub fn verifier_solidity(
         )
         .unwrap();
         for (j, &sj) in s.shifts.iter().enumerate() {
-            let wj = omega_of(sj);
+            let wj = p.omega(sj);
             let ell = s
                 .shifts
                 .iter()
                 .enumerate()
                 .filter(|&(i, _)| i != j)
-                .fold(Fr::ONE, |a, (_, &si)| a * (wj - omega_of(si)));
+                .fold(Fr::ONE, |a, (_, &si)| a * (wj - p.omega(si)));
             let zw = if sj == 0 {
                 "z".to_string()
             } else {
@@ -570,7 +716,7 @@ pub fn verifier_solidity(
             writeln!(
                 c,
                 "d := addmod(zp, sub(r, {zw}), r) zs := mulmod(zs, d, r) mstore({:#x}, mulmod(mulmod({}, zk, r), d, r))",
-                den_sets[t] + 32 * j,
+                p.den_sets[t] + 32 * j,
                 lit(&ell)
             )
             .unwrap();
@@ -578,17 +724,23 @@ pub fn verifier_solidity(
         writeln!(c, "mstore({zs_out:#x}, zs) }}").unwrap();
     }
     writeln!(c, "// stage: first inversion").unwrap();
-    batch_invert_unrolled(&mut c, den, den_total, prods, scratch);
+    batch_invert_unrolled(c, p.den, p.den_total, p.prods, p.scratch);
+}
+
+/// Stage 3b: `L_i = (z^n − 1)/n · ω^i / (z − ω^i)`, the instance evaluations, and the quotient
+/// numerator (the circuit's gates and lookup, straight-line with its constants) divided by
+/// `z^n − 1`.
+fn numerator(p: &mut Plan, c: &mut String) -> Result<(), EvmError> {
     writeln!(c, "// stage: numerator").unwrap();
-    // L_i = (z^n − 1)/n · ω^i / (z − ω^i)
     writeln!(
         c,
-        "{{ let f := mulmod(addmod(mload({zn_slot:#x}), sub(r, 1), r), {}, r)",
-        field_hex(&domain.n_inv)
+        "{{ let f := mulmod(addmod(mload({:#x}), sub(r, 1), r), {}, r)",
+        p.zn_slot,
+        field_hex(&p.protocol.domain.n_inv)
     )
     .unwrap();
-    for k in 0..n_lag {
-        let (a, d) = (lag_omega + 32 * k, den + 32 * k);
+    for k in 0..p.lagranges.len() {
+        let (a, d) = (p.lag_omega + 32 * k, p.den + 32 * k);
         writeln!(
             c,
             "mstore({a:#x}, mulmod(mulmod(f, mload({a:#x}), r), mload({d:#x}), r))"
@@ -596,66 +748,73 @@ pub fn verifier_solidity(
         .unwrap();
     }
     writeln!(c, "}}").unwrap();
-    for (&(_, rot), &slot) in &instance_slot {
-        let terms: Vec<String> = (0..num_instances as i32)
+    for (&(_, rot), &slot) in &p.instance_slot {
+        let terms: Vec<String> = (0..p.num_instances as i32)
             .map(|j| {
                 format!(
                     "mulmod(calldataload({:#x}), mload({:#x}), r)",
                     32 * j,
-                    lagrange_slot[&(j - rot)]
+                    p.lagrange_slot[&(j - rot)]
                 )
             })
             .collect();
         writeln!(c, "mstore({slot:#x}, {})", accumulate(&terms)).unwrap();
     }
-    let numer_slot = mem.alloc(1);
+    let numer_slot = p.mem.alloc(1);
     let mut em = Emitter {
         code: String::new(),
-        mem: &mut mem,
-        eval_slot: &eval_slot,
-        instance_slot: &instance_slot,
-        lagrange_slot: &lagrange_slot,
-        challenge_slot: &challenges,
-        z_slot,
+        mem: &mut p.mem,
+        eval_slot: &p.eval_slot,
+        instance_slot: &p.instance_slot,
+        lagrange_slot: &p.lagrange_slot,
+        challenge_slot: &p.challenges,
+        z_slot: p.z_slot,
     };
-    em.store(numer_slot, &numerator)?;
+    em.store(numer_slot, &p.numerator)?;
     c.push_str(&em.code);
     writeln!(
         c,
-        "mstore({h_slot:#x}, mulmod(mload({numer_slot:#x}), mload({den_zn:#x}), r))"
+        "mstore({:#x}, mulmod(mload({numer_slot:#x}), mload({:#x}), r))",
+        p.h_slot, p.den_zn
     )
     .unwrap();
+    Ok(())
+}
 
-    // 4. BDFG21: Σ weights per set, their inverses; scalars per commitment and the constant.
+/// Stage 4a (BDFG21): Σ weights per set and their inverses (one modexp); the scalar of each
+/// commitment and the constant term.
+fn scalars(p: &Plan, c: &mut String) {
+    let (gsc_slot, gp_slot, mu_slot, gamma_slot, zs1_slot) =
+        (p.gsc_slot, p.gp_slot, p.mu_slot, p.gamma_slot, p.zs1_slot);
     writeln!(c, "// stage: second inversion").unwrap();
-    for (t, s) in sets.iter().enumerate() {
+    for (t, s) in p.sets.iter().enumerate() {
         let terms: Vec<String> = (0..s.shifts.len())
-            .map(|j| format!("mload({:#x})", den_sets[t] + 32 * j))
+            .map(|j| format!("mload({:#x})", p.den_sets[t] + 32 * j))
             .collect();
         writeln!(
             c,
             "{{ {} mstore({:#x}, e) }}",
             sum_into_e(&terms),
-            sums + 32 * t
+            p.sums + 32 * t
         )
         .unwrap();
     }
-    batch_invert_unrolled(&mut c, sums, sets.len(), prods, scratch);
+    batch_invert_unrolled(c, p.sums, p.sets.len(), p.prods, p.scratch);
     writeln!(c, "// stage: commitment scalars").unwrap();
     writeln!(c, "mstore({gsc_slot:#x}, 0) mstore({gp_slot:#x}, 1)").unwrap();
-    for (t, s) in sets.iter().enumerate() {
+    for (t, s) in p.sets.iter().enumerate() {
         let cc = if t == 0 {
             "1".to_string()
         } else {
             format!(
                 "mulmod(mload({zs1_slot:#x}), mload({:#x}), r)",
-                den_zs + 32 * (t - 1)
+                p.den_zs + 32 * (t - 1)
             )
         };
         writeln!(
             c,
             "{{ let gp := mload({gp_slot:#x}) let cc := {cc} let rc := mulmod(cc, mload({:#x}), r) let mp := 1 let g := mload({gsc_slot:#x})",
-            sums + 32 * t
+            p.sums + 32 * t
         )
         .unwrap();
         for (u, (poly, slots)) in s.polys.iter().enumerate() {
@@ -668,7 +827,7 @@ pub fn verifier_solidity(
                 .map(|(j, sl)| {
                     format!(
                         "mulmod(mload({:#x}), mload({sl:#x}), r)",
-                        den_sets[t] + 32 * j
+                        p.den_sets[t] + 32 * j
                     )
                 })
                 .collect();
@@ -676,7 +835,7 @@ pub fn verifier_solidity(
             writeln!(
                 c,
                 "{{ let m := mulmod(mp, gp, r) mstore({:#x}, mulmod(cc, m, r)) {reval} g := addmod(g, sub(r, mulmod(mulmod(e, rc, r), m, r)), r) }}",
-                scal + 32 * poly
+                p.scal + 32 * poly
             )
             .unwrap();
         }
@@ -686,14 +845,23 @@ pub fn verifier_solidity(
         )
         .unwrap();
     }
+}
 
-    // MSM: lhs = Σ scalar·commitment + g·G − z_s·W + z'·W'; rhs = W'.
+/// Stage 4b: the MSM by precompiles, lhs = Σ scalar·commitment + g·G − z_s·W + z'·W'.
+fn msm(p: &Plan, params: &ParamsKZG<Bn256>, c: &mut String) {
+    let (acc, scal, zn_slot, gsc_slot, zs1_slot, zp_slot) =
+        (p.acc, p.scal, p.zn_slot, p.gsc_slot, p.zs1_slot, p.zp_slot);
+    let (quot_off, eval_off, w_off, wp_off) = (p.quot_off, p.eval_off, p.w_off, p.wp_off);
     writeln!(c, "// stage: msm").unwrap();
     writeln!(c, "mstore({acc:#x}, 0) mstore({:#x}, 0)", acc + 32).unwrap();
-    let in_sets = |poly: usize| sets.iter().any(|s| s.polys.iter().any(|(p, _)| *p == poly));
+    let in_sets = |poly: usize| {
+        p.sets
+            .iter()
+            .any(|s| s.polys.iter().any(|(q, _)| *q == poly))
+    };
     // The first polynomial of the first set has scalar 1 (μ⁰·γ⁰, no set coefficient): an
     // addition, no multiplication.
-    let unit_poly = sets[0].polys[0].0;
+    let unit_poly = p.sets[0].polys[0].0;
     let term = |x: String, y: String, poly: usize| {
         if poly == unit_poly {
             format!("ok := and(ok, ec_add({x}, {y}))")
@@ -704,15 +872,15 @@ pub fn verifier_solidity(
             )
         }
     };
-    for (i, pt) in protocol.preprocessed.iter().enumerate() {
+    for (i, pt) in p.protocol.preprocessed.iter().enumerate() {
         if in_sets(i) {
             writeln!(c, "{}", term(field_hex(&pt.x), field_hex(&pt.y), i)).unwrap();
         }
     }
-    for w in 0..n_wit {
-        let poly = n_pre + 1 + w;
+    for w in 0..p.n_wit {
+        let poly = p.n_pre + 1 + w;
         if in_sets(poly) {
-            let o = wit_off + 64 * w;
+            let o = p.wit_off + 64 * w;
             let (x, y) = (
                 format!("calldataload({o:#x})"),
                 format!("calldataload({:#x})", o + 32),
@@ -723,8 +891,8 @@ pub fn verifier_solidity(
     writeln!(
         c,
         "{{ let s := mload({:#x}) let zc := 1 for {{ let i := 0 }} lt(i, {}) {{ i := add(i, 1) }} {{ zc := mulmod(zc, mload({zn_slot:#x}), r) }} for {{ let o := {quot_off:#x} }} lt(o, {eval_off:#x}) {{ o := add(o, 0x40) }} {{ ok := and(ok, ec_mul_add(calldataload(o), calldataload(add(o, 0x20)), s)) s := mulmod(s, zc, r) }} }}",
-        scal + 32 * q_poly,
-        protocol.quotient.chunk_degree
+        scal + 32 * p.q_poly,
+        p.protocol.quotient.chunk_degree
     )
     .unwrap();
     let g = params.get_g()[0];
@@ -747,7 +915,11 @@ pub fn verifier_solidity(
         wp_off + 32
     )
     .unwrap();
-    // Pairing: e(lhs, g2) · e(rhs, −s·g2) = 1.
+}
+
+/// Stage 4c: the pairing `e(lhs, g2) · e(rhs, −s·g2) = 1` with rhs = W', and the verdict.
+fn pairing(p: &Plan, params: &ParamsKZG<Bn256>, c: &mut String) {
+    let (pair, acc, wp_off) = (p.pair, p.acc, p.wp_off);
     writeln!(c, "// stage: pairing").unwrap();
     let g2 = params.g2();
     let msg2: G2Affine = -params.s_g2();
@@ -786,9 +958,14 @@ pub fn verifier_solidity(
         "ok := and(ok, staticcall(gas(), 0x8, {pair:#x}, 0x180, {pair:#x}, 0x20))\nok := and(ok, eq(mload({pair:#x}), 1))\nif iszero(ok) {{ revert(0, 0) }}\nreturn(0, 0)"
     )
     .unwrap();
+}
 
+/// The Yul helpers the stages call: the curve check, the transcript's squeeze, and the two
+/// precompile steps of the MSM.
+fn functions(p: &Plan) -> String {
+    let (hash_buf, acc) = (p.hash_buf, p.acc);
     let r = Fr::MODULUS;
-    let functions = format!(
+    format!(
         r#"function on_curve(x, y) -> v {{
     let p := {p}
     v := and(and(lt(x, p), lt(y, p)), eq(mulmod(y, y, p), addmod(mulmod(mulmod(x, x, p), x, p), 3, p)))
@@ -820,14 +997,18 @@ function ec_mul_add(x, y, s) -> ok {{
         t0 = acc + 64,
         t1 = acc + 96,
         t2 = acc + 128,
-    );
-    let body = format!("{functions}{c}");
+    )
+}
+
+/// The contract around the Yul body (the helpers, then the stages).
+fn contract(functions: &str, stages: &str) -> String {
+    let body = format!("{functions}{stages}");
     let body = body
         .lines()
         .map(|l| format!("            {l}"))
         .collect::<Vec<_>>()
         .join("\n");
-    Ok(format!(
+    format!(
         r#"// SPDX-License-Identifier: MIT
 // Generated by cryptoidol from the verifying key: PLONK/KZG (SHPLONK) verifier for the judge
 // circuit. Calldata: the public instances (32 bytes each), then the proof. Accepts by
@@ -842,5 +1023,5 @@ contract Halo2Verifier {{
     }}
 }}
 "#
-    ))
+    )
 }
