@@ -32,11 +32,6 @@ impl ClipSpec {
             duration_s: 3.0,
         }
     }
-
-    /// Number of samples in a full window at the output rate (66 150 for the tutorial).
-    pub fn full_len(&self) -> usize {
-        (self.sample_rate as f64 * self.duration_s).round() as usize
-    }
 }
 
 impl Default for ClipSpec {

@@ -195,7 +195,7 @@ impl ModelShape {
         }
     }
     /// Smallest k that holds the circuit.
-    pub fn min_k(&self) -> u32 {
+    pub(crate) fn min_k(&self) -> u32 {
         match self {
             Self::Windowed(s) => s.min_k(),
             Self::Layered(s) => s.min_k(),
@@ -246,7 +246,7 @@ impl ModelCircuit {
         }
     }
     /// What the lookup on `row` looks up: `range`, `sigmoid` or `activation`.
-    pub fn lookup_kind(&self, row: usize) -> &'static str {
+    pub(crate) fn lookup_kind(&self, row: usize) -> &'static str {
         match self {
             Self::Windowed(c) => c.shape.lookup_kind(row),
             Self::Layered(c) => c.lookup_kind(row),

@@ -72,7 +72,7 @@ impl Emotion {
     }
 
     /// RAVDESS's third file-name field: 01 neutral … 08 surprise.
-    pub fn from_ravdess_code(code: &str) -> Option<Self> {
+    pub(crate) fn from_ravdess_code(code: &str) -> Option<Self> {
         let n: usize = code.parse().ok()?;
         (1..=8).contains(&n).then(|| Self::ALL[n - 1])
     }
@@ -125,17 +125,6 @@ impl Corpus {
         }
     }
 
-    /// Kaggle dataset slug `voice_data.sh` downloads.
-    pub fn kaggle_slug(self) -> &'static str {
-        match self {
-            Corpus::Tess => "ejlok1/toronto-emotional-speech-set-tess",
-            Corpus::RavdessSong => "uwrfkaggler/ravdess-emotional-song-audio",
-            Corpus::RavdessSpeech => "uwrfkaggler/ravdess-emotional-speech-audio",
-            Corpus::CremaD => "ejlok1/cremad",
-            Corpus::Savee => "ejlok1/surrey-audiovisual-expressed-emotion-savee",
-        }
-    }
-
     /// Folder holding the actor folders (RAVDESS) or the files (the others), below `data/`.
     fn clip_root(self) -> PathBuf {
         match self {
@@ -154,7 +143,7 @@ impl Corpus {
     }
 
     /// Emotion from a file name, by this corpus's naming rule; `Err` says why not.
-    pub fn parse_name(self, file_name: &str) -> Result<Emotion, String> {
+    pub(crate) fn parse_name(self, file_name: &str) -> Result<Emotion, String> {
         let stem = file_name
             .strip_suffix(".wav")
             .or_else(|| file_name.strip_suffix(".WAV"))

@@ -28,7 +28,7 @@ pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
 
 /// A field element (scalar or base field of BN254) as `0x` + 64 big-endian hex digits: the
 /// canonical value, as the EVM and Solidity read a `uint256`.
-pub fn field_hex<F: PrimeField<Repr = [u8; 32]>>(v: &F) -> String {
+pub(crate) fn field_hex<F: PrimeField<Repr = [u8; 32]>>(v: &F) -> String {
     let mut b = v.to_repr();
     b.reverse();
     hex0x(b)
@@ -45,10 +45,10 @@ pub fn field_from_hex<F: PrimeField<Repr = [u8; 32]>>(s: &str) -> Option<F> {
 
 /// Serde form of a field element as [`field_hex`] writes it, for
 /// `#[serde(with = "crate::encoding::field_serde")]`.
-pub mod field_serde {
+pub(crate) mod field_serde {
     use halo2_proofs::halo2curves::ff::PrimeField;
 
-    pub fn serialize<F, S>(v: &F, s: S) -> Result<S::Ok, S::Error>
+    pub(crate) fn serialize<F, S>(v: &F, s: S) -> Result<S::Ok, S::Error>
     where
         F: PrimeField<Repr = [u8; 32]>,
         S: serde::Serializer,
@@ -56,7 +56,7 @@ pub mod field_serde {
         s.serialize_str(&super::field_hex(v))
     }
 
-    pub fn deserialize<'de, F, D>(d: D) -> Result<F, D::Error>
+    pub(crate) fn deserialize<'de, F, D>(d: D) -> Result<F, D::Error>
     where
         F: PrimeField<Repr = [u8; 32]>,
         D: serde::Deserializer<'de>,
@@ -115,7 +115,7 @@ impl Address {
 
     /// `0x` + 40 hex digits, each letter upper-cased where the Keccak-256 of the lower-case
     /// digits has a high nibble (EIP-55).
-    pub fn checksummed(&self) -> String {
+    pub(crate) fn checksummed(&self) -> String {
         let lower = ::hex::encode(self.0);
         let hash = ethers_core::utils::keccak256(lower.as_bytes());
         let digits: String = lower
@@ -142,7 +142,7 @@ impl Address {
 
     /// The low 20 bytes of an ABI word, as Solidity's `address(uint160(x))` reads a `uint256`
     /// (a public instance that carries a key).
-    pub fn from_low_bytes(word: &[u8; 32]) -> Self {
+    pub(crate) fn from_low_bytes(word: &[u8; 32]) -> Self {
         Address(word[12..].try_into().expect("20 bytes"))
     }
 

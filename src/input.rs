@@ -62,7 +62,7 @@ impl Key {
     }
 
     /// A key as input.json writes it: an address string or a finite number.
-    pub fn from_json(v: &Value) -> Result<Self, KeyError> {
+    pub(crate) fn from_json(v: &Value) -> Result<Self, KeyError> {
         match v {
             Value::String(s) => Ok(Key::parse_address(s)?),
             Value::Number(n) => n
@@ -120,7 +120,7 @@ pub struct InputData {
 }
 
 impl InputData {
-    pub const PER_SAMPLE: usize = INPUT_H * INPUT_W;
+    pub(crate) const PER_SAMPLE: usize = INPUT_H * INPUT_W;
 
     pub fn to_json(&self) -> Value {
         let flat: Vec<f32> = self.xs.iter().flatten().cloned().collect();

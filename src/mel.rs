@@ -94,7 +94,7 @@ pub enum MelError {
 }
 
 /// Reusable mel extractor: FFT plan, window and filterbank computed once.
-pub struct MelExtractor {
+pub(crate) struct MelExtractor {
     spec: MelSpec,
     fft: Arc<dyn RealToComplex<f32>>,
     window: Vec<f32>,
@@ -130,10 +130,6 @@ impl MelExtractor {
             window,
             filters,
         }
-    }
-
-    pub fn spec(&self) -> &MelSpec {
-        &self.spec
     }
 
     /// Mel power spectrogram (before dB), `[mel][frame]`, unpadded.

@@ -121,15 +121,6 @@ impl Judge {
         Ok(candle_nn::ops::sigmoid(&self.d1.forward(&h)?)?)
     }
 
-    /// The tutorial's two-graph forward: `(key, x) → (key, score)`.
-    pub fn forward_with_key(
-        &self,
-        key: &Tensor,
-        x: &Tensor,
-    ) -> Result<(Tensor, Tensor), ModelError> {
-        Ok((key.clone(), self.forward(x)?))
-    }
-
     /// Score of one spectrogram (`128 × 130` dB values, row-major).
     pub fn score(&self, spectrogram: &[f32]) -> Result<f32, ModelError> {
         let x = Tensor::from_slice(spectrogram, (1, 1, INPUT_H, INPUT_W), &Device::Cpu)?;

@@ -48,7 +48,7 @@ pub struct ConvGeometry {
 }
 
 impl ConvGeometry {
-    pub fn out_h(&self) -> usize {
+    pub(crate) fn out_h(&self) -> usize {
         (self.in_h + self.pads[0] + self.pads[2] - self.kernel[0]) / self.stride[0] + 1
     }
     pub fn out_w(&self) -> usize {
@@ -306,7 +306,7 @@ impl Network {
     }
 
     /// Input cells (C·H·W).
-    pub fn input_len(&self) -> usize {
+    pub(crate) fn input_len(&self) -> usize {
         self.input.iter().product()
     }
 

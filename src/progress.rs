@@ -40,7 +40,7 @@ impl Progress {
     }
 
     /// Count `n` more items done.
-    pub fn inc(&self, n: usize) {
+    pub(crate) fn inc(&self, n: usize) {
         let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
         if self.quiet {
             return;

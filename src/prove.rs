@@ -213,12 +213,12 @@ impl Model {
     }
 
     /// The circuit for key generation (no witness).
-    pub fn keygen_circuit(&self) -> ModelCircuit {
+    pub(crate) fn keygen_circuit(&self) -> ModelCircuit {
         self.circuit(None)
     }
 
     /// The circuit proving `trace` for `key`.
-    pub fn circuit_for(&self, trace: &NetTrace, key: Fr) -> ModelCircuit {
+    pub(crate) fn circuit_for(&self, trace: &NetTrace, key: Fr) -> ModelCircuit {
         self.circuit(Some((trace, key)))
     }
 
@@ -537,7 +537,7 @@ fn write_key(
 
 /// What a key file says it was made for.
 #[derive(Debug, Clone)]
-pub struct KeyHeader {
+pub(crate) struct KeyHeader {
     /// The circuit digest ([`Settings::circuit_digest`]).
     pub circuit: String,
     /// The SRS's digest ([`Srs::digest`]) and the path it was read from at setup.

@@ -95,7 +95,7 @@ pub struct Scales {
 
 impl Scales {
     /// Bits shifted off the linear accumulator to get the sigmoid index.
-    pub fn remainder_bits(&self) -> u32 {
+    pub(crate) fn remainder_bits(&self) -> u32 {
         self.input + self.conv + self.linear - self.sigmoid_grid
     }
     /// Limbs to range-check the remainder.
@@ -107,7 +107,7 @@ impl Scales {
         2usize << (self.sigmoid_range_log2 + self.sigmoid_grid)
     }
     /// The sigmoid table entry for grid index `idx`.
-    pub fn sigmoid_q(&self, idx: i64) -> i64 {
+    pub(crate) fn sigmoid_q(&self, idx: i64) -> i64 {
         let g = 2f64.powi(self.sigmoid_grid as i32);
         (sigmoid((idx as f64 + 0.5) / g) * 2f64.powi(self.output as i32)).round() as i64
     }
@@ -161,7 +161,7 @@ impl fmt::Display for Layout {
 
 impl Layout {
     /// Bits a hidden layer's activation drops under this layout.
-    pub fn hidden_shift(self, s: &Scales) -> u32 {
+    pub(crate) fn hidden_shift(self, s: &Scales) -> u32 {
         match self {
             Layout::Windowed => 0,
             Layout::Layered => s.conv,
@@ -170,7 +170,7 @@ impl Layout {
 }
 
 /// One affine layer in fixed point: integer weights, biases at the layer's output scale.
-pub type QAffine = Affine<i64, i128>;
+pub(crate) type QAffine = Affine<i64, i128>;
 
 impl QAffine {
     /// Every output's exact sum `bias + Σ w·a`.
@@ -278,7 +278,7 @@ impl QuantNet {
         }
     }
 
-    pub fn input_len(&self) -> usize {
+    pub(crate) fn input_len(&self) -> usize {
         self.input.iter().product()
     }
 
@@ -292,13 +292,8 @@ impl QuantNet {
         self.layers.last().expect("a network has a logit layer")
     }
 
-    /// Activations of all hidden layers together.
-    pub fn hidden_len(&self) -> usize {
-        self.hidden().iter().map(|l| l.affine.outputs()).sum()
-    }
-
     /// The sigmoid table entry for grid index `idx` (σ(0) below zero after a `Relu`).
-    pub fn sigmoid_q(&self, idx: i64) -> i64 {
+    pub(crate) fn sigmoid_q(&self, idx: i64) -> i64 {
         if self.output().relu && idx < 0 {
             (0.5 * 2f64.powi(self.scales.output as i32)).round() as i64
         } else {
@@ -307,7 +302,11 @@ impl QuantNet {
     }
 
     /// Quantize one spectrogram (C·H·W, row-major); `sample` names it in errors.
-    pub fn quantize_input(&self, x: &[f32], sample: usize) -> Result<Vec<i64>, QuantizeError> {
+    pub(crate) fn quantize_input(
+        &self,
+        x: &[f32],
+        sample: usize,
+    ) -> Result<Vec<i64>, QuantizeError> {
         self.check_len(x.len(), sample)?;
         let s = 2f64.powi(self.scales.input as i32);
         Ok(x.iter().map(|&v| (v as f64 * s).round() as i64).collect())

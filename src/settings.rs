@@ -202,7 +202,7 @@ impl Settings {
     }
 
     /// Refuse settings made for another layout, and scales the layout cannot prove.
-    pub fn check_layout(&self, layout: Layout) -> Result<(), SettingsError> {
+    pub(crate) fn check_layout(&self, layout: Layout) -> Result<(), SettingsError> {
         if self.layout != layout {
             return Err(SettingsError::Invalid {
                 reason: format!(
@@ -292,7 +292,7 @@ impl Settings {
     }
 
     /// Refuse settings this circuit cannot build.
-    pub fn validate(&self) -> Result<(), SettingsError> {
+    pub(crate) fn validate(&self) -> Result<(), SettingsError> {
         let bad = |reason: String| Err(SettingsError::Invalid { reason });
         let r = &self.run_args;
         if (r.input_visibility, r.param_visibility, r.output_visibility)
@@ -330,7 +330,7 @@ impl Settings {
 
     /// Digest binding keys and witnesses to the model (by its digest) under these settings:
     /// scales, size, layout and the circuit's layout version.
-    pub fn circuit_digest(&self) -> String {
+    pub(crate) fn circuit_digest(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(self.model_sha256.as_bytes());

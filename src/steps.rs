@@ -257,7 +257,7 @@ pub fn srs(ws: &Workspace, model: &Model) -> Result<Srs> {
 /// The SRS for 2^k rows: the file set for the SRS if one was, else the workspace's
 /// `kzg<k>.srs`. Never made here: a missing SRS is an error naming the commands that make
 /// or fetch one (only the demo, `judge` and [`local_srs`] make one).
-pub fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
+pub(crate) fn srs_for(ws: &Workspace, k: u32) -> Result<Srs> {
     let path = ws.srs(k);
     if !has_srs(ws, k) {
         return Err(srs::SrsError::Missing {
@@ -277,7 +277,7 @@ fn has_srs(ws: &Workspace, k: u32) -> bool {
 /// The SRS the key file at `key` was made with, from where the workspace looks for it. A
 /// missing SRS names the one the key records (a new one would not match it); another SRS is
 /// refused by the key's reader, naming both files.
-pub fn srs_for_key(ws: &Workspace, k: u32, key: &std::path::Path) -> Result<Srs> {
+pub(crate) fn srs_for_key(ws: &Workspace, k: u32, key: &std::path::Path) -> Result<Srs> {
     if !has_srs(ws, k) {
         let header = prove::read_key_header(key)?;
         return Err(prove::ProveError::KeySrsMissing {
@@ -335,7 +335,7 @@ pub fn setup(ws: &Workspace) -> Result<prove::Keys> {
 }
 
 /// [`setup`] for a model and SRS already loaded.
-pub fn setup_with(ws: &Workspace, model: &Model, srs: &Srs) -> Result<prove::Keys> {
+pub(crate) fn setup_with(ws: &Workspace, model: &Model, srs: &Srs) -> Result<prove::Keys> {
     eprintln!("[setup] keys for 2^{} rows ...", model.k());
     let keys = prove::setup(model, srs)?;
     prove::save_pk(&keys.pk, model, srs, ws.pk())?;
@@ -350,7 +350,7 @@ pub fn witness(ws: &Workspace) -> Result<Witness> {
 }
 
 /// [`witness`] for a model already loaded.
-pub fn witness_with(ws: &Workspace, model: &Model) -> Result<Witness> {
+pub(crate) fn witness_with(ws: &Workspace, model: &Model) -> Result<Witness> {
     let (w, note) = prove::gen_witness(model, &InputData::load(ws.input())?)?;
     if let Some(n) = note {
         eprintln!("[note] {n}");
@@ -417,14 +417,14 @@ pub fn prove(ws: &Workspace) -> Result<Proof> {
 }
 
 /// [`prove`] for a model already loaded.
-pub fn prove_with(ws: &Workspace, model: &Model) -> Result<Proof> {
+pub(crate) fn prove_with(ws: &Workspace, model: &Model) -> Result<Proof> {
     let proof = prove_witness_with(ws, model)?;
     proof.save(ws.proof())?;
     Ok(proof)
 }
 
 /// A proof of witness.json with the workspace's pk.key and SRS, not saved.
-pub fn prove_witness(ws: &Workspace) -> Result<Proof> {
+pub(crate) fn prove_witness(ws: &Workspace) -> Result<Proof> {
     prove_witness_with(ws, &model(ws)?)
 }
 
@@ -540,12 +540,12 @@ pub fn deploy_evm(ws: &Workspace, rpc_url: &str) -> Result<Deployment> {
 }
 
 /// The verifier address in contract.address (written by [`deploy_evm`]).
-pub fn deployed_verifier(ws: &Workspace) -> Result<Address> {
+pub(crate) fn deployed_verifier(ws: &Workspace) -> Result<Address> {
     load_address(&ws.contract_address(), "idol deploy-evm")
 }
 
 /// Write a contract address file (contract.address, rewards.address, --addr-path).
-pub fn save_address(path: &Path, address: Address) -> Result<()> {
+pub(crate) fn save_address(path: &Path, address: Address) -> Result<()> {
     std::fs::write(path, format!("{address:?}")).map_err(|e| io(path.to_owned(), e))
 }
 
@@ -688,7 +688,7 @@ pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
 }
 
 /// Deploy `JudgeRewards` (contracts/) over the verifier at `verifier` → rewards.address.
-pub fn deploy_rewards(ws: &Workspace, rpc_url: &str, verifier: Address) -> Result<Address> {
+pub(crate) fn deploy_rewards(ws: &Workspace, rpc_url: &str, verifier: Address) -> Result<Address> {
     let owner = Chain::connect(rpc_url, 0, None)?;
     let mut code = crate::evm::compile_rewards()?.deployment;
     code.extend(chain::rewards_constructor(verifier));

@@ -53,7 +53,7 @@ impl Workspace {
     }
 
     /// The path set for `artifact`, if one was.
-    pub fn overridden(&self, artifact: Artifact) -> Option<&Path> {
+    pub(crate) fn overridden(&self, artifact: Artifact) -> Option<&Path> {
         self.overrides.get(&artifact).map(PathBuf::as_path)
     }
 
@@ -136,17 +136,17 @@ impl Workspace {
         self.artifact(Artifact::ContractAddress, "contract.address")
     }
     /// Address of the deployed `JudgeRewards` contract.
-    pub fn rewards_address(&self) -> PathBuf {
+    pub(crate) fn rewards_address(&self) -> PathBuf {
         self.file("rewards.address")
     }
     /// `idol judge`: the input it built from the clip, its proof, and the record of the run.
-    pub fn judge_input(&self) -> PathBuf {
+    pub(crate) fn judge_input(&self) -> PathBuf {
         self.file("judge_input.json")
     }
-    pub fn judge_witness(&self) -> PathBuf {
+    pub(crate) fn judge_witness(&self) -> PathBuf {
         self.file("judge_witness.json")
     }
-    pub fn judge_proof(&self) -> PathBuf {
+    pub(crate) fn judge_proof(&self) -> PathBuf {
         self.file("judge_proof.json")
     }
     pub fn judgement(&self) -> PathBuf {

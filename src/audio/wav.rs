@@ -234,7 +234,7 @@ impl WavInfo {
     }
 
     /// Bytes per frame.
-    pub fn block_align(&self) -> usize {
+    pub(crate) fn block_align(&self) -> usize {
         self.encoding.width() * self.channels as usize
     }
 

@@ -23,7 +23,7 @@ use crate::quantize::{split_logit, NetTrace, QuantNet};
 impl JudgeCircuit {
     /// This circuit with window `window`'s ReLU decision flipped (its sign bit), as a prover
     /// lying about one neuron would assign it.
-    pub fn with_relu_flipped(mut self, window: usize) -> Result<Self, String> {
+    pub(crate) fn with_relu_flipped(mut self, window: usize) -> Result<Self, String> {
         if window >= self.shape.windows() {
             return Err(format!(
                 "window {window} does not exist: the conv has {} windows",
@@ -42,7 +42,7 @@ impl JudgeCircuit {
 impl LayeredCircuit {
     /// This circuit with hidden layer `layer`'s neuron `neuron`'s ReLU decision flipped (its
     /// sign bit), as a prover lying about one neuron would assign it.
-    pub fn with_relu_flipped(mut self, layer: usize, neuron: usize) -> Result<Self, String> {
+    pub(crate) fn with_relu_flipped(mut self, layer: usize, neuron: usize) -> Result<Self, String> {
         let r0 = *self
             .plan
             .blocks

@@ -133,7 +133,7 @@ impl Wiring {
     }
 
     /// Global activation index of hidden layer `layer`'s neuron `neuron`.
-    pub fn activation_id(&self, layer: usize, neuron: usize) -> usize {
+    pub(crate) fn activation_id(&self, layer: usize, neuron: usize) -> usize {
         self.input_len
             + self.layers[..layer]
                 .iter()
@@ -205,7 +205,7 @@ impl LayeredPlan {
 impl LayeredPlan {
     /// First row of a neuron's running sum: after its limbs and sign for a hidden neuron, from
     /// row P for the output neuron (`layer` = the number of hidden layers).
-    pub fn chain_row(&self, layer: usize, neuron: usize) -> usize {
+    pub(crate) fn chain_row(&self, layer: usize, neuron: usize) -> usize {
         match self.blocks.get(layer) {
             Some(b) => b[neuron] + self.hidden_limbs + 1,
             None => self.out_row,
@@ -234,12 +234,12 @@ impl LayeredShape {
     }
 
     /// Rows halo2 reserves at the bottom (blinding rows and the last row).
-    pub fn reserved_rows(&self) -> usize {
+    pub(crate) fn reserved_rows(&self) -> usize {
         super::reserved_rows::<LayeredCircuit>(self.clone())
     }
 
     /// Smallest k whose usable rows hold the witness and the table.
-    pub fn min_k(&self) -> u32 {
+    pub(crate) fn min_k(&self) -> u32 {
         (self.rows + self.reserved_rows())
             .next_power_of_two()
             .trailing_zeros()
@@ -323,7 +323,7 @@ impl LayeredCircuit {
 
     /// What the lookup on `row` looks up: the sigmoid on the score row, a range check on the
     /// remainder and every neuron's limbs, an activation on running-sum rows.
-    pub fn lookup_kind(&self, row: usize) -> &'static str {
+    pub(crate) fn lookup_kind(&self, row: usize) -> &'static str {
         if row == SCORE_ROW {
             return "sigmoid";
         }

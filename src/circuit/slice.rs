@@ -205,7 +205,7 @@ pub(crate) fn cell_text(v: &Fr) -> String {
 }
 
 impl WitnessSlice {
-    pub fn to_table(&self) -> Table {
+    pub(crate) fn to_table(&self) -> Table {
         let mut t = Table::new(format!(
             "Witness table, rows {}–{} of the {} the witness fills (2^{} in the circuit)",
             self.rows.first().map_or(0, |r| r.row),

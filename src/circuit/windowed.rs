@@ -277,7 +277,7 @@ impl CircuitShape {
         (REM_ROW + self.rem_limbs + 2).next_multiple_of(2)
     }
     /// Rotation from row 1 to the chain's top (and from rows 0 and `e` to their free cells).
-    pub fn top_rotation(&self) -> usize {
+    pub(crate) fn top_rotation(&self) -> usize {
         self.input_row() - 2
     }
     /// Input index of window `n`'s first cell (row-major in the used region).
@@ -286,7 +286,7 @@ impl CircuitShape {
         i * self.stride[0] * self.width + j * self.stride[1]
     }
     /// Column and row of input cell `index` (row-major in the used region).
-    pub fn input_cell(&self, index: usize) -> (InputColumn, usize) {
+    pub(crate) fn input_cell(&self, index: usize) -> (InputColumn, usize) {
         let (r, c) = (index / self.width, index % self.width);
         let col = if r % 2 == 0 {
             InputColumn::A
@@ -332,7 +332,7 @@ impl CircuitShape {
     }
     /// What the lookup on `row` looks up: the sigmoid on the score row, a range check
     /// elsewhere (remainder and window limbs).
-    pub fn lookup_kind(&self, row: usize) -> &'static str {
+    pub(crate) fn lookup_kind(&self, row: usize) -> &'static str {
         if row == SCORE_ROW {
             "sigmoid"
         } else {
@@ -343,11 +343,11 @@ impl CircuitShape {
         self.out_h * self.out_w
     }
     /// Row where the chain ends (its value there is zero).
-    pub fn chain_end(&self) -> usize {
+    pub(crate) fn chain_end(&self) -> usize {
         self.window_row(self.windows() - 1) + 3
     }
     /// The chain's rows: odd offsets from o − 1 down to e.
-    pub fn chain_rows(&self) -> impl Iterator<Item = usize> {
+    pub(crate) fn chain_rows(&self) -> impl Iterator<Item = usize> {
         (self.input_row() - 1..=self.chain_end()).step_by(2)
     }
     /// Rows the witness occupies.
@@ -363,11 +363,11 @@ impl CircuitShape {
         1 + (1usize << self.limb_bits) + self.sigmoid.len()
     }
     /// Rows halo2 reserves below the usable ones.
-    pub fn reserved_rows(&self) -> usize {
+    pub(crate) fn reserved_rows(&self) -> usize {
         super::reserved_rows::<JudgeCircuit>(self.clone())
     }
     /// Smallest k whose usable rows hold the witness and the table.
-    pub fn min_k(&self) -> u32 {
+    pub(crate) fn min_k(&self) -> u32 {
         let need = self.witness_rows().max(self.table_rows()) + self.reserved_rows();
         need.next_power_of_two().trailing_zeros().max(4)
     }

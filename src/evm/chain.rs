@@ -313,7 +313,7 @@ impl Chain {
     }
 
     /// Code size at an address (0 if no contract).
-    pub fn code_size(&self, at: Address) -> Result<usize, EvmError> {
+    pub(crate) fn code_size(&self, at: Address) -> Result<usize, EvmError> {
         Ok(self
             .rpc
             .request::<Bytes>("eth_getCode", json!([h160(at), "latest"]))
