@@ -119,7 +119,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
     let witness = steps::witness_with(&jws, &model)?;
     eprintln!("[judge] proving the score for {} ...", key.trim());
     let proof = steps::prove_with(&jws, &model)?;
-    let verdict = steps::verify(&jws)?;
+    let verdict = steps::verify_proof(&jws, &proof)?;
 
     let url = match &opts.chain {
         ChainMode::Off => None,
