@@ -170,7 +170,35 @@ impl Default for ModelShape {
     }
 }
 
+/// The advice columns of a layout's circuit that hold the input and nothing else (indices in
+/// column order, all in the first phase), whose commitments bind the input
+/// ([`crate::binding`]); empty for a layout without them.
+pub fn input_columns(layout: Layout) -> &'static [usize] {
+    match layout {
+        Layout::Windowed => &windowed::INPUT_ADVICE,
+        Layout::Layered => &[],
+    }
+}
+
 impl ModelShape {
+    /// The advice columns (indices in column order, all in the first phase) that hold the input
+    /// and nothing else, so that their commitments bind it; empty for a layout without them.
+    pub fn input_columns(&self) -> &'static [usize] {
+        input_columns(match self {
+            Self::Windowed(_) => Layout::Windowed,
+            Self::Layered(_) => Layout::Layered,
+        })
+    }
+
+    /// The values of [`Self::input_columns`] for the quantized input `x`, as the prover assigns
+    /// them (the rows after the witness, blinding rows included, are zero in a bound proof).
+    pub fn input_column_values(&self, x: &[i64]) -> Vec<Vec<Fr>> {
+        match self {
+            Self::Windowed(s) => s.input_columns(x).into(),
+            Self::Layered(_) => Vec::new(),
+        }
+    }
+
     /// The shape of a fixed-point model's circuit, or why a windowed model's conv windows do
     /// not fit the layout (too many limbs for its strides).
     pub fn new(q: &QuantNet) -> Result<Self, Unfit> {

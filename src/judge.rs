@@ -62,14 +62,18 @@ pub struct OnChain {
     pub gas_used: u64,
 }
 
-/// The reward part: `JudgeRewards.submit`, and the key's credit afterwards.
+/// The reward part: the recording registered in the contest, `JudgeRewards.submit`, and the
+/// key's credit afterwards.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Reward {
     pub contract: String,
+    /// d of the clip's features, as registered.
+    pub input_digest: String,
     pub accepted: bool,
     pub gas_used: u64,
-    /// The key's credit afterwards: its best proven score (at scale 2^16). A judgement is paid
-    /// once: a submission not above the key's best is refused.
+    /// The contract's reason for a refusal (a recording is paid once).
+    pub reason: Option<String>,
+    /// The key's credit afterwards (the sum of its recordings' scores, at the output scale).
     pub credit: String,
 }
 
@@ -138,7 +142,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
     };
     let (onchain, reward) = match url {
         Some(url) if verdict.valid => {
-            on_chain(ws, &url, &proof, keys_made, opts.setup, &mut notes)?
+            on_chain(ws, &jws, &url, &proof, keys_made, opts.setup, &mut notes)?
         }
         _ => (None, None),
     };
@@ -269,6 +273,7 @@ fn live_contract(node: &Chain, file: &Path, after: &Path) -> Result<Option<Addre
 
 fn on_chain(
     ws: &Workspace,
+    jws: &Workspace,
     url: &str,
     proof: &Proof,
     keys_made: bool,
@@ -309,29 +314,54 @@ fn on_chain(
     if !v.verdict.accepted {
         return Ok((Some(onchain), None));
     }
-    let rewards = match live_contract(&node, &ws.rewards_address(), &ws.contract_address())? {
-        Some(a) => a,
-        None if setup => {
-            let a = steps::deploy_rewards(ws, url, verifier)?;
-            notes.push(format!("deployed JudgeRewards at {a:?}"));
-            a
+    // The contest: a registry and JudgeRewards over this verifier.
+    let registry = live_contract(&node, &ws.registry_address(), &ws.contract_address())?;
+    let rewards = live_contract(&node, &ws.rewards_address(), &ws.registry_address())?;
+    let contest = match (registry, rewards) {
+        (Some(_), Some(r)) => r,
+        _ if setup => {
+            let c = steps::deploy_contest(ws, url, None)?;
+            notes.push(format!(
+                "deployed a contest: RecordingRegistry at {:?}, JudgeRewards at {:?}",
+                c.registry, c.rewards
+            ));
+            c.rewards
         }
-        None => {
-            notes.push("no JudgeRewards deployed for this verifier: no reward submitted".into());
+        _ => {
+            notes.push("no contest deployed for this verifier: no reward submitted".into());
             return Ok((Some(onchain), None));
         }
     };
-    let words = crate::evm::instance_words(&proof.instances);
-    let r = node.submit(rewards, &proof.bytes, &words)?;
-    let key = Address::from_low_bytes(&words[0]);
-    let credit = node.credit(rewards, key)?;
+    // The organizer (development account 0 here) registers the captured clip's recording.
+    let key = Address::from_low_bytes(&crate::evm::instance_words(&proof.instances)[0]);
+    let commitment = steps::commit(jws)?;
+    if let Some(w) = commitment.srs_warning() {
+        notes.push(w);
+    }
+    let registry = steps::load_address(&ws.registry_address(), "idol deploy-contest")?;
+    match node.registered_key(registry, &commitment.input_digest.0)? {
+        Some(k) if k == key => {}
+        Some(k) => notes.push(format!(
+            "this recording is registered for {k:?}, not {key:?}: the submission will be refused"
+        )),
+        None => {
+            let r = steps::register(jws, url, None, key)?;
+            notes.push(format!(
+                "the organizer registered the recording (d = {}) for {key:?}",
+                r.input_digest
+            ));
+        }
+    }
+    let s = steps::submit(jws, url, None)?;
     Ok((
         Some(onchain),
         Some(Reward {
-            contract: format!("{rewards:?}"),
-            accepted: r.accepted,
-            gas_used: r.gas_used,
-            credit: credit.to_string(),
+            contract: format!("{contest:?}"),
+            input_digest: commitment.input_digest.to_string(),
+            accepted: s.attempt.accepted,
+            gas_used: s.attempt.gas_used,
+            reason: s.attempt.reason,
+            credit: s.credit.to_string(),
         }),
     ))
 }
@@ -375,13 +405,13 @@ impl std::fmt::Display for Judgement {
         if let Some(r) = &self.reward {
             writeln!(
                 f,
-                "reward:        submission {} ({} gas); credit of {} is now {}",
-                if r.accepted {
-                    "accepted"
-                } else {
-                    "refused (not above the key's best proven score: a judgement is paid once)"
+                "reward:        recording d = {}; submission {}; credit of {} is now {}",
+                r.input_digest,
+                match (&r.reason, r.accepted) {
+                    (_, true) => format!("accepted ({} gas)", r.gas_used),
+                    (Some(reason), false) => format!("refused: \"{reason}\""),
+                    (None, false) => "refused".to_string(),
                 },
-                r.gas_used,
                 self.key,
                 r.credit
             )?;
@@ -452,9 +482,13 @@ impl Judgement {
             t = t.row([
                 "reward".to_string(),
                 format!(
-                    "submission {} ({} gas); the key's credit is {}",
-                    if r.accepted { "accepted" } else { "refused" },
-                    r.gas_used,
+                    "recording d = {}; submission {}; the key's credit is {}",
+                    r.input_digest,
+                    match (&r.reason, r.accepted) {
+                        (_, true) => format!("accepted ({} gas)", r.gas_used),
+                        (Some(reason), false) => format!("refused: \"{reason}\""),
+                        (None, false) => "refused".to_string(),
+                    },
                     r.credit
                 ),
             ]);

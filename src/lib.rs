@@ -29,6 +29,7 @@ pub mod network;
 pub mod quantize;
 pub mod settings;
 pub mod circuit;
+pub mod binding;
 pub mod srs;
 pub mod prove;
 pub mod evm;

@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 
 use std::sync::Arc;
 
+use crate::binding::{digest_of_proof, InputDigest, TailRng};
 use crate::circuit::layered::{LayeredCircuit, LayeredPlan, LayeredShape};
 use crate::circuit::{fe, CircuitShape, JudgeCircuit, ModelCircuit, ModelShape};
 use crate::encoding::{field_from_hex, field_hex, hex, hex0x, unhex};
@@ -758,6 +759,9 @@ pub struct Proof {
     pub instances: Vec<Fr>,
     /// The proof's bytes (the EVM transcript's).
     pub bytes: Vec<u8>,
+    /// `d`, the digest binding the proof to its input ([`crate::binding`]); None for a layout
+    /// that does not bind its input.
+    pub input_digest: Option<InputDigest>,
     /// The key as input.json wrote it.
     pub key: Key,
     /// Score at scale 2^output (public instance 1) and dequantized.
@@ -769,17 +773,22 @@ pub struct Proof {
 
 /// `proof.json` as written: the proof system's names, hex text for bytes and field elements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ProofFile {
     format_version: u32,
-    protocol: String,
+    proof_system: String,
     transcript: String,
-    /// 0x big-endian field elements.
-    instances: Vec<String>,
+    /// The public instances `[key, score]` as the EVM reads them (uint256: 0x + 64 big-endian
+    /// hex digits).
+    public_instances: Vec<String>,
     key: serde_json::Value,
     score_q: i64,
     score: f64,
-    /// 0x hex.
-    proof: String,
+    /// `d` (0x + 64 hex digits), when the layout binds its input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_digest: Option<InputDigest>,
+    /// The proof bytes, 0x hex (EZKL's name and type).
+    hex_proof: String,
     seconds: f64,
 }
 
@@ -787,13 +796,14 @@ impl From<&Proof> for ProofFile {
     fn from(p: &Proof) -> Self {
         ProofFile {
             format_version: FORMAT_VERSION,
-            protocol: PROTOCOL.into(),
+            proof_system: PROTOCOL.into(),
             transcript: TRANSCRIPT.into(),
-            instances: p.instances.iter().map(field_hex).collect(),
+            public_instances: p.instances.iter().map(field_hex).collect(),
             key: p.key.to_json(),
             score_q: p.score_q,
             score: p.score,
-            proof: hex0x(&p.bytes),
+            input_digest: p.input_digest,
+            hex_proof: hex0x(&p.bytes),
             seconds: p.seconds,
         }
     }
@@ -802,14 +812,14 @@ impl From<&Proof> for ProofFile {
 impl ProofFile {
     /// The typed proof, or which field is wrong and why.
     fn parse(self) -> Result<Proof, String> {
-        if self.protocol != PROTOCOL || self.transcript != TRANSCRIPT {
+        if self.proof_system != PROTOCOL || self.transcript != TRANSCRIPT {
             return Err(format!(
-                "protocol {}/{} is not {PROTOCOL}/{TRANSCRIPT} (a proof from another proof system)",
-                self.protocol, self.transcript
+                "proof system {}/{} is not {PROTOCOL}/{TRANSCRIPT} (a proof from another proof system)",
+                self.proof_system, self.transcript
             ));
         }
         let instances = self
-            .instances
+            .public_instances
             .iter()
             .enumerate()
             .map(|(i, s)| {
@@ -818,11 +828,12 @@ impl ProofFile {
                 })
             })
             .collect::<Result<_, _>>()?;
-        let bytes = unhex(&self.proof).ok_or("the proof field is not hex")?;
+        let bytes = unhex(&self.hex_proof).ok_or("the hex_proof field is not hex")?;
         let key = Key::from_json(&self.key).map_err(|e| format!("the key: {e}"))?;
         Ok(Proof {
             instances,
             bytes,
+            input_digest: self.input_digest,
             key,
             score_q: self.score_q,
             score: self.score,
@@ -892,6 +903,23 @@ pub fn prove_circuit(
     let t0 = Instant::now();
     let inst = c.instances();
     let mut transcript = WriteTranscript::init(Vec::new());
+    let columns = c.shape().input_columns();
+    let cs = pk.get_vk().cs();
+    if cs.advice_column_phase().iter().any(|&p| p != 0)
+        || columns.iter().any(|&i| i >= cs.num_advice_columns())
+    {
+        return Err(ProveError::Proving(
+            "the proving key's advice columns are not the layout's (another column order or phase)"
+                .into(),
+        ));
+    }
+    // The input columns' tail rows zero (their commitments bind the input), every other
+    // column's random.
+    let rng = TailRng::new(
+        rand_chacha::ChaCha20Rng::from_entropy(),
+        columns,
+        cs.blinding_factors() + 1,
+    );
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         create_proof::<
             KZGCommitmentScheme<Bn256>,
@@ -905,7 +933,7 @@ pub fn prove_circuit(
             pk,
             std::slice::from_ref(c),
             &[&[&inst]],
-            rand_chacha::ChaCha20Rng::from_entropy(),
+            rng,
             &mut transcript,
         )
     }));
@@ -919,14 +947,33 @@ pub fn prove_circuit(
             ))
         }
     }
+    let bytes = transcript.finalize();
     Ok(Proof {
         instances: inst,
-        bytes: transcript.finalize(),
+        input_digest: digest_of_proof(&bytes, columns),
+        bytes,
         key: w.key.clone(),
         score_q: w.score_q,
         score: w.score,
         seconds: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// `d` for the first sample of `input` under this model and SRS ([`crate::binding`]): what a
+/// proof of that input records, recomputed without proving. None for a layout that does not
+/// bind its input (the layered circuit).
+pub fn input_digest(
+    model: &Model,
+    srs: &Srs,
+    input: &InputData,
+) -> Result<Option<InputDigest>, ProveError> {
+    let x = input.xs.first().ok_or(ProveError::NoSample)?;
+    let trace = model.quantized.forward_int(x, 0)?;
+    Ok(crate::binding::input_digest(
+        &model.shape,
+        &srs.params,
+        &trace.x,
+    ))
 }
 
 /// Outcome of verification.

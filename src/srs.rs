@@ -50,9 +50,19 @@ pub struct Srs {
     /// SHA-256 of the parameters at their (possibly downsized) size: keys record it, so a key
     /// is never used with another SRS (see [`params_digest`]).
     pub digest: String,
+    /// Where a ceremony SRS came from (`URL sha256`, recorded beside the file by [`get_srs`]);
+    /// None for a local SRS, or a file of unknown origin: whoever made it may know its secret.
+    pub ceremony: Option<String>,
 }
 
 impl Srs {
+    /// The sidecar file recording a ceremony SRS's origin.
+    pub fn source_file(path: &Path) -> PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".source");
+        PathBuf::from(name)
+    }
+
     /// The SRS serves circuits of up to 2^k rows.
     pub fn k(&self) -> u32 {
         self.params.k()
@@ -61,10 +71,15 @@ impl Srs {
     /// Parameters read or made elsewhere, with their digest.
     pub fn new(params: ParamsKZG<Bn256>, path: PathBuf) -> Self {
         let digest = params_digest(&params);
+        let ceremony = std::fs::read_to_string(Self::source_file(&path))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
         Self {
             params,
             path,
             digest,
+            ceremony,
         }
     }
 }
@@ -96,6 +111,8 @@ pub fn srs_file_name(k: u32) -> String {
 pub fn gen_srs(k: u32, path: impl AsRef<Path>) -> Result<Srs, SrsError> {
     let path = path.as_ref();
     let params = ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::from_entropy());
+    // A local SRS replaces whatever was there, ceremony record included.
+    let _ = std::fs::remove_file(Srs::source_file(path));
     write_params(&params, path)?;
     Ok(Srs::new(params, path.to_owned()))
 }
@@ -232,6 +249,7 @@ pub fn get_srs(
     let tmp = path.with_extension("srs.partial");
     std::fs::write(&tmp, &bytes)
         .and_then(|_| std::fs::rename(&tmp, &path))
+        .and_then(|_| std::fs::write(Srs::source_file(&path), format!("{url} sha256:{got}\n")))
         .map_err(|source| SrsError::Io {
             path: path.display().to_string(),
             source,

@@ -14,9 +14,12 @@ use crate::train::{self, TrainConfig, TrainReport};
 use crate::workspace::{Artifact, Workspace};
 use crate::{Error, Result};
 
+mod contest;
 mod report;
+pub use contest::{check_input, commit, commit_input, deploy_contest, mev_demo, register, submit};
 pub use report::{
-    DataSource, Deployment, EvmReport, MevReport, OnChainVerdict, TrainOutcome, WidenOutcome,
+    Attempt, Commitment, Contest, DataSource, Deployment, EvmReport, InputCheck, MevReport,
+    OnChainVerdict, Registration, Submission, TrainOutcome, WidenOutcome,
 };
 
 /// At most this many validation samples go into `cal.json` (as the tutorial's `val.iloc[:100]`).
@@ -472,6 +475,7 @@ pub fn create_evm_verifier(ws: &Workspace) -> Result<crate::evm::VerifierContrac
         &srs.params,
         &vk,
         crate::circuit::NUM_INSTANCES,
+        crate::circuit::input_columns(s.layout),
         &notes,
     )?;
     c.save(
@@ -505,8 +509,7 @@ pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
 // ---------------------------------------------------------------------------------------------
 // EVM on a node (anvil or any RPC URL)
 
-use crate::evm::chain::{self, Chain};
-use ethers_core::types::U256;
+use crate::evm::chain::Chain;
 
 use crate::encoding::Address;
 
@@ -621,81 +624,6 @@ pub fn verify_evm(rpc_url: &str, verifier: Address, proof: &Proof) -> Result<OnC
         rpc_url: rpc_url.to_string(),
         verdict,
     })
-}
-
-/// The front-running story on a node: deploy `JudgeRewards` over the deployed verifier, let a
-/// bot (account 1) try to steal the proof in proof.json (made for account 0's key) by editing
-/// the key instance and by replaying it first, and read who was credited. Then the second
-/// lesson: the owner proves witness.json again (new bytes, same judgement) and submits it,
-/// which earns nothing more.
-pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
-    let verifier = deployed_verifier(ws)?;
-    let proof = Proof::load(ws.proof())?;
-    let owner = Chain::connect(rpc_url, 0, None)?;
-    let bot = Chain::connect(rpc_url, 1, None)?;
-    let rewards = deploy_rewards(ws, rpc_url, verifier)?;
-    let words = crate::evm::instance_words(&proof.instances);
-    let bytes = proof.bytes.clone();
-    let key = Address::from_low_bytes(&words[0]);
-    let credit = |who: Address| owner.credit(rewards, who);
-    let mut stolen = words.clone();
-    stolen[0] = bot.address().word();
-    let stolen_key_accepted = bot.submit(rewards, &bytes, &stolen)?.accepted;
-    let replay = bot.submit(rewards, &bytes, &words)?;
-    let resubmission_accepted = owner.submit(rewards, &bytes, &words)?.accepted;
-    let key_credit = credit(key)?;
-    let bot_credit = credit(bot.address())?;
-    // The same front-run against a contract that pays msg.sender.
-    let mut naive_code = crate::evm::compile_naive_rewards()?.deployment;
-    naive_code.extend(chain::rewards_constructor(verifier));
-    let (naive_rewards, _) = owner.deploy(naive_code)?;
-    let naive_replay_accepted = bot.submit(naive_rewards, &bytes, &words)?.accepted;
-    let naive_bot_credit = owner.credit(naive_rewards, bot.address())?;
-    let naive_key_credit = owner.credit(naive_rewards, key)?;
-    // The same judgement proved again.
-    let again = prove_witness(ws)?;
-    let again_bytes = again.bytes.clone();
-    let again_words = crate::evm::instance_words(&again.instances);
-    let reproof_valid = owner
-        .transact(
-            verifier,
-            crate::evm::calldata(&again.instances, &again_bytes),
-            crate::evm::revm::VERIFY_GAS_LIMIT,
-        )?
-        .accepted;
-    let reproof_accepted = owner.submit(rewards, &again_bytes, &again_words)?.accepted;
-    Ok(MevReport {
-        rewards,
-        key,
-        bot: bot.address(),
-        score: U256::from_big_endian(&words[1]),
-        stolen_key_accepted,
-        replay_accepted: replay.accepted,
-        replay_gas: replay.gas_used,
-        key_credit,
-        bot_credit,
-        resubmission_accepted,
-        reproof_bytes_differ: again_bytes != bytes,
-        reproof_valid,
-        reproof_accepted,
-        key_credit_after: credit(key)?,
-        naive_rewards,
-        naive_replay_accepted,
-        naive_bot_credit,
-        naive_key_credit,
-        score_bits: model(ws)?.settings.scales.output,
-    })
-}
-
-/// Deploy `JudgeRewards` (contracts/) over the verifier at `verifier` → rewards.address.
-pub(crate) fn deploy_rewards(ws: &Workspace, rpc_url: &str, verifier: Address) -> Result<Address> {
-    let owner = Chain::connect(rpc_url, 0, None)?;
-    let mut code = crate::evm::compile_rewards()?.deployment;
-    code.extend(chain::rewards_constructor(verifier));
-    let (rewards, _) = owner.deploy(code)?;
-    let out = ws.rewards_address();
-    save_address(&out, rewards)?;
-    Ok(rewards)
 }
 
 fn read_hex_file(path: &Path, fix: &str) -> Result<Vec<u8>> {

@@ -24,6 +24,10 @@ pub enum Artifact {
     VerifierAbi,
     VerifierBin,
     ContractAddress,
+    /// `JudgeRewards.address`: where proofs are submitted (`--addr-path` of `idol submit`).
+    RewardsAddress,
+    /// `RecordingRegistry.address` (`--addr-path` of `idol register`).
+    RegistryAddress,
 }
 
 /// A folder holding the tutorial's artifacts (`artifacts/` by default), and any artifact paths
@@ -136,8 +140,20 @@ impl Workspace {
         self.artifact(Artifact::ContractAddress, "contract.address")
     }
     /// Address of the deployed `JudgeRewards` contract.
-    pub(crate) fn rewards_address(&self) -> PathBuf {
-        self.file("rewards.address")
+    pub fn rewards_address(&self) -> PathBuf {
+        self.artifact(Artifact::RewardsAddress, "JudgeRewards.address")
+    }
+    /// Address of the deployed `RecordingRegistry`.
+    pub fn registry_address(&self) -> PathBuf {
+        self.artifact(Artifact::RegistryAddress, "RecordingRegistry.address")
+    }
+    /// `NAME.address` of a contract of contracts/ deployed from this workspace (EIP-55).
+    pub fn address_file(&self, contract: &str) -> PathBuf {
+        self.file(&format!("{contract}.address"))
+    }
+    /// `NAME_abi.json`: the ABI of a contract of contracts/, beside its address file.
+    pub fn abi_file(&self, contract: &str) -> PathBuf {
+        self.file(&format!("{contract}_abi.json"))
     }
     /// `idol judge`: the input it built from the clip, its proof, and the record of the run.
     pub(crate) fn judge_input(&self) -> PathBuf {

@@ -424,7 +424,7 @@ fn proving_subcommands_run_end_to_end() {
     let p = ws.join("proof.json");
     let mut proof: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-    proof["instances"][1] = serde_json::json!(format!("0x{:064x}", 1));
+    proof["public_instances"][1] = serde_json::json!(format!("0x{:064x}", 1));
     std::fs::write(&p, proof.to_string()).unwrap();
     let err = fails(&idol(&[
         "verify",

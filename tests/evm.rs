@@ -19,6 +19,7 @@ fn proved_verifiers(seed: u64, input_seed: usize) -> (prove::Proof, evm::Verifie
         &srs.params,
         keys.pk.get_vk(),
         cryptoidol::circuit::NUM_INSTANCES,
+        fx.model.shape().input_columns(),
     )
     .unwrap();
     let snark = evm::snark_verifier_solidity(
@@ -137,12 +138,12 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
 
     // snark-verifier's straight-line verifier for the same vk agrees on the valid proof (and
     // shows the malleability ours closes).
-    let snark = evm::measure_verifier(&snark_sol, None, good.clone()).unwrap();
+    let snark = evm::measure_verifier(&snark_sol, None, evm::raw_calldata(&inst, &bytes)).unwrap();
     assert!(
         snark.accepted,
         "snark-verifier's verifier rejected the proof"
     );
-    let snark_nc = evm::measure_verifier(&snark_sol, None, evm::calldata(&inst, &noncanonical));
+    let snark_nc = evm::measure_verifier(&snark_sol, None, evm::raw_calldata(&inst, &noncanonical));
     assert!(
         snark_nc.unwrap().accepted,
         "snark-verifier reduces scalars mod r"
@@ -194,6 +195,7 @@ fn generated_verifiers_follow_other_circuit_shapes() {
             &srs.params,
             keys.pk.get_vk(),
             cryptoidol::circuit::NUM_INSTANCES,
+            fx.model.shape().input_columns(),
         )
         .unwrap();
         let (inst, bytes) = (proof.instances.clone(), proof.bytes.clone());
@@ -239,31 +241,47 @@ fn measure_verifier_tells_false_and_reverts_from_acceptance() {
     );
 }
 
-/// On a real anvil node: deploy the verifier and the rewards contract, verify on chain, and show
-/// that a copied proof still credits the original key (the MEV story), while a proof for key A
-/// submitted with key B's instance fails (issue 4), and that re-proving the same judgement and
-/// submitting it again earns nothing more (issue 17).
+/// On a real anvil node, the contest (issue 27): a verifier, a registry of accepted recordings
+/// and JudgeRewards. A recording nobody registered (a different spectrogram's valid proof, as a
+/// crafted one would be) earns nothing; the organizer registers the singer's recording; a bot
+/// that edits the key instance is refused, and one that front-runs with the copied proof pays
+/// the singer; the same recording, resubmitted or proven again (new bytes), is paid once; a
+/// score instance ≥ r is refused; JudgeRewards refuses a verifier without code. The contrast:
+/// NaiveRewards pays the bot.
 #[test]
-fn anvil_rewards_credit_the_proven_key_not_the_sender() {
+fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
     use cryptoidol::evm::anvil::Anvil;
     use cryptoidol::evm::chain::{self, Chain};
+    use ethers_core::types::U256;
     let url = common::free_local_url();
     let node = Anvil::connect_or_start(&url).unwrap();
     assert!(node.started_here());
 
-    // Two proofs of the same witness: halo2 proofs are randomised, so their bytes differ.
     let fx = common::fixture(12);
     let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
-    let (w, _) = gen_witness(&fx.model, &common::address_input(6)).unwrap();
+    let input = common::address_input(6);
+    let (w, _) = gen_witness(&fx.model, &input).unwrap();
     let keys = prove::setup(&fx.model, &srs).unwrap();
     let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
     let again = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
+    // Another input's proof: valid, but of a recording nobody registered.
+    let (w_other, _) = gen_witness(&fx.model, &common::address_input(7)).unwrap();
+    let other = prove::prove(&fx.model, &w_other, &keys.pk, &srs).unwrap();
     let contract = evm::create_evm_verifier(
         &srs.params,
         keys.pk.get_vk(),
         cryptoidol::circuit::NUM_INSTANCES,
+        fx.model.shape().input_columns(),
     )
     .unwrap();
+    let d = prove::input_digest(&fx.model, &srs, &input)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        proof.input_digest,
+        Some(d),
+        "d from input.json is the proof's"
+    );
 
     let owner = Chain::connect(&url, 0, Some(31337)).unwrap();
     let bot = Chain::connect(&url, 1, Some(31337)).unwrap();
@@ -275,102 +293,162 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
     let (verifier, _) = owner.deploy(contract.deployment_code.clone()).unwrap();
     let inst = proof.instances.clone();
     let bytes = proof.bytes.clone();
-    let v = owner
-        .transact(
-            verifier,
-            evm::calldata(&inst, &bytes),
-            evm::revm::VERIFY_GAS_LIMIT,
-        )
-        .unwrap();
-    assert!(v.accepted, "valid proof rejected on anvil");
-    let mut bad = inst.clone();
-    bad[1] += Fr::one();
     assert!(
-        !owner
+        owner
             .transact(
                 verifier,
-                evm::calldata(&bad, &bytes),
+                evm::calldata(&inst, &bytes),
                 evm::revm::VERIFY_GAS_LIMIT
             )
             .unwrap()
-            .accepted
+            .accepted,
+        "valid proof rejected on anvil"
+    );
+    // The verifier's inputDigest reads d from the proof, as the registry's key.
+    let mut call = ethers_core::utils::keccak256("inputDigest(bytes)")[..4].to_vec();
+    call.extend(ethers_core::abi::encode(&[ethers_core::abi::Token::Bytes(
+        bytes.clone(),
+    )]));
+    assert_eq!(
+        owner.call(verifier, call).unwrap().unwrap(),
+        d.0.to_vec(),
+        "the contract's d"
     );
 
-    let rewards_code = evm::compile_rewards().unwrap();
-    let mut code = rewards_code.deployment.clone();
-    code.extend(chain::rewards_constructor(verifier));
+    // JudgeRewards refuses a verifier (or registry) without code.
+    let (registry, _) = owner
+        .deploy(evm::compile_registry().unwrap().deployment)
+        .unwrap();
+    let rewards_code = evm::compile_rewards().unwrap().deployment;
+    let codeless = bot.address();
+    for (v, r) in [(codeless, registry), (verifier, codeless)] {
+        let mut code = rewards_code.clone();
+        code.extend(chain::rewards_constructor(v, r));
+        assert!(
+            owner.deploy(code).is_err(),
+            "JudgeRewards deployed over an address without code"
+        );
+    }
+    let mut code = rewards_code.clone();
+    code.extend(chain::rewards_constructor(verifier, registry));
     let (rewards, _) = owner.deploy(code).unwrap();
     let words = evm::instance_words(&inst);
     let credit = |who| owner.credit(rewards, who).unwrap();
-    // Key A's proof with key B's address as the key instance: rejected, nothing credited.
+    let refused = |from: &Chain, proof: &[u8], words: &[[u8; 32]]| -> String {
+        let reason = from
+            .simulate(rewards, chain_submit(proof, words))
+            .unwrap()
+            .expect_err("the submission was accepted");
+        assert!(!from.submit(rewards, proof, words).unwrap().accepted);
+        reason
+    };
+    // Nothing is registered yet: the valid proof earns nothing.
+    assert_eq!(refused(&bot, &bytes, &words), "recording not registered");
+    // Only the organizer registers.
+    assert_eq!(
+        bot.register(registry, &d.0, bot.address())
+            .unwrap()
+            .unwrap_err(),
+        "only the organizer registers recordings"
+    );
+    assert!(
+        owner
+            .register(registry, &d.0, owner.address())
+            .unwrap()
+            .unwrap()
+            .accepted
+    );
+    assert_eq!(
+        owner.registered_key(registry, &d.0).unwrap(),
+        Some(owner.address())
+    );
+    assert_eq!(
+        owner
+            .register(registry, &d.0, bot.address())
+            .unwrap()
+            .unwrap_err(),
+        "this recording is already registered"
+    );
+    // Another recording's valid proof (a crafted spectrogram's would be the same): refused.
+    let other_words = evm::instance_words(&other.instances);
+    assert_eq!(
+        refused(&owner, &other.bytes, &other_words),
+        "recording not registered"
+    );
+    // Key A's proof with key B's address as the key instance.
     let mut stolen = words.clone();
     stolen[0] = bot.address().word();
-    assert!(!bot.submit(rewards, &bytes, &stolen).unwrap().accepted);
-    assert_eq!(credit(bot.address()), ethers_core::types::U256::zero());
-    // The score instance plus the field modulus: the verifier refuses non-canonical instances,
-    // and the rewards contract refuses a score ≥ r on its own too (it would credit a huge number
-    // behind a verifier that reads instances mod r).
-    let r = ethers_core::types::U256::from_dec_str(
+    assert_eq!(
+        refused(&bot, &bytes, &stolen),
+        "the key is not the one registered for this recording"
+    );
+    // The score instance plus the field modulus: refused by the contract itself.
+    let r = U256::from_dec_str(
         "21888242871839275222246405745257275088548364400416034343698204186575808495617",
     )
     .unwrap();
     let mut wrapped = words.clone();
-    (ethers_core::types::U256::from_big_endian(&words[1]) + r).to_big_endian(&mut wrapped[1]);
-    let mut raw: Vec<u8> = wrapped.iter().flatten().copied().collect();
-    raw.extend(&bytes);
+    (U256::from_big_endian(&words[1]) + r).to_big_endian(&mut wrapped[1]);
     assert!(
         !owner
-            .transact(verifier, raw, evm::revm::VERIFY_GAS_LIMIT)
+            .transact(
+                verifier,
+                evm::calldata_words(&wrapped, &bytes),
+                evm::revm::VERIFY_GAS_LIMIT
+            )
             .unwrap()
             .accepted,
         "the verifier accepted an instance ≥ r"
     );
-    assert!(
-        !bot.submit(rewards, &bytes, &wrapped).unwrap().accepted,
-        "a score instance ≥ r was credited"
-    );
-    assert_eq!(credit(owner.address()), ethers_core::types::U256::zero());
-    // The bot copies the proof from the mempool and submits it first.
-    let r = bot.submit(rewards, &bytes, &words).unwrap();
-    assert!(r.accepted, "the copied proof is valid");
-    let score = ethers_core::types::U256::from_big_endian(&words[1]);
     assert_eq!(
-        credit(owner.address()),
-        score,
-        "the credit went to the proven key"
+        refused(&bot, &bytes, &wrapped),
+        "the score instance is not a field element"
     );
+    // A flipped proof byte: invalid.
+    let mut flipped = bytes.clone();
+    flipped[300] ^= 1;
+    assert_eq!(refused(&bot, &flipped, &words), "invalid proof");
+    assert_eq!(credit(owner.address()), U256::zero());
+    // The bot copies the proof from the mempool and submits it first: the singer is paid.
+    assert!(bot.submit(rewards, &bytes, &words).unwrap().accepted);
+    let score = U256::from_big_endian(&words[1]);
+    assert_eq!(credit(owner.address()), score, "the registered key is paid");
     assert_eq!(
         credit(bot.address()),
-        ethers_core::types::U256::zero(),
+        U256::zero(),
         "the sender got nothing"
     );
-    // The original submission now finds the judgement paid; the credit stays with the key.
-    assert!(!owner.submit(rewards, &bytes, &words).unwrap().accepted);
-    assert_eq!(credit(owner.address()), score);
-    // The key's owner proves the same clip again (issue 17): new bytes, the same judgement.
-    // The rewards contract pays a judgement once, so it earns nothing more.
-    let bytes2 = again.bytes.clone();
-    assert_ne!(bytes2, bytes, "halo2 proofs are randomised");
-    assert_eq!(again.instances, proof.instances);
-    let v2 = owner
-        .transact(
-            verifier,
-            evm::calldata(&inst, &bytes2),
-            evm::revm::VERIFY_GAS_LIMIT,
-        )
-        .unwrap();
-    assert!(v2.accepted, "the second proof is valid on its own");
-    for sender in [&owner, &bot] {
-        assert!(
-            !sender.submit(rewards, &bytes2, &words).unwrap().accepted,
-            "a re-proven judgement was paid again"
-        );
-    }
+    // The singer's own submission, and a re-proof of the same recording: paid once.
+    assert_eq!(
+        refused(&owner, &bytes, &words),
+        "this recording was already paid"
+    );
+    assert_ne!(again.bytes, bytes, "halo2 proofs are randomised");
+    assert_eq!(
+        again.input_digest,
+        Some(d),
+        "the same recording, the same d"
+    );
+    assert!(
+        owner
+            .transact(
+                verifier,
+                evm::calldata(&again.instances, &again.bytes),
+                evm::revm::VERIFY_GAS_LIMIT
+            )
+            .unwrap()
+            .accepted,
+        "the re-proof is valid on its own"
+    );
+    assert_eq!(
+        refused(&owner, &again.bytes, &words),
+        "this recording was already paid"
+    );
     assert_eq!(credit(owner.address()), score, "credited once");
-    assert_eq!(credit(bot.address()), ethers_core::types::U256::zero());
-    // The contrast notebook 6 shows: a contract paying msg.sender pays the bot that front-runs.
+
+    // The contrast: NaiveRewards pays the bot that front-runs, and any valid proof.
     let mut naive = evm::compile_naive_rewards().unwrap().deployment;
-    naive.extend(chain::rewards_constructor(verifier));
+    naive.extend(chain::naive_rewards_constructor(verifier));
     let (naive, _) = owner.deploy(naive).unwrap();
     assert!(bot.submit(naive, &bytes, &words).unwrap().accepted);
     assert_eq!(
@@ -378,15 +456,29 @@ fn anvil_rewards_credit_the_proven_key_not_the_sender() {
         score,
         "the bot was paid"
     );
-    assert_eq!(
-        owner.credit(naive, owner.address()).unwrap(),
-        ethers_core::types::U256::zero()
-    );
+    assert_eq!(owner.credit(naive, owner.address()).unwrap(), U256::zero());
     drop(node);
     assert!(
         Anvil::connect(&url).is_err(),
         "the node we started is stopped"
     );
+}
+
+/// `JudgeRewards.submit(proof, instances)` calldata.
+fn chain_submit(proof: &[u8], words: &[[u8; 32]]) -> Vec<u8> {
+    let mut data = ethers_core::utils::keccak256("submit(bytes,uint256[])")[..4].to_vec();
+    data.extend(ethers_core::abi::encode(&[
+        ethers_core::abi::Token::Bytes(proof.to_vec()),
+        ethers_core::abi::Token::Array(
+            words
+                .iter()
+                .map(|w| {
+                    ethers_core::abi::Token::Uint(ethers_core::types::U256::from_big_endian(w))
+                })
+                .collect(),
+        ),
+    ]));
+    data
 }
 
 /// Deployment failures on a real node give clear errors: no node, wrong chain, code over
@@ -445,8 +537,13 @@ fn tampered_witnesses_fail_real_proofs_natively_and_on_chain() {
         let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
         let keys = prove::setup(&fx.model, &srs).unwrap();
         let vk = keys.pk.get_vk();
-        let contract =
-            evm::create_evm_verifier(&srs.params, vk, cryptoidol::circuit::NUM_INSTANCES).unwrap();
+        let contract = evm::create_evm_verifier(
+            &srs.params,
+            vk,
+            cryptoidol::circuit::NUM_INSTANCES,
+            fx.model.shape().input_columns(),
+        )
+        .unwrap();
         let mut chain = Evm::new();
         let (addr, _) = chain.deploy(contract.deployment_code.clone()).unwrap();
         let on_chain = |chain: &mut Evm, proof: &prove::Proof| {
@@ -513,8 +610,13 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
     let keys = prove::setup(&fx.model, &srs).unwrap();
     let vk = keys.pk.get_vk();
     let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
-    let contract =
-        evm::create_evm_verifier(&srs.params, vk, cryptoidol::circuit::NUM_INSTANCES).unwrap();
+    let contract = evm::create_evm_verifier(
+        &srs.params,
+        vk,
+        cryptoidol::circuit::NUM_INSTANCES,
+        fx.model.shape().input_columns(),
+    )
+    .unwrap();
     let mut chain = Evm::new();
     let (addr, _) = chain.deploy(contract.deployment_code.clone()).unwrap();
     let inst = proof.instances.clone();
@@ -527,8 +629,16 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
             .unwrap()
             .success
     );
-    // Calldata is instances (2 × 32 bytes, big-endian) ‖ proof bytes.
-    assert_eq!(data.len(), 64 + bytes.len());
+    // The instances (2 × 32 bytes, big-endian) ‖ the proof bytes, changed one byte at a time,
+    // each time sent as the ABI call `verifyProof(proof, instances)`.
+    let words = evm::instance_words(&inst);
+    let raw: Vec<u8> = words
+        .iter()
+        .flatten()
+        .copied()
+        .chain(bytes.clone())
+        .collect();
+    assert_eq!(data, evm::calldata_words(&words, &bytes));
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(17);
     let mut sites: Vec<usize> = (0..64).collect();
     let proof_sites = 500usize.min(bytes.len());
@@ -540,11 +650,17 @@ fn every_sampled_single_byte_change_is_rejected_natively_and_on_chain() {
     sites.extend(picked);
     let (mut native_crypto, mut native_file_check, mut onchain) = (0, 0, 0);
     for &at in &sites {
-        let mut d = data.clone();
+        let mut d = raw.clone();
         d[at] ^= rng.gen_range(1..=255u8);
+        let changed_words: Vec<[u8; 32]> =
+            d[..64].chunks(32).map(|c| c.try_into().unwrap()).collect();
         // On chain.
         let r = chain
-            .call(addr, d.clone(), evm::revm::VERIFY_GAS_LIMIT)
+            .call(
+                addr,
+                evm::calldata_words(&changed_words, &d[64..]),
+                evm::revm::VERIFY_GAS_LIMIT,
+            )
             .unwrap();
         assert!(
             !r.success,

@@ -980,6 +980,7 @@ fn evm_readers_survive_mutations() {
         &srs.params,
         keys.pk.get_vk(),
         cryptoidol::circuit::NUM_INSTANCES,
+        model.shape().input_columns(),
     )
     .unwrap();
     let valid = cryptoidol::evm::calldata(&proof.instances, &proof.bytes);

@@ -45,7 +45,16 @@ fn proof_verifies_and_any_change_is_rejected() {
     let vk = p.keys.pk.get_vk();
     assert!(prove::verify(&p.proof, vk, srs).unwrap().valid);
     let file: serde_json::Value = serde_json::to_value(&p.proof).unwrap();
-    assert_eq!(file["protocol"], prove::PROTOCOL);
+    assert_eq!(file["proof_system"], prove::PROTOCOL);
+    assert_eq!(
+        file["hex_proof"],
+        format!("0x{}", cryptoidol::encoding::hex(&p.proof.bytes)),
+        "EZKL's name and type for the bytes"
+    );
+    assert!(
+        file.get("protocol").is_none(),
+        "EZKL's protocol is a struct: not ours to reuse"
+    );
     assert!(
         (p.w.score - p.w.float_score).abs() < 0.002,
         "{} vs {}",
@@ -54,7 +63,7 @@ fn proof_verifies_and_any_change_is_rejected() {
     );
     // The key instance is the address, exactly.
     assert_eq!(
-        file["instances"][0],
+        file["public_instances"][0],
         format!(
             "0x{:0>64}",
             &cryptoidol::input::DEFAULT_KEY[2..].to_lowercase()

@@ -209,23 +209,34 @@ fn calibration_targets_compare_side_by_side_and_the_table_follows_the_sigmoid() 
 fn credits_read_as_scores() {
     use cryptoidol::encoding::Address;
     use ethers_core::types::U256;
+    let accepted = steps::Attempt {
+        accepted: true,
+        gas_used: 1,
+        reason: None,
+    };
+    let refused = |reason: &str| steps::Attempt {
+        accepted: false,
+        gas_used: 0,
+        reason: Some(reason.into()),
+    };
     let report = steps::MevReport {
+        registry: Address([4; 20]),
         rewards: Address([0; 20]),
+        input_digest: cryptoidol::binding::InputDigest([5; 32]),
         key: Address([1; 20]),
         bot: Address([2; 20]),
         score: U256::from(23_199u64),
-        stolen_key_accepted: false,
-        replay_accepted: true,
-        replay_gas: 1,
+        stolen_key: refused("the key is not the one registered for this recording"),
+        replay: accepted.clone(),
         key_credit: U256::from(23_199u64),
         bot_credit: U256::zero(),
-        resubmission_accepted: false,
+        resubmission: refused("this recording was already paid"),
         reproof_bytes_differ: true,
         reproof_valid: true,
-        reproof_accepted: false,
+        reproof: refused("this recording was already paid"),
         key_credit_after: U256::from(23_199u64),
         naive_rewards: Address([3; 20]),
-        naive_replay_accepted: true,
+        naive_replay: accepted,
         naive_bot_credit: U256::from(23_199u64),
         naive_key_credit: U256::zero(),
         score_bits: 16,
@@ -237,6 +248,10 @@ fn credits_read_as_scores() {
     assert!(report.key_is_paid() && report.paid_once() && report.naive_pays_the_bot());
     let html = report.to_html();
     assert!(html.contains("score 0.3540") && html.contains("score 0.0000 (0 at scale 2^16)"));
+    assert!(
+        html.contains("refused: &quot;this recording was already paid&quot;"),
+        "{html}"
+    );
 }
 
 /// Notebook 6 shows `JudgeRewards.submit` from the contract's own source.
@@ -250,7 +265,10 @@ fn the_submit_function_is_cut_from_the_contract_source() {
         code.text
     );
     assert!(code.text.contains("function submit(bytes calldata proof"));
-    assert!(code.text.contains("credit[key] = score;"));
+    assert!(code.text.contains("credit[key] += score;"));
+    assert!(code
+        .text
+        .contains("require(!paid[d], \"this recording was already paid\");"));
     assert_eq!(lines.last(), Some(&"}"), "{}", code.text);
     assert_eq!(
         code.text.matches('{').count(),

@@ -48,7 +48,13 @@ fn pin(fx: &common::Fixture) -> serde_json::Value {
         ParamsKZG::<Bn256>::setup(fx.model.k(), rand_chacha::ChaCha20Rng::seed_from_u64(15));
     let srs = Srs::new(params, "fixed-seed".into());
     let keys = prove::setup(&fx.model, &srs).unwrap();
-    let sol = evm::verifier_solidity(&srs.params, keys.pk.get_vk(), 2).unwrap();
+    let sol = evm::verifier_solidity(
+        &srs.params,
+        keys.pk.get_vk(),
+        2,
+        fx.model.shape().input_columns(),
+    )
+    .unwrap();
     let parts = stages(&sol);
     assert_eq!(
         parts.iter().map(|(_, t)| t.as_str()).collect::<String>(),

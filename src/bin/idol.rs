@@ -64,9 +64,21 @@ enum Command {
     DeployEvm(DeployEvmArgs),
     /// Verify proof.json on chain (EZKL: verify-evm), printing the verdict and the gas.
     VerifyEvm(VerifyEvmArgs),
-    /// Write the verifier's calldata for proof.json (EZKL: encode-evm-calldata): each public
-    /// instance as a 32-byte word, then the proof bytes.
+    /// Write the verifier's calldata for proof.json (EZKL: encode-evm-calldata): the call
+    /// `verifyProof(bytes proof, uint256[] instances)`, ABI-encoded.
     EncodeEvmCalldata(EncodeEvmCalldataArgs),
+    /// Print d, the input digest of input.json's recording (last line: 0x + 64 hex digits): what
+    /// a proof of it records and a contest registers, computed without proving.
+    Commit(CommitArgs),
+    /// Deploy a contest over the deployed verifier: a RecordingRegistry (the sender is its
+    /// organizer) and a JudgeRewards paying registered recordings; writes NAME.address and
+    /// NAME_abi.json for both.
+    DeployContest(DeployContestArgs),
+    /// The organizer registers input.json's recording (its d) for the singer's key.
+    Register(RegisterArgs),
+    /// Submit proof.json to the contest's JudgeRewards: prints who was credited, or the
+    /// contract's reason for refusing (then exits non-zero).
+    Submit(SubmitArgs),
     /// Measure any Solidity verifier in the in-process EVM: compile it with the project's solc,
     /// deploy it and call it once with raw calldata; prints runtime size, deployment and verify
     /// gas. Used by scripts/bench-vs-ezkl to compare verifiers in one run.
@@ -228,6 +240,10 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::VerifyEvm(args) => args.run(),
         Command::EncodeEvmCalldata(args) => args.run(),
         Command::MeasureEvm(args) => args.run(),
+        Command::Commit(args) => args.run(),
+        Command::DeployContest(args) => args.run(),
+        Command::Register(args) => args.run(),
+        Command::Submit(args) => args.run(),
         Command::Judge(args) => args.run(),
         Command::Demo(args) => args.run(),
     }
@@ -756,6 +772,10 @@ struct VerifyArgs {
     vk_path: Option<PathBuf>,
     #[command(flatten)]
     srs: SrsArg,
+    /// Also check that the proof is of this input (EZKL input format): its input digest d
+    /// must be the proof's.
+    #[arg(short = 'D', long)]
+    data: Option<PathBuf>,
 }
 
 impl VerifyArgs {
@@ -766,6 +786,7 @@ impl VerifyArgs {
             proof_path,
             vk_path,
             srs,
+            data,
         } = self;
         let ws = workspace(&ws.dir)?
             .with(Artifact::Settings, settings_path)
@@ -776,6 +797,13 @@ impl VerifyArgs {
         outln!("{verdict}");
         if !verdict.valid {
             anyhow::bail!("verification failed");
+        }
+        if let Some(input) = data {
+            let check = steps::check_input(&ws, &input)?;
+            outln!("{check}");
+            if !check.matches() {
+                anyhow::bail!("the proof is not of {}", input.display());
+            }
         }
         Ok(())
     }
@@ -977,6 +1005,170 @@ impl MeasureEvmArgs {
         }
         if !m.accepted {
             anyhow::bail!("the verifier rejected the calldata");
+        }
+        Ok(())
+    }
+}
+
+/// Arguments of `idol commit`.
+#[derive(clap::Args)]
+struct CommitArgs {
+    #[command(flatten)]
+    ws: Ws,
+    /// The input (EZKL input format; default WORKSPACE/input.json).
+    #[arg(short = 'D', long)]
+    data: Option<PathBuf>,
+    /// The settings (default WORKSPACE/settings.json).
+    #[arg(long = "settings-path")]
+    settings_path: Option<PathBuf>,
+    #[command(flatten)]
+    srs: SrsArg,
+}
+
+impl CommitArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let Self {
+            ws,
+            data,
+            settings_path,
+            srs,
+        } = self;
+        let ws = workspace(&ws.dir)?
+            .with(Artifact::Input, data)
+            .with(Artifact::Settings, settings_path)
+            .with(Artifact::Srs, srs.srs_path);
+        let c = steps::commit(&ws)?;
+        if let Some(w) = c.srs_warning() {
+            eprintln!("warning: {w}");
+        }
+        outln!("{} under {}", c.input.display(), c.srs.display());
+        outln!("{}", c.input_digest);
+        Ok(())
+    }
+}
+
+/// The node and the sender of a contest transaction (EZKL's flags).
+#[derive(clap::Args)]
+struct Sender {
+    /// The node's JSON-RPC URL.
+    #[arg(long = "rpc-url", default_value = cryptoidol::evm::anvil::DEFAULT_RPC_URL)]
+    rpc_url: String,
+    /// The sender's private key (hex); default: the node's development account 0 (anvil's
+    /// public test key, never for a real network).
+    #[arg(long = "private-key", env = "IDOL_PRIVATE_KEY", hide_env_values = true)]
+    private_key: Option<String>,
+}
+
+/// Arguments of `idol deploy-contest`.
+#[derive(clap::Args)]
+struct DeployContestArgs {
+    #[command(flatten)]
+    ws: Ws,
+    #[command(flatten)]
+    sender: Sender,
+    /// The deployed verifier's address file (default WORKSPACE/contract.address).
+    #[arg(long = "verifier-addr-path")]
+    verifier_addr_path: Option<PathBuf>,
+    /// Where to write JudgeRewards' address (default WORKSPACE/JudgeRewards.address).
+    #[arg(long = "addr-path")]
+    addr_path: Option<PathBuf>,
+}
+
+impl DeployContestArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let Self {
+            ws,
+            sender,
+            verifier_addr_path,
+            addr_path,
+        } = self;
+        let ws = workspace(&ws.dir)?
+            .with(Artifact::ContractAddress, verifier_addr_path)
+            .with(Artifact::RewardsAddress, addr_path);
+        let c = steps::deploy_contest(&ws, &sender.rpc_url, sender.private_key.as_deref())?;
+        outln!("{c}");
+        outln!(
+            "wrote {}, {} and their ABIs",
+            ws.registry_address().display(),
+            ws.rewards_address().display()
+        );
+        Ok(())
+    }
+}
+
+/// Arguments of `idol register`.
+#[derive(clap::Args)]
+struct RegisterArgs {
+    #[command(flatten)]
+    ws: Ws,
+    #[command(flatten)]
+    sender: Sender,
+    /// The recording's input (EZKL input format; default WORKSPACE/input.json).
+    #[arg(short = 'D', long)]
+    data: Option<PathBuf>,
+    /// The singer's address, 0x + 40 hex digits: the key the reward goes to.
+    #[arg(long)]
+    key: String,
+    /// The registry's address file (default WORKSPACE/RecordingRegistry.address).
+    #[arg(long = "addr-path")]
+    addr_path: Option<PathBuf>,
+}
+
+impl RegisterArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let Self {
+            ws,
+            sender,
+            data,
+            key,
+            addr_path,
+        } = self;
+        let ws = workspace(&ws.dir)?
+            .with(Artifact::Input, data)
+            .with(Artifact::RegistryAddress, addr_path);
+        let key = steps::parse_address(&key, "--key")?;
+        let r = steps::register(&ws, &sender.rpc_url, sender.private_key.as_deref(), key)?;
+        outln!("{r}");
+        Ok(())
+    }
+}
+
+/// Arguments of `idol submit`.
+#[derive(clap::Args)]
+struct SubmitArgs {
+    #[command(flatten)]
+    ws: Ws,
+    #[command(flatten)]
+    sender: Sender,
+    /// The proof (default WORKSPACE/proof.json).
+    #[arg(long = "proof-path")]
+    proof_path: Option<PathBuf>,
+    /// JudgeRewards' address file (default WORKSPACE/JudgeRewards.address).
+    #[arg(long = "addr-path")]
+    addr_path: Option<PathBuf>,
+}
+
+impl SubmitArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let Self {
+            ws,
+            sender,
+            proof_path,
+            addr_path,
+        } = self;
+        let ws = workspace(&ws.dir)?
+            .with(Artifact::Proof, proof_path)
+            .with(Artifact::RewardsAddress, addr_path);
+        let s = steps::submit(&ws, &sender.rpc_url, sender.private_key.as_deref())?;
+        outln!("{s}");
+        if !s.attempt.accepted {
+            anyhow::bail!(
+                "the submission was refused: {}",
+                s.attempt
+                    .reason
+                    .as_deref()
+                    .unwrap_or("the transaction reverted")
+            );
         }
         Ok(())
     }

@@ -437,18 +437,35 @@ pub struct Columns {
     pub(super) c: Vec<Fr>,
 }
 
+/// Advice columns A and C (indices 0 and 2, in the order `configure` makes them) hold the input
+/// and nothing else: their commitments bind it.
+pub(crate) const INPUT_ADVICE: [usize; 2] = [0, 2];
+
+impl CircuitShape {
+    /// Columns A and C as the prover assigns them for the quantized input `x` (the used region
+    /// of the padded input, split by row parity), zero on every other row.
+    pub(crate) fn input_columns(&self, x: &[i64]) -> [Vec<Fr>; 2] {
+        let rows = self.witness_rows();
+        let mut cols = Columns {
+            a: vec![Fr::zero(); rows],
+            b: Vec::new(),
+            c: vec![Fr::zero(); rows],
+        };
+        for (i, x) in self.used_cells(x).into_iter().enumerate() {
+            *cols.input_mut(self, i) = fe(x as i128);
+        }
+        [cols.a, cols.c]
+    }
+}
+
 /// The witness of `trace` for `key`: every advice cell as the prover assigns it.
 pub(super) fn fill(shape: &CircuitShape, lin_w: &[i64], trace: &NetTrace, key: Fr) -> Columns {
-    let rows = shape.witness_rows();
+    let [a, c] = shape.input_columns(&trace.x);
     let mut cols = Columns {
-        a: vec![Fr::zero(); rows],
-        b: vec![Fr::zero(); rows],
-        c: vec![Fr::zero(); rows],
+        a,
+        b: vec![Fr::zero(); shape.witness_rows()],
+        c,
     };
-    // Input cells over the used region of the padded input, split by row parity.
-    for (i, x) in shape.used_cells(&trace.x).into_iter().enumerate() {
-        *cols.input_mut(shape, i) = fe(x as i128);
-    }
     // Window cells: |c| limbs and the sign bit.
     for n in 0..shape.windows() {
         let c = trace.pre[0][n];

@@ -182,6 +182,26 @@ impl Chain {
         })
     }
 
+    /// Connect as the holder of `private_key` (hex, EZKL's `--private-key`), or as development
+    /// account 0 when none is given.
+    pub fn connect_as(url: &str, private_key: Option<&str>) -> Result<Self, EvmError> {
+        let mut node = Self::connect(url, 0, None)?;
+        if let Some(key) = private_key {
+            node.wallet = key
+                .trim()
+                .trim_start_matches("0x")
+                .parse::<LocalWallet>()
+                .map_err(|_| {
+                    EvmError::Evm(
+                        "--private-key is not a private key (64 hex digits, with or without 0x)"
+                            .into(),
+                    )
+                })?
+                .with_chain_id(node.chain_id);
+        }
+        Ok(node)
+    }
+
     /// The sender's address.
     pub fn address(&self) -> Address {
         Address(self.wallet.address().0)
@@ -291,6 +311,67 @@ impl Chain {
         self.transact(rewards, submit_calldata(proof, instances), SUBMIT_GAS_LIMIT)
     }
 
+    /// `eth_call` (no transaction): the output, or the revert's reason (`Err`): its
+    /// `Error(string)` message, or what the node said.
+    pub fn simulate(
+        &self,
+        to: Address,
+        data: Vec<u8>,
+    ) -> Result<Result<Vec<u8>, String>, EvmError> {
+        let tx = TransactionRequest::new()
+            .to(h160(to))
+            .data(Bytes::from(data))
+            .from(self.wallet.address());
+        match self.rpc.request::<Bytes>("eth_call", json!([tx, "latest"])) {
+            Ok(b) => Ok(Ok(b.to_vec())),
+            Err(RpcError::Node { message, data }) if message.contains("revert") => {
+                let reason = data
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .and_then(crate::encoding::unhex)
+                    .and_then(|d| revert_reason(&d))
+                    .unwrap_or(message);
+                Ok(Err(reason))
+            }
+            Err(e) => Err(err("eth_call", &self.url, e)),
+        }
+    }
+
+    /// `RecordingRegistry.register(d, key)` at `registry`, simulated first: a revert's reason
+    /// comes back as `Ok(Err(reason))` and nothing is sent.
+    pub fn register(
+        &self,
+        registry: Address,
+        d: &[u8; 32],
+        key: Address,
+    ) -> Result<Result<EvmVerdict, String>, EvmError> {
+        let data = register_calldata(d, key);
+        if let Err(reason) = self.simulate(registry, data.clone())? {
+            return Ok(Err(reason));
+        }
+        Ok(Ok(self.transact(registry, data, REGISTER_GAS_LIMIT)?))
+    }
+
+    /// The key registered for `d` at `registry` (None: not registered).
+    pub fn registered_key(
+        &self,
+        registry: Address,
+        d: &[u8; 32],
+    ) -> Result<Option<Address>, EvmError> {
+        let out = self.call(registry, key_of_calldata(d))?.ok_or_else(|| {
+            EvmError::Evm(format!(
+                "keyOf reverted at {registry}: is it a RecordingRegistry?"
+            ))
+        })?;
+        let word: [u8; 32] = out.as_slice().try_into().map_err(|_| {
+            EvmError::Evm(format!(
+                "keyOf at {registry} returned {} bytes, not one word: is it a RecordingRegistry?",
+                out.len()
+            ))
+        })?;
+        Ok(Address::from_word(&word).filter(|a| *a != Address::default()))
+    }
+
     /// `eth_call` (no transaction): returns the output, or `None` if it reverted.
     pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Option<Vec<u8>>, EvmError> {
         let tx = TransactionRequest::new()
@@ -327,6 +408,9 @@ impl Chain {
 /// pairing precompile fail), so the limit is explicit rather than estimated.
 pub(crate) const SUBMIT_GAS_LIMIT: u64 = 2_000_000;
 
+/// Gas limit of a registration (one storage slot and an event: about 50k).
+pub(crate) const REGISTER_GAS_LIMIT: u64 = 200_000;
+
 /// Calldata of `JudgeRewards.submit(bytes proof, uint256[] instances)`.
 pub(crate) fn submit_calldata(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {
     let mut data = keccak256("submit(bytes,uint256[])")[..4].to_vec();
@@ -345,9 +429,46 @@ pub(crate) fn credit_calldata(key: Address) -> Vec<u8> {
     data
 }
 
-/// Constructor arguments of `JudgeRewards(address verifier)`.
-pub fn rewards_constructor(verifier: Address) -> Vec<u8> {
+/// Constructor arguments of `JudgeRewards(address verifier, address registry)`.
+pub fn rewards_constructor(verifier: Address, registry: Address) -> Vec<u8> {
+    encode(&[
+        Token::Address(h160(verifier)),
+        Token::Address(h160(registry)),
+    ])
+}
+
+/// Constructor arguments of `NaiveRewards(address verifier)`.
+pub fn naive_rewards_constructor(verifier: Address) -> Vec<u8> {
     encode(&[Token::Address(h160(verifier))])
+}
+
+/// Calldata of `RecordingRegistry.register(bytes32 inputDigest, address key)`.
+pub(crate) fn register_calldata(d: &[u8; 32], key: Address) -> Vec<u8> {
+    let mut data = keccak256("register(bytes32,address)")[..4].to_vec();
+    data.extend(encode(&[
+        Token::FixedBytes(d.to_vec()),
+        Token::Address(h160(key)),
+    ]));
+    data
+}
+
+/// Calldata of `RecordingRegistry.keyOf(bytes32)`.
+pub(crate) fn key_of_calldata(d: &[u8; 32]) -> Vec<u8> {
+    let mut data = keccak256("keyOf(bytes32)")[..4].to_vec();
+    data.extend(encode(&[Token::FixedBytes(d.to_vec())]));
+    data
+}
+
+/// The reason string of a revert's data (`Error(string)`), if it carries one.
+pub(crate) fn revert_reason(data: &[u8]) -> Option<String> {
+    let body = data.strip_prefix(&keccak256("Error(string)")[..4])?;
+    match ethers_core::abi::decode(&[ethers_core::abi::ParamType::String], body)
+        .ok()?
+        .pop()?
+    {
+        Token::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ pub enum EvmError {
     Solc(String),
     #[error("{0}")]
     Evm(String),
+    /// A contract refused a transaction (simulated first, so nothing was sent).
+    #[error("{what} refused: \"{reason}\"")]
+    Reverted { what: String, reason: String },
     #[error("cannot read or write {path}: {source}")]
     Io {
         path: String,
@@ -42,13 +45,15 @@ pub enum EvmError {
     },
 }
 
-/// Solidity source of our verifier for this vk, taking `num_instances` public values.
+/// Solidity source of our verifier for this vk, taking `num_instances` public values, with
+/// `inputDigest` over the commitments to `input_columns` (none when empty).
 pub fn verifier_solidity(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
+    input_columns: &[usize],
 ) -> Result<String, EvmError> {
-    template::verifier_solidity(params, vk, num_instances)
+    template::verifier_solidity(params, vk, num_instances, input_columns)
 }
 
 /// The PLONK protocol of a vk as snark-verifier describes it (what a proof holds, in which
@@ -88,12 +93,43 @@ pub fn snark_verifier_solidity(
         .replace("pragma solidity 0.8.19;", "pragma solidity ^0.8.19;"))
 }
 
-/// ABI of the generated verifier: a fallback taking raw calldata (`instances ‖ proof`).
-pub(crate) const VERIFIER_ABI: &str = r#"[{"stateMutability":"nonpayable","type":"fallback"}]"#;
+/// The standard verifier interface's selector: `verifyProof(bytes,uint256[])`.
+pub const VERIFY_PROOF_SELECTOR: [u8; 4] = [0x1e, 0x8e, 0x1e, 0x13];
 
-/// Calldata for the verifier: each instance as a 32-byte big-endian word, then the proof bytes.
+/// Calldata of `verifyProof(bytes proof, uint256[] instances)` in the canonical ABI encoding
+/// (what ethers.js, web3.py and Solidity write).
 pub fn calldata(instances: &[Fr], proof: &[u8]) -> Vec<u8> {
+    calldata_words(&instance_words(instances), proof)
+}
+
+/// [`calldata`] for instances given as 32-byte words (any value, field element or not).
+pub fn calldata_words(words: &[[u8; 32]], proof: &[u8]) -> Vec<u8> {
+    let padded = proof.len().div_ceil(32) * 32;
+    let mut data = Vec::with_capacity(4 + 32 * 4 + padded + 32 * words.len());
+    data.extend_from_slice(&VERIFY_PROOF_SELECTOR);
+    data.extend_from_slice(&word(0x40));
+    data.extend_from_slice(&word(0x60 + padded));
+    data.extend_from_slice(&word(proof.len()));
+    data.extend_from_slice(proof);
+    data.resize(data.len() + padded - proof.len(), 0);
+    data.extend_from_slice(&word(words.len()));
+    for w in words {
+        data.extend_from_slice(w);
+    }
+    data
+}
+
+/// Calldata of snark-verifier's verifier (and of our verifier before it took the standard
+/// interface): each instance as a 32-byte big-endian word, then the proof bytes.
+pub fn raw_calldata(instances: &[Fr], proof: &[u8]) -> Vec<u8> {
     snark_verifier::loader::evm::encode_calldata(&[instances.to_vec()], proof)
+}
+
+/// `n` as a 32-byte big-endian ABI word.
+fn word(n: usize) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[24..].copy_from_slice(&(n as u64).to_be_bytes());
+    w
 }
 
 /// A generated, compiled verifier.
@@ -102,6 +138,8 @@ pub struct VerifierContract {
     pub solidity: String,
     pub deployment_code: Vec<u8>,
     pub runtime_code: Vec<u8>,
+    /// The contract's ABI as solc gives it.
+    pub abi: serde_json::Value,
 }
 
 impl VerifierContract {
@@ -114,7 +152,10 @@ impl VerifierContract {
         runtime_bin: &Path,
     ) -> Result<(), EvmError> {
         write(sol, &self.solidity)?;
-        write(abi, VERIFIER_ABI)?;
+        write(
+            abi,
+            serde_json::to_string_pretty(&self.abi).expect("an ABI serialises"),
+        )?;
         write(bin, crate::encoding::hex(&self.deployment_code))?;
         write(runtime_bin, crate::encoding::hex(&self.runtime_code))
     }
@@ -125,8 +166,9 @@ pub fn create_evm_verifier(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
+    input_columns: &[usize],
 ) -> Result<VerifierContract, EvmError> {
-    create_evm_verifier_noted(params, vk, num_instances, &[])
+    create_evm_verifier_noted(params, vk, num_instances, input_columns, &[])
 }
 
 /// [`create_evm_verifier`] with `notes` as comment lines after the licence line (what the
@@ -135,9 +177,10 @@ pub(crate) fn create_evm_verifier_noted(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
+    input_columns: &[usize],
     notes: &[String],
 ) -> Result<VerifierContract, EvmError> {
-    let mut solidity = verifier_solidity(params, vk, num_instances)?;
+    let mut solidity = verifier_solidity(params, vk, num_instances, input_columns)?;
     if !notes.is_empty() {
         let at = solidity.find('\n').map_or(0, |i| i + 1);
         let block: String = notes.iter().map(|n| format!("// {n}\n")).collect();
@@ -148,6 +191,7 @@ pub(crate) fn create_evm_verifier_noted(
         solidity,
         deployment_code: out.deployment,
         runtime_code: out.runtime,
+        abi: out.abi,
     })
 }
 
@@ -238,17 +282,41 @@ pub fn measure_verifier(
 /// Source of the rewards contract (in the repository, compiled like the verifier).
 pub const REWARDS_SOL: &str = include_str!("../../contracts/JudgeRewards.sol");
 
+/// Source of the registry of a contest's accepted recordings.
+pub const REGISTRY_SOL: &str = include_str!("../../contracts/RecordingRegistry.sol");
+
+/// Source of the standard verifier interface (and its input-bound extension).
+pub const IVERIFIER_SOL: &str = include_str!("../../contracts/IVerifier.sol");
+
 /// Source of the flawed rewards contract notebook 6 compares with `JudgeRewards`: it pays
-/// `msg.sender`, so a front-running bot collects the reward.
+/// `msg.sender` for any valid proof, so a front-running bot collects the reward and a crafted
+/// spectrogram is paid.
 pub(crate) const NAIVE_REWARDS_SOL: &str = include_str!("../../contracts/NaiveRewards.sol");
 
-/// Compile the flawed rewards contract (same constructor and `submit` as `JudgeRewards`).
+/// Every contract source in contracts/, by the file name imports use.
+fn contract_sources() -> [(&'static str, &'static str); 4] {
+    [
+        ("IVerifier.sol", IVERIFIER_SOL),
+        ("RecordingRegistry.sol", REGISTRY_SOL),
+        ("JudgeRewards.sol", REWARDS_SOL),
+        ("NaiveRewards.sol", NAIVE_REWARDS_SOL),
+    ]
+}
+
+/// Compile one contract of contracts/ (with the files it imports).
+fn compile_contract(file: &str, name: &str) -> Result<solc::Compiled, EvmError> {
+    solc::compile(&contract_sources(), file, Some(name))
+}
+
+/// Compile the flawed rewards contract (constructor `(verifier)`, same `submit` as
+/// `JudgeRewards`).
 pub fn compile_naive_rewards() -> Result<solc::Compiled, EvmError> {
-    solc::compile(
-        &[("NaiveRewards.sol", NAIVE_REWARDS_SOL)],
-        "NaiveRewards.sol",
-        Some("NaiveRewards"),
-    )
+    compile_contract("NaiveRewards.sol", "NaiveRewards")
+}
+
+/// Compile the registry of accepted recordings.
+pub fn compile_registry() -> Result<solc::Compiled, EvmError> {
+    compile_contract("RecordingRegistry.sol", "RecordingRegistry")
 }
 
 /// One function of a Solidity source, with the `///` comment above it: from `function NAME(` to
@@ -298,13 +366,9 @@ pub fn rewards_submit_source() -> crate::html::Code {
     }
 }
 
-/// Compile the rewards contract.
+/// Compile the rewards contract (constructor `(verifier, registry)`).
 pub fn compile_rewards() -> Result<solc::Compiled, EvmError> {
-    solc::compile(
-        &[("JudgeRewards.sol", REWARDS_SOL)],
-        "JudgeRewards.sol",
-        Some("JudgeRewards"),
-    )
+    compile_contract("JudgeRewards.sol", "JudgeRewards")
 }
 
 /// Instances as 32-byte big-endian words.
@@ -326,4 +390,37 @@ pub(crate) fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), EvmError
         path: path.display().to_string(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_selector_is_verify_proofs() {
+        assert_eq!(
+            VERIFY_PROOF_SELECTOR[..],
+            ethers_core::utils::keccak256("verifyProof(bytes,uint256[])")[..4]
+        );
+    }
+
+    #[test]
+    fn calldata_is_the_canonical_abi_encoding() {
+        let proof: Vec<u8> = (0..70u8).collect();
+        let words = [[1u8; 32], [2u8; 32]];
+        let ours = calldata_words(&words, &proof);
+        let mut theirs = VERIFY_PROOF_SELECTOR.to_vec();
+        theirs.extend(ethers_core::abi::encode(&[
+            ethers_core::abi::Token::Bytes(proof.clone()),
+            ethers_core::abi::Token::Array(
+                words
+                    .iter()
+                    .map(|w| {
+                        ethers_core::abi::Token::Uint(ethers_core::types::U256::from_big_endian(w))
+                    })
+                    .collect(),
+            ),
+        ]));
+        assert_eq!(ours, theirs);
+    }
 }

@@ -46,6 +46,9 @@ enum Node {
     Scaled(Rc<Node>, Fr),
 }
 
+/// Where the proof bytes start in `verifyProof`'s calldata: selector, two offsets, the length.
+const PROOF_OFFSET: usize = 0x64;
+
 /// A short literal for a scalar: small values and small negatives (as `sub(r, v)`) stay short.
 fn lit(f: &Fr) -> String {
     match crate::circuit::fe_small(f) {
@@ -297,9 +300,11 @@ pub fn verifier_solidity(
     params: &ParamsKZG<Bn256>,
     vk: &VerifyingKey<G1Affine>,
     num_instances: usize,
+    input_columns: &[usize],
 ) -> Result<String, EvmError> {
     let protocol = super::plonk_protocol(params, vk, num_instances);
     let mut p = Plan::new(&protocol, num_instances)?;
+    let digest = input_digest_function(&p, input_columns)?;
     let mut c = String::new();
     ranges(&p, &mut c);
     transcript(&p, &mut c);
@@ -308,7 +313,7 @@ pub fn verifier_solidity(
     scalars(&p, &mut c);
     msm(&p, params, &mut c);
     pairing(&p, params, &mut c);
-    Ok(contract(&functions(&p), &c))
+    Ok(contract(&functions(&p), &c, &digest))
 }
 
 /// Where everything lives, read from the protocol: the calldata layout, the memory word of
@@ -323,7 +328,13 @@ struct Plan<'p> {
     /// Index of the quotient polynomial among the committed ones.
     q_poly: usize,
     n_eval: usize,
-    // Calldata: instances, witness commitments, quotient chunks, evaluations, W, W'.
+    // Calldata of `verifyProof(bytes proof, uint256[] instances)`, ABI-encoded canonically:
+    // selector, the two offsets, the proof's length and bytes (witness commitments, quotient
+    // chunks, evaluations, W, W'), the instances' length and words.
+    /// Bytes of the proof.
+    plen: usize,
+    /// Where the instance words start.
+    inst_off: usize,
     wit_off: usize,
     quot_off: usize,
     eval_off: usize,
@@ -391,17 +402,19 @@ impl<'p> Plan<'p> {
         let n_eval = protocol.evaluations.len();
 
         // Calldata layout.
-        let inst_bytes = 32 * num_instances;
-        let wit_off = inst_bytes;
+        let wit_off = PROOF_OFFSET;
         let quot_off = wit_off + 64 * n_wit;
         let eval_off = quot_off + 64 * n_chunk;
         let w_off = eval_off + 32 * n_eval;
         let wp_off = w_off + 64;
-        let total = wp_off + 64;
+        let plen = wp_off + 64 - PROOF_OFFSET;
+        let inst_off = PROOF_OFFSET + plen + 32;
+        let total = inst_off + 32 * num_instances;
 
         // Memory layout.
         let mut mem = Mem(0);
-        let hash_buf = mem.alloc(1 + total / 32); // state word, then the span being absorbed
+        // The state word, then the span being absorbed (at most the instances and the proof).
+        let hash_buf = mem.alloc(1 + num_instances + plen / 32);
         let n_ch: usize = protocol.num_challenge.iter().sum();
         let challenges: Vec<usize> = (0..n_ch).map(|_| mem.alloc(1)).collect();
         let (z_slot, zp_slot, mu_slot, gamma_slot, zn_slot) = (
@@ -484,6 +497,8 @@ impl<'p> Plan<'p> {
             protocol,
             num_instances,
             tis,
+            plen,
+            inst_off,
             n_pre,
             n_wit,
             q_poly,
@@ -596,8 +611,29 @@ fn ranges(p: &Plan, c: &mut String) {
     writeln!(c, "let r := {}", Fr::MODULUS).unwrap();
     writeln!(c, "let ok := eq(calldatasize(), {:#x})", p.total).unwrap();
     writeln!(c, "// stage: ranges and points").unwrap();
+    // The canonical encoding of (bytes, uint256[]) with this proof length and instance count,
+    // as every ABI encoder writes it: the fixed offsets below hold.
+    writeln!(
+        c,
+        "ok := and(ok, and(eq(calldataload(0x4), 0x40), eq(calldataload(0x24), {:#x})))",
+        0x60 + p.plen
+    )
+    .unwrap();
+    writeln!(
+        c,
+        "ok := and(ok, and(eq(calldataload(0x44), {:#x}), eq(calldataload({:#x}), {})))",
+        p.plen,
+        p.inst_off - 32,
+        p.num_instances
+    )
+    .unwrap();
     for i in 0..p.num_instances {
-        writeln!(c, "ok := and(ok, lt(calldataload({:#x}), r))", 32 * i).unwrap();
+        writeln!(
+            c,
+            "ok := and(ok, lt(calldataload({:#x}), r))",
+            p.inst_off + 32 * i
+        )
+        .unwrap();
     }
     writeln!(
         c,
@@ -627,11 +663,26 @@ fn ranges(p: &Plan, c: &mut String) {
 fn transcript(p: &Plan, c: &mut String) {
     writeln!(c, "// stage: transcript").unwrap();
     writeln!(c, "mstore({:#x}, {})", p.hash_buf, field_hex(&p.tis)).unwrap();
-    let mut span_start = 0usize;
+    let mut span_start = p.wit_off;
     let mut pos = p.wit_off;
     let mut ch = 0usize;
-    let squeeze = |c: &mut String, start: &mut usize, end: usize, out: usize| {
-        if end > *start {
+    // The first squeeze absorbs the instances (after the proof in calldata), then the proof's
+    // first span.
+    let mut first = true;
+    let (inst_off, inst_bytes, hb1) = (p.inst_off, 32 * p.num_instances, p.hash_buf + 32);
+    let hash_buf = p.hash_buf;
+    let mut squeeze = |c: &mut String, start: &mut usize, end: usize, out: usize| {
+        if std::mem::take(&mut first) {
+            writeln!(
+                c,
+                "calldatacopy({hb1:#x}, {inst_off:#x}, {inst_bytes:#x}) calldatacopy({:#x}, {:#x}, {:#x}) {{ let h := keccak256({hash_buf:#x}, {:#x}) mstore({hash_buf:#x}, h) mstore({out:#x}, mod(h, r)) }}",
+                hb1 + inst_bytes,
+                *start,
+                end - *start,
+                32 + inst_bytes + end - *start
+            )
+            .unwrap();
+        } else if end > *start {
             writeln!(
                 c,
                 "mstore({out:#x}, squeeze({:#x}, {:#x}))",
@@ -753,7 +804,7 @@ fn numerator(p: &mut Plan, c: &mut String) -> Result<(), EvmError> {
             .map(|j| {
                 format!(
                     "mulmod(calldataload({:#x}), mload({:#x}), r)",
-                    32 * j,
+                    p.inst_off + 32 * j as usize,
                     p.lagrange_slot[&(j - rot)]
                 )
             })
@@ -955,7 +1006,7 @@ fn pairing(p: &Plan, params: &ParamsKZG<Bn256>, c: &mut String) {
     }
     writeln!(
         c,
-        "ok := and(ok, staticcall(gas(), 0x8, {pair:#x}, 0x180, {pair:#x}, 0x20))\nok := and(ok, eq(mload({pair:#x}), 1))\nif iszero(ok) {{ revert(0, 0) }}\nreturn(0, 0)"
+        "ok := and(ok, staticcall(gas(), 0x8, {pair:#x}, 0x180, {pair:#x}, 0x20))\nok := and(ok, eq(mload({pair:#x}), 1))\nif iszero(ok) {{ revert(0, 0) }}\nmstore(0, 1)\nreturn(0, 0x20)"
     )
     .unwrap();
 }
@@ -1000,8 +1051,39 @@ function ec_mul_add(x, y, s) -> ok {{
     )
 }
 
-/// The contract around the Yul body (the helpers, then the stages).
-fn contract(functions: &str, stages: &str) -> String {
+/// `inputDigest(bytes proof)`: `d`, the keccak256 of the commitments to the columns that hold
+/// the input, at their offsets in a proof of this vk (none for a layout without such columns).
+fn input_digest_function(p: &Plan, columns: &[usize]) -> Result<String, EvmError> {
+    if columns.is_empty() {
+        return Ok(String::new());
+    }
+    let first_phase = p.protocol.num_witness.first().copied().unwrap_or(0);
+    if let Some(c) = columns.iter().find(|&&c| c >= first_phase) {
+        return Err(gen_err(&format!(
+            "input column {c} is not among the {first_phase} advice columns committed first"
+        )));
+    }
+    let parts: Vec<String> = crate::binding::proof_offsets(columns)
+        .into_iter()
+        .map(|r| format!("proof[{}:{}]", r.start, r.end))
+        .collect();
+    Ok(format!(
+        r#"
+
+    /// d: keccak256 of the commitments to the advice columns that hold the judge's input alone
+    /// (they are not blinded, so d is a function of the input: `idol commit` recomputes it from
+    /// input.json). A contest compares it with the registered recording's.
+    function inputDigest(bytes calldata proof) external pure returns (bytes32) {{
+        require(proof.length == {plen}, "not a proof of this circuit (wrong length)");
+        return keccak256(abi.encodePacked({parts}));
+    }}"#,
+        plen = p.plen,
+        parts = parts.join(", ")
+    ))
+}
+
+/// The contract around the Yul body (the helpers, then the stages) and the input digest.
+fn contract(functions: &str, stages: &str, digest: &str) -> String {
     let body = format!("{functions}{stages}");
     let body = body
         .lines()
@@ -1011,16 +1093,17 @@ fn contract(functions: &str, stages: &str) -> String {
     format!(
         r#"// SPDX-License-Identifier: MIT
 // Generated by cryptoidol from the verifying key: PLONK/KZG (SHPLONK) verifier for the judge
-// circuit. Calldata: the public instances (32 bytes each), then the proof. Accepts by
-// returning nothing, rejects by reverting.
+// circuit, with the standard interface verifyProof(bytes proof, uint256[] instances).
 pragma solidity ^0.8.19;
 
 contract Halo2Verifier {{
-    fallback(bytes calldata) external returns (bytes memory) {{
+    /// True if `proof` is valid for the public `instances` ([key, score]); reverts otherwise
+    /// (and on any encoding but the canonical ABI one every client writes).
+    function verifyProof(bytes calldata, uint256[] calldata) external view returns (bool) {{
         assembly {{
 {body}
         }}
-    }}
+    }}{digest}
 }}
 "#
     )

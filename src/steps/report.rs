@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use ethers_core::types::U256;
 
+use crate::binding::InputDigest;
 use crate::dataset::{self, ScanReport};
 use crate::encoding::Address;
 use crate::evm::chain::EvmVerdict;
@@ -169,38 +170,59 @@ impl OnChainVerdict {
     }
 }
 
+/// One transaction of a demo or a submission: accepted, or refused with the contract's reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub accepted: bool,
+    pub gas_used: u64,
+    /// The revert reason (`Error(string)`), for a refused transaction.
+    pub reason: Option<String>,
+}
+
+impl std::fmt::Display for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.reason, self.accepted) {
+            (_, true) => write!(f, "accepted ({} gas)", self.gas_used),
+            (Some(r), false) => write!(f, "refused: \"{r}\""),
+            (None, false) => write!(f, "refused"),
+        }
+    }
+}
+
 /// What [`mev_demo`](super::mev_demo) showed on the node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MevReport {
+    /// The flawed contract (pays `msg.sender`, any valid proof) and the bot's front-run there.
+    pub naive_rewards: Address,
+    pub naive_replay: Attempt,
+    pub naive_bot_credit: U256,
+    pub naive_key_credit: U256,
+    /// The contest: its registry, where the organizer registered proof.json's recording (d)
+    /// for the key, and its rewards contract.
+    pub registry: Address,
     pub rewards: Address,
-    /// The proven key (the submitter, development account 0).
+    pub input_digest: InputDigest,
+    /// The proven and registered key (the singer, development account 0).
     pub key: Address,
     /// A front-running bot (development account 1).
     pub bot: Address,
     pub score: U256,
     /// The bot's attempt to claim the proof for its own address by editing the key instance.
-    pub stolen_key_accepted: bool,
+    pub stolen_key: Attempt,
     /// The bot submits the copied proof first.
-    pub replay_accepted: bool,
-    pub replay_gas: u64,
+    pub replay: Attempt,
     pub key_credit: U256,
     pub bot_credit: U256,
-    /// The owner's own submission, after the bot's, of the same proof.
-    pub resubmission_accepted: bool,
-    /// The owner proves the same witness again: new proof bytes (halo2 proofs are randomised)
-    /// for the same judgement, valid on the verifier...
+    /// The singer's own submission, after the bot's, of the same proof.
+    pub resubmission: Attempt,
+    /// The singer proves the same witness again: new proof bytes (halo2 proofs are randomised)
+    /// for the same recording, valid on the verifier...
     pub reproof_bytes_differ: bool,
     pub reproof_valid: bool,
-    /// ...and submitted to the rewards contract, which pays a judgement once.
-    pub reproof_accepted: bool,
+    /// ...and submitted, which earns nothing: a recording is paid once.
+    pub reproof: Attempt,
     /// The key's credit after all of the above.
     pub key_credit_after: U256,
-    /// The same front-run against `NaiveRewards`, which pays `msg.sender`: the bot's and the
-    /// owner's credits there (the bot wins).
-    pub naive_rewards: Address,
-    pub naive_replay_accepted: bool,
-    pub naive_bot_credit: U256,
-    pub naive_key_credit: U256,
     /// Bits of the score's fixed-point scale (settings.json's output scale): a credit of
     /// `v` is the score `v / 2^score_bits`.
     pub score_bits: u32,
@@ -210,32 +232,23 @@ impl std::fmt::Display for MevReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "NaiveRewards at {:?} (pays msg.sender): the bot front-runs the copied proof; credit: bot = {}, key = {}",
+            "NaiveRewards at {:?} (pays msg.sender): the bot front-runs the copied proof: {}; credit: bot = {}, key = {}",
             self.naive_rewards,
+            self.naive_replay,
             self.as_score(self.naive_bot_credit),
             self.as_score(self.naive_key_credit)
         )?;
-        writeln!(f, "JudgeRewards at {:?}", self.rewards)?;
+        writeln!(
+            f,
+            "JudgeRewards at {:?}, registry {:?}: recording d = {} registered for {:?}",
+            self.rewards, self.registry, self.input_digest, self.key
+        )?;
         writeln!(
             f,
             "  bot {:?} edits the key instance to itself: {}",
-            self.bot,
-            if self.stolen_key_accepted {
-                "ACCEPTED (bad)"
-            } else {
-                "rejected by the verifier"
-            }
+            self.bot, self.stolen_key
         )?;
-        writeln!(
-            f,
-            "  bot replays the copied proof first: {} ({} gas)",
-            if self.replay_accepted {
-                "accepted"
-            } else {
-                "rejected"
-            },
-            self.replay_gas
-        )?;
+        writeln!(f, "  bot replays the copied proof first: {}", self.replay)?;
         writeln!(
             f,
             "  credit: key {:?} = {}, bot = {}",
@@ -245,27 +258,19 @@ impl std::fmt::Display for MevReport {
         )?;
         writeln!(
             f,
-            "  the owner's later submission of the same proof: {}",
-            if self.resubmission_accepted {
-                "accepted"
-            } else {
-                "refused (not above the key's best score); the credit is already the owner's"
-            }
+            "  the singer's later submission of the same proof: {}",
+            self.resubmission
         )?;
         write!(
             f,
-            "  the owner proves the same clip again ({}, {} on the verifier) and submits it: {}; credit {}",
+            "  the singer proves the same clip again ({}, {} on the verifier) and submits it: {}; credit {}",
             if self.reproof_bytes_differ {
                 "new proof bytes"
             } else {
                 "the same bytes"
             },
             if self.reproof_valid { "valid" } else { "invalid" },
-            if self.reproof_accepted {
-                "accepted (paid twice: bad)"
-            } else {
-                "refused, a judgement is paid once"
-            },
+            self.reproof,
             self.as_score(self.key_credit_after)
         )
     }
@@ -284,25 +289,24 @@ impl MevReport {
         )
     }
 
-    /// True when the key, not the sender, got the reward and nothing could be stolen.
+    /// True when the registered key, not the sender, got the reward and nothing was stolen.
     pub fn key_is_paid(&self) -> bool {
-        !self.stolen_key_accepted && self.key_credit == self.score && self.bot_credit.is_zero()
+        !self.stolen_key.accepted && self.key_credit == self.score && self.bot_credit.is_zero()
     }
 
     /// True when the flawed contract paid the bot that copied the proof (the lesson's contrast).
     pub fn naive_pays_the_bot(&self) -> bool {
-        self.naive_replay_accepted
+        self.naive_replay.accepted
             && self.naive_bot_credit == self.score
             && self.naive_key_credit.is_zero()
     }
 
-    /// True when re-proving and re-submitting the same judgement earned nothing more.
+    /// True when re-proving and re-submitting the same recording earned nothing more.
     pub fn paid_once(&self) -> bool {
-        !self.resubmission_accepted && !self.reproof_accepted && self.key_credit_after == self.score
+        !self.resubmission.accepted && !self.reproof.accepted && self.key_credit_after == self.score
     }
 
     pub fn to_html(&self) -> String {
-        let yes_no = |b: bool| if b { "yes" } else { "no" };
         let mut h = crate::html::Table::new(format!(
             "NaiveRewards at {:?} (pays msg.sender)",
             self.naive_rewards
@@ -310,7 +314,7 @@ impl MevReport {
         .header(["step", "result"])
         .row([
             "bot front-runs with the copied proof".to_string(),
-            format!("accepted: {}", yes_no(self.naive_replay_accepted)),
+            self.naive_replay.to_string(),
         ])
         .row([
             format!("credit of the bot {:?}", self.bot),
@@ -321,7 +325,7 @@ impl MevReport {
             self.as_score(self.naive_key_credit),
         ])
         .note(if self.naive_pays_the_bot() {
-            "The bot was paid for the owner's proof: paying msg.sender rewards whoever copies fastest."
+            "The bot was paid for the singer's proof: paying msg.sender rewards whoever copies fastest."
         } else {
             "The flawed contract did not pay the bot here (unexpected)."
         })
@@ -329,62 +333,252 @@ impl MevReport {
         h += &crate::html::verdict(
             self.key_is_paid(),
             if self.key_is_paid() {
-                "JudgeRewards: the copied proof paid the proven key, not the bot"
+                "JudgeRewards: the copied proof paid the registered key, not the bot"
             } else {
-                "the reward did not go to the proven key"
+                "the reward did not go to the registered key"
             },
         );
         h.push_str(
-            &crate::html::Table::new(format!("JudgeRewards at {:?}", self.rewards))
-                .header(["step", "result"])
-                .row([
-                    "bot edits the key instance to its own address".to_string(),
-                    format!("accepted: {}", yes_no(self.stolen_key_accepted)),
-                ])
-                .row([
-                    "bot front-runs with the copied proof".to_string(),
-                    format!(
-                        "accepted: {} ({} gas)",
-                        yes_no(self.replay_accepted),
-                        self.replay_gas
-                    ),
-                ])
-                .row([
-                    format!("credit of the key {:?}", self.key),
-                    self.as_score(self.key_credit),
-                ])
-                .row([
-                    format!("credit of the bot {:?}", self.bot),
-                    self.as_score(self.bot_credit),
-                ])
-                .row([
-                    "owner submits the same proof afterwards".to_string(),
-                    format!("accepted: {}", yes_no(self.resubmission_accepted)),
-                ])
-                .row([
-                    "owner proves the same clip again (new proof bytes) and submits".to_string(),
-                    format!(
-                        "bytes differ: {}, valid: {}, accepted: {}",
-                        yes_no(self.reproof_bytes_differ),
-                        yes_no(self.reproof_valid),
-                        yes_no(self.reproof_accepted)
-                    ),
-                ])
-                .row([
-                    format!("credit of the key {:?} at the end", self.key),
-                    self.as_score(self.key_credit_after),
-                ])
-                .to_html(),
+            &crate::html::Table::new(format!(
+                "JudgeRewards at {:?} (registry {:?})",
+                self.rewards, self.registry
+            ))
+            .header(["step", "result"])
+            .row([
+                "the organizer registers the recording".to_string(),
+                format!("d = {} for {:?}", self.input_digest, self.key),
+            ])
+            .row([
+                "bot edits the key instance to its own address".to_string(),
+                self.stolen_key.to_string(),
+            ])
+            .row([
+                "bot front-runs with the copied proof".to_string(),
+                self.replay.to_string(),
+            ])
+            .row([
+                format!("credit of the key {:?}", self.key),
+                self.as_score(self.key_credit),
+            ])
+            .row([
+                format!("credit of the bot {:?}", self.bot),
+                self.as_score(self.bot_credit),
+            ])
+            .row([
+                "the singer submits the same proof afterwards".to_string(),
+                self.resubmission.to_string(),
+            ])
+            .row([
+                "the singer proves the same clip again (new proof bytes) and submits".to_string(),
+                format!(
+                    "bytes differ: {}, valid: {}, {}",
+                    if self.reproof_bytes_differ {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                    if self.reproof_valid { "yes" } else { "no" },
+                    self.reproof
+                ),
+            ])
+            .row([
+                format!("credit of the key {:?} at the end", self.key),
+                self.as_score(self.key_credit_after),
+            ])
+            .to_html(),
         );
         h.push_str(&crate::html::verdict(
             self.paid_once(),
             if self.paid_once() {
-                "re-proving and re-submitting the same judgement earned nothing more"
+                "re-proving and re-submitting the same recording earned nothing more"
             } else {
-                "the same judgement was paid more than once"
+                "the same recording was paid more than once"
             },
         ));
         h
+    }
+}
+
+/// `d` of input.json ([`commit`](super::commit)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commitment {
+    pub input_digest: InputDigest,
+    pub input: PathBuf,
+    pub srs: PathBuf,
+    /// Where the SRS came from, for a ceremony SRS; None for a local one (binding does not hold
+    /// against whoever made it).
+    pub ceremony: Option<String>,
+}
+
+impl Commitment {
+    /// The warning a contest needs for a local SRS.
+    pub fn srs_warning(&self) -> Option<String> {
+        self.ceremony.is_none().then(|| {
+            format!(
+                "{} is a local SRS (or of unknown origin): whoever made it knows its secret and can open a commitment to another input, so d binds nothing against them. A contest uses a ceremony SRS (`idol get-srs`).",
+                self.srs.display()
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for Commitment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "input digest of {} under {}: {}",
+            self.input.display(),
+            self.srs.display(),
+            self.input_digest
+        )
+    }
+}
+
+impl Commitment {
+    pub fn to_html(&self) -> String {
+        let mut h = format!("<p>{}</p>", crate::html::escape(&self.to_string()));
+        if let Some(w) = self.srs_warning() {
+            h += &crate::html::verdict(false, &w);
+        }
+        h
+    }
+}
+
+/// Whether a proof is of an input ([`check_input`](super::check_input)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputCheck {
+    pub input: PathBuf,
+    /// d recomputed from the input, and d read from the proof (None: the proof's layout does
+    /// not bind its input, or the proof is too short).
+    pub input_digest: InputDigest,
+    pub proof_digest: Option<InputDigest>,
+}
+
+impl InputCheck {
+    pub fn matches(&self) -> bool {
+        self.proof_digest == Some(self.input_digest)
+    }
+}
+
+impl std::fmt::Display for InputCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.proof_digest {
+            Some(p) if p == self.input_digest => write!(
+                f,
+                "the proof is of {}: input digest {}",
+                self.input.display(),
+                p
+            ),
+            Some(p) => write!(
+                f,
+                "the proof is NOT of {}: its input digest is {}, the input's is {}",
+                self.input.display(),
+                p,
+                self.input_digest
+            ),
+            None => write!(
+                f,
+                "the proof carries no input digest, so it cannot be tied to {} (input digest {})",
+                self.input.display(),
+                self.input_digest
+            ),
+        }
+    }
+}
+
+impl InputCheck {
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(self.matches(), &self.to_string())
+    }
+}
+
+/// A contest deployed by [`deploy_contest`](super::deploy_contest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contest {
+    pub verifier: Address,
+    pub registry: Address,
+    pub rewards: Address,
+    pub gas_used: u64,
+    pub chain_id: u64,
+    pub rpc_url: String,
+}
+
+impl std::fmt::Display for Contest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "contest on chain {} via {}: RecordingRegistry at {:?}, JudgeRewards at {:?} over the verifier at {:?} ({} gas)",
+            self.chain_id, self.rpc_url, self.registry, self.rewards, self.verifier, self.gas_used
+        )
+    }
+}
+
+impl Contest {
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(true, &self.to_string())
+    }
+}
+
+/// A recording registered by [`register`](super::register).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Registration {
+    pub registry: Address,
+    pub input_digest: InputDigest,
+    pub key: Address,
+    pub gas_used: u64,
+}
+
+impl std::fmt::Display for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "registered recording d = {} for {:?} at {:?} ({} gas)",
+            self.input_digest, self.key, self.registry, self.gas_used
+        )
+    }
+}
+
+impl Registration {
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(true, &self.to_string())
+    }
+}
+
+/// A proof submitted by [`submit`](super::submit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub rewards: Address,
+    /// The key in the proof's instances, its score (integer at the output scale), and the
+    /// proof's input digest.
+    pub key: Address,
+    pub score: U256,
+    pub input_digest: Option<InputDigest>,
+    pub attempt: Attempt,
+    /// The key's credit afterwards.
+    pub credit: U256,
+}
+
+impl std::fmt::Display for Submission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.attempt.accepted {
+            write!(
+                f,
+                "JudgeRewards at {:?} credited {:?} with {} ({} gas); its credit is now {}",
+                self.rewards, self.key, self.score, self.attempt.gas_used, self.credit
+            )
+        } else {
+            write!(
+                f,
+                "JudgeRewards at {:?} {} the proof for {:?}",
+                self.rewards, self.attempt, self.key
+            )
+        }
+    }
+}
+
+impl Submission {
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(self.attempt.accepted, &self.to_string())
     }
 }
 
@@ -469,5 +663,10 @@ crate::html::notebook_display!(
     EvmReport,
     Deployment,
     OnChainVerdict,
-    MevReport
+    MevReport,
+    Commitment,
+    InputCheck,
+    Contest,
+    Registration,
+    Submission
 );
