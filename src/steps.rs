@@ -495,6 +495,12 @@ pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
     let mut evm = crate::evm::revm::Evm::new();
     let (addr, deploy_gas) = evm.deploy(code)?;
     let verify = evm.call(addr, data.clone(), crate::evm::revm::VERIFY_GAS_LIMIT)?;
+    let mut prague = crate::evm::revm::Evm::on(crate::evm::revm::Fork::Prague);
+    let (addr, _) = prague.deploy(read_hex_file(
+        &ws.verifier_bin(),
+        "idol create-evm-verifier",
+    )?)?;
+    let verify_prague = prague.call(addr, data.clone(), crate::evm::revm::VERIFY_GAS_LIMIT)?;
     let runtime_bytes = read_hex_file(&ws.verifier_runtime_bin(), "idol create-evm-verifier")
         .map(|b| b.len())
         .unwrap_or(0);
@@ -502,6 +508,7 @@ pub fn evm_verify_local(ws: &Workspace) -> Result<EvmReport> {
         runtime_bytes,
         deploy_gas,
         verify,
+        verify_gas_prague: verify_prague.gas_used,
         calldata_bytes: data.len(),
     })
 }

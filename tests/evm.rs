@@ -293,16 +293,32 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
     let (verifier, _) = owner.deploy(contract.deployment_code.clone()).unwrap();
     let inst = proof.instances.clone();
     let bytes = proof.bytes.clone();
-    assert!(
-        owner
-            .transact(
-                verifier,
-                evm::calldata(&inst, &bytes),
-                evm::revm::VERIFY_GAS_LIMIT
-            )
-            .unwrap()
-            .accepted,
-        "valid proof rejected on anvil"
+    let on_anvil = owner
+        .transact(
+            verifier,
+            evm::calldata(&inst, &bytes),
+            evm::revm::VERIFY_GAS_LIMIT,
+        )
+        .unwrap();
+    assert!(on_anvil.accepted, "valid proof rejected on anvil");
+    // The in-process EVM follows anvil's default fork (Osaka): the same gas to the unit.
+    let mut revm = Evm::new();
+    let (addr, _) = revm.deploy(contract.deployment_code.clone()).unwrap();
+    let in_process = revm
+        .call(
+            addr,
+            evm::calldata(&inst, &bytes),
+            evm::revm::VERIFY_GAS_LIMIT,
+        )
+        .unwrap();
+    assert!(in_process.success);
+    assert_eq!(
+        in_process.gas_used, on_anvil.gas_used,
+        "revm (Osaka) and anvil disagree on the verification's gas"
+    );
+    eprintln!(
+        "verify gas on anvil and in revm (Osaka): {}",
+        on_anvil.gas_used
     );
     // The verifier's inputDigest reads d from the proof, as the registry's key.
     let mut call = ethers_core::utils::keccak256("inputDigest(bytes)")[..4].to_vec();

@@ -110,6 +110,37 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
     let reward = j.reward.as_ref().expect("submitted to JudgeRewards");
     assert!(reward.accepted, "{j}");
     assert_eq!(reward.credit, j.score_q.to_string(), "credited to the key");
+    assert!(
+        j.notes
+            .iter()
+            .any(|n| n.contains("registered the recording")),
+        "{:?}",
+        j.notes
+    );
+    // d as `idol commit` recomputes it from the clip's input alone is the one registered.
+    let out = Command::new(env!("CARGO_BIN_EXE_idol"))
+        .args(["commit", "--dir"])
+        .arg(dir.path())
+        .arg("-D")
+        .arg(dir.path().join("judge_input.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let d = stdout.lines().last().unwrap().trim().to_string();
+    assert!(d.starts_with("0x") && d.len() == 66, "{stdout}");
+    assert_eq!(
+        d, reward.input_digest,
+        "idol commit's d is the registered one"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("local SRS"),
+        "a local SRS is warned about"
+    );
 
     // The same recording judged again: contracts are reused, a new proof is made and verified,
     // and the rewards contract pays the judgement once (the key's best proven score).
@@ -128,7 +159,62 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
     let again = j2.reward.as_ref().unwrap();
     assert!(!again.accepted, "{j2}");
     assert_eq!(again.credit, j.score_q.to_string(), "{j2}");
-    assert!(j2.to_string().contains("not above the key's best"), "{j2}");
+    assert_eq!(
+        again.reason.as_deref(),
+        Some("this recording was already paid"),
+        "{j2}"
+    );
+    assert!(j2.to_string().contains("already paid"), "{j2}");
+
+    // `idol submit` of the same proof: the contract's reason, and a non-zero exit.
+    let out = Command::new(env!("CARGO_BIN_EXE_idol"))
+        .args(["submit", "--dir"])
+        .arg(dir.path())
+        .arg("--proof-path")
+        .arg(dir.path().join("judge_proof.json"))
+        .args(["--rpc-url", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("this recording was already paid"), "{text}");
+
+    // A standard client (ethers.js v6) with nothing but the workspace's files: the ABI files,
+    // the EIP-55 address files and proof.json as written.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/clients/ethers_client.mjs"
+    );
+    let out = Command::new("node")
+        .arg(script)
+        .arg(&url)
+        .arg(dir.path())
+        .arg(dir.path().join("judge_proof.json"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("node runs (npm ci installs ethers)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client: serde_json::Value =
+        serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+    assert_eq!(client["valid"], true, "{client}");
+    assert_eq!(client["flipped"], "reverted", "{client}");
+    assert_eq!(
+        client["inputDigest"],
+        reward.input_digest.as_str(),
+        "{client}"
+    );
+    assert_eq!(
+        client["submit"], "this recording was already paid",
+        "{client}"
+    );
+    assert_eq!(client["key"], SINGER, "{client}");
+    assert_eq!(client["credit"], j.score_q.to_string(), "{client}");
     drop(node);
 
     // The CLI: the same run through `idol judge`, and its output.

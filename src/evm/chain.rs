@@ -273,7 +273,7 @@ impl Chain {
 
     /// Deploy `code` (with constructor arguments appended); returns the address and gas.
     pub fn deploy(&self, code: Vec<u8>) -> Result<(Address, u64), EvmError> {
-        self.deploy_with_gas(code, 30_000_000)
+        self.deploy_with_gas(code, super::revm::VERIFY_GAS_LIMIT)
     }
 
     /// Deploy with an explicit gas limit.

@@ -205,8 +205,11 @@ pub struct VerifierMeasurement {
     pub runtime_bytes: usize,
     pub deploy_gas: u64,
     pub calldata_bytes: usize,
-    /// Gas of the verification transaction (21 000 intrinsic + calldata + execution).
+    /// Gas of the verification transaction (21 000 intrinsic + calldata + execution) on
+    /// mainnet's current rules (Osaka)...
     pub verify_gas: u64,
+    /// ...and on Prague's (before EIP-7883 repriced MODEXP).
+    pub verify_gas_prague: u64,
     /// The call neither reverted nor returned `false`.
     pub accepted: bool,
 }
@@ -215,7 +218,7 @@ impl std::fmt::Display for VerifierMeasurement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}: {} (runtime {} bytes, deployment {} gas, {}); verify {} gas, calldata {} bytes",
+            "{}: {} (runtime {} bytes, deployment {} gas, {}); verify {} gas on Osaka ({} on Prague), calldata {} bytes",
             self.contract,
             if self.accepted {
                 "ACCEPTED"
@@ -226,6 +229,7 @@ impl std::fmt::Display for VerifierMeasurement {
             self.deploy_gas,
             self.optimizer,
             self.verify_gas,
+            self.verify_gas_prague,
             self.calldata_bytes
         )
     }
@@ -262,9 +266,12 @@ pub fn measure_verifier(
         ))
     })?;
     let mut evm = revm::Evm::new();
-    let (addr, deploy_gas) = evm.deploy(compiled.deployment)?;
+    let (addr, deploy_gas) = evm.deploy(compiled.deployment.clone())?;
     let calldata_bytes = calldata.len();
-    let verify = evm.call(addr, calldata, revm::VERIFY_GAS_LIMIT)?;
+    let verify = evm.call(addr, calldata.clone(), revm::VERIFY_GAS_LIMIT)?;
+    let mut prague = revm::Evm::on(revm::Fork::Prague);
+    let (addr, _) = prague.deploy(compiled.deployment)?;
+    let verify_prague = prague.call(addr, calldata, revm::VERIFY_GAS_LIMIT)?;
     let returned_true = verify.output.len() == 32
         && verify.output[31] == 1
         && verify.output[..31].iter().all(|&b| b == 0);
@@ -275,6 +282,7 @@ pub fn measure_verifier(
         deploy_gas,
         calldata_bytes,
         verify_gas: verify.gas_used,
+        verify_gas_prague: verify_prague.gas_used,
         accepted: verify.success && (verify.output.is_empty() || returned_true),
     })
 }

@@ -97,7 +97,10 @@ impl std::fmt::Display for WidenOutcome {
 pub struct EvmReport {
     pub runtime_bytes: usize,
     pub deploy_gas: u64,
+    /// The verification on mainnet's current rules (Osaka, as anvil)...
     pub verify: crate::evm::revm::CallResult,
+    /// ...and its gas on Prague's (MODEXP at its pre-EIP-7883 price).
+    pub verify_gas_prague: u64,
     pub calldata_bytes: usize,
 }
 
@@ -105,9 +108,10 @@ impl std::fmt::Display for EvmReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "in-process EVM: proof {} with {} gas (calldata {} bytes; verifier runtime {} bytes, deployed with {} gas)",
+            "in-process EVM: proof {} with {} gas on Osaka ({} on Prague; calldata {} bytes; verifier runtime {} bytes, deployed with {} gas)",
             if self.verify.success { "ACCEPTED" } else { "REJECTED" },
             self.verify.gas_used,
+            self.verify_gas_prague,
             self.calldata_bytes,
             self.runtime_bytes,
             self.deploy_gas
@@ -640,7 +644,14 @@ impl EvmReport {
         h.push_str(
             &crate::html::Table::new("verifier costs")
                 .header(["measure", "value"])
-                .row(["verify gas".to_string(), self.verify.gas_used.to_string()])
+                .row([
+                    "verify gas, Osaka (mainnet since December 2025; anvil)".to_string(),
+                    self.verify.gas_used.to_string(),
+                ])
+                .row([
+                    "verify gas, Prague (MODEXP before EIP-7883)".to_string(),
+                    self.verify_gas_prague.to_string(),
+                ])
                 .row([
                     "calldata bytes".to_string(),
                     self.calldata_bytes.to_string(),
