@@ -757,7 +757,8 @@ pub fn load_vk_for(
 pub struct Proof {
     /// Public instances: `[key, score]`.
     pub instances: Vec<Fr>,
-    /// The proof's bytes (the EVM transcript's).
+    /// The proof's bytes as the EVM verifier reads them: halo2's transcript (Keccak), then
+    /// [`crate::evm::template::HINT_BYTES`] of inversion hints the verifier checks.
     pub bytes: Vec<u8>,
     /// `d`, the digest binding the proof to its input ([`crate::binding`]); None for a layout
     /// that does not bind its input.
@@ -849,6 +850,15 @@ impl Serialize for Proof {
 }
 
 impl Proof {
+    /// halo2's transcript: the bytes without the EVM verifier's hints (None if too short).
+    pub fn transcript(&self) -> Option<&[u8]> {
+        let n = self
+            .bytes
+            .len()
+            .checked_sub(crate::evm::template::HINT_BYTES)?;
+        Some(&self.bytes[..n])
+    }
+
     /// The same proof bytes claiming another quantized score (public instance 1): what a cheater
     /// would submit. For demonstrations and tests; [`verify`] rejects it.
     pub fn claiming_score(&self, score_q: i64) -> Proof {
@@ -947,7 +957,10 @@ pub fn prove_circuit(
             ))
         }
     }
-    let bytes = transcript.finalize();
+    let mut bytes = transcript.finalize();
+    let hints = crate::evm::evm_hints(&srs.params, pk.get_vk(), &inst, &bytes)
+        .map_err(|e| ProveError::Proving(e.to_string()))?;
+    bytes.extend_from_slice(&hints);
     Ok(Proof {
         instances: inst,
         input_digest: digest_of_proof(&bytes, columns),
@@ -1026,7 +1039,17 @@ pub fn verify(
             seconds: 0.0,
         });
     }
-    let mut transcript = ReadTranscript::init(&proof.bytes[..]);
+    let Some(transcript) = proof.transcript() else {
+        return Ok(Verdict {
+            valid: false,
+            reason: Some(format!(
+                "the proof has {} bytes: too short",
+                proof.bytes.len()
+            )),
+            seconds: 0.0,
+        });
+    };
+    let mut transcript = ReadTranscript::init(transcript);
     let r = verify_proof::<
         KZGCommitmentScheme<Bn256>,
         VerifierSHPLONK<'_, Bn256>,
@@ -1040,9 +1063,23 @@ pub fn verify(
         &[&[inst]],
         &mut transcript,
     );
+    if let Err(e) = r {
+        return Ok(Verdict {
+            valid: false,
+            reason: Some(format!("{e:?}")),
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+    }
+    // The hints are part of what the EVM verifier reads: they must be this proof's.
+    let hints = proof
+        .transcript()
+        .map(|t| crate::evm::evm_hints(&srs.params, vk, inst, t));
+    let hints_ok = matches!(hints, Some(Ok(h)) if proof.bytes.ends_with(&h));
     Ok(Verdict {
-        valid: r.is_ok(),
-        reason: r.err().map(|e| format!("{e:?}")),
+        valid: hints_ok,
+        reason: (!hints_ok).then(|| {
+            "the proof's last 64 bytes are not the inverses its EVM verifier checks".to_string()
+        }),
         seconds: t0.elapsed().as_secs_f64(),
     })
 }

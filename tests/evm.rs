@@ -107,7 +107,8 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
         "21888242871839275222246405745257275088548364400416034343698204186575808495617",
     )
     .unwrap();
-    let at = bytes.len() - 128 - 32;
+    let hints = evm::template::HINT_BYTES;
+    let at = bytes.len() - hints - 128 - 32;
     let mut noncanonical = bytes.clone();
     (ethers_core::types::U256::from_big_endian(&bytes[at..at + 32]) + r_mod)
         .to_big_endian(&mut noncanonical[at..at + 32]);
@@ -120,7 +121,7 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
         .unwrap();
     assert!(!r.success, "an evaluation ≥ r was accepted");
     let mut off_curve = bytes.clone();
-    let last = off_curve.len() - 1;
+    let last = off_curve.len() - hints - 1;
     off_curve[last] ^= 1; // W'.y
     let r = chain
         .call(
@@ -130,6 +131,32 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
         )
         .unwrap();
     assert!(!r.success, "a point off the curve was accepted");
+    // The two inversion hints after the transcript: each changed, or written as itself + r (the
+    // same value mod r), is refused.
+    for k in 0..2 {
+        let at = bytes.len() - hints + 32 * k;
+        let mut changed = bytes.clone();
+        changed[at + 31] ^= 1;
+        let mut plus_r = bytes.clone();
+        if let Some(v) =
+            ethers_core::types::U256::from_big_endian(&bytes[at..at + 32]).checked_add(r_mod)
+        {
+            v.to_big_endian(&mut plus_r[at..at + 32]);
+        }
+        for (what, b) in [("changed", changed), ("plus r", plus_r)] {
+            let r = chain
+                .call(addr, evm::calldata(&inst, &b), evm::revm::VERIFY_GAS_LIMIT)
+                .unwrap();
+            assert!(!r.success, "hint {k} {what} was accepted");
+        }
+    }
+    let r = chain
+        .call(
+            addr,
+            evm::calldata(&inst, &off_curve),
+            evm::revm::VERIFY_GAS_LIMIT,
+        )
+        .unwrap();
     assert!(
         r.gas_used < 1_000_000,
         "refusing a bad point burned {} gas",
@@ -138,12 +165,21 @@ fn evm_verifier_accepts_the_proof_and_rejects_tampering() {
 
     // snark-verifier's straight-line verifier for the same vk agrees on the valid proof (and
     // shows the malleability ours closes).
-    let snark = evm::measure_verifier(&snark_sol, None, evm::raw_calldata(&inst, &bytes)).unwrap();
+    let snark = evm::measure_verifier(
+        &snark_sol,
+        None,
+        evm::raw_calldata(&inst, &bytes[..bytes.len() - hints]),
+    )
+    .unwrap();
     assert!(
         snark.accepted,
         "snark-verifier's verifier rejected the proof"
     );
-    let snark_nc = evm::measure_verifier(&snark_sol, None, evm::raw_calldata(&inst, &noncanonical));
+    let snark_nc = evm::measure_verifier(
+        &snark_sol,
+        None,
+        evm::raw_calldata(&inst, &noncanonical[..bytes.len() - hints]),
+    );
     assert!(
         snark_nc.unwrap().accepted,
         "snark-verifier reduces scalars mod r"

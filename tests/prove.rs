@@ -70,6 +70,14 @@ fn proof_verifies_and_any_change_is_rejected() {
         )
     );
 
+    // The EVM verifier's inversion hints after the transcript are the proof's too.
+    let mut bad = p.proof.clone();
+    let last = bad.bytes.len() - 1;
+    bad.bytes[last] ^= 1;
+    let v = prove::verify(&bad, vk, srs).unwrap();
+    assert!(!v.valid);
+    assert!(v.reason.unwrap().contains("inverses"), "named");
+
     // Changed score, changed key.
     for i in 0..2 {
         let mut bad = p.proof.clone();

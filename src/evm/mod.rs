@@ -56,6 +56,18 @@ pub fn verifier_solidity(
     template::verifier_solidity(params, vk, num_instances, input_columns)
 }
 
+/// The bytes our verifier expects after the transcript in a proof ([`template::HINT_BYTES`]):
+/// the inverses of its two batched products, for these instances and transcript.
+pub fn evm_hints(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    instances: &[Fr],
+    transcript: &[u8],
+) -> Result<[u8; template::HINT_BYTES], EvmError> {
+    let protocol = plonk_protocol(params, vk, instances.len());
+    template::hints(&protocol, instances, transcript)
+}
+
 /// The PLONK protocol of a vk as snark-verifier describes it (what a proof holds, in which
 /// order, the quotient numerator): the one source both verifier generators read.
 pub(crate) fn plonk_protocol(

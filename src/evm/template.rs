@@ -2,7 +2,8 @@
 //! loader (PLONK over KZG with SHPLONK / BDFG21 multi-opening, Keccak transcript), written as
 //! lean straight-line Yul: every value in a fixed memory word computed once, arithmetic over
 //! leaves inline instead of a temporary per operation, consecutive powers of ω by one
-//! multiplication instead of a constant each, one modexp per batched inversion, the first MSM
+//! multiplication instead of a constant each, each batched inversion checked against the prover's
+//! hint with one multiplication (no MODEXP), the first MSM
 //! term added without a multiplication, and all range and curve checks before any precompile.
 //!
 //! The protocol (which commitments and evaluations a proof holds, in which order, the quotient
@@ -14,7 +15,8 @@
 //! 2. the Fiat–Shamir challenges (Keccak over the state word and each contiguous calldata span);
 //! 3. `z^n`, the Lagrange evaluations it needs, the quotient numerator (the circuit's gates and
 //!    lookup, straight-line with its constants) divided by `z^n − 1`;
-//! 4. BDFG21: per rotation set the barycentric weights (two batched inversions, one modexp each),
+//! 4. BDFG21: per rotation set the barycentric weights (two batched inversions, each inverse a
+//!    hint from the proof's last 64 bytes, checked),
 //!    each commitment's scalar and the constant term, one MSM by precompiles, one pairing.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +50,10 @@ enum Node {
 
 /// Where the proof bytes start in `verifyProof`'s calldata: selector, two offsets, the length.
 const PROOF_OFFSET: usize = 0x64;
+
+/// Bytes after the transcript in an EVM proof: the inverses of the two batched products, which
+/// the verifier checks with one multiplication each instead of computing with MODEXP.
+pub const HINT_BYTES: usize = 64;
 
 /// A short literal for a scalar: small values and small negatives (as `sub(r, v)`) stay short.
 fn lit(f: &Fr) -> String {
@@ -172,8 +178,8 @@ fn flatten_sum<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
 }
 
 /// Straight-line batch inversion of `n` words at `start` (prefix products in `prods`, one
-/// modexp); a zero word clears `ok`.
-fn batch_invert_unrolled(c: &mut String, start: usize, n: usize, prods: usize, scratch: usize) {
+/// hint from calldata, checked by one multiplication); a zero product clears `ok`.
+fn batch_invert_unrolled(c: &mut String, start: usize, n: usize, prods: usize, hint: usize) {
     let at = |i: usize| start + 32 * i;
     let pr = |i: usize| prods + 32 * i;
     writeln!(c, "mstore({:#x}, mload({:#x}))", pr(0), at(0)).unwrap();
@@ -187,20 +193,12 @@ fn batch_invert_unrolled(c: &mut String, start: usize, n: usize, prods: usize, s
         )
         .unwrap();
     }
+    // The inverse of the product is the prover's hint (calldata): checked, not computed. A
+    // zero product has no inverse, so no hint passes; `inv < r` keeps the encoding unique.
     writeln!(
         c,
-        "{{ let a := mload({:#x}) ok := and(ok, iszero(iszero(a))) mstore({scratch:#x}, 0x20) mstore({:#x}, 0x20) mstore({:#x}, 0x20) mstore({:#x}, a) mstore({:#x}, sub(r, 2)) mstore({:#x}, r)",
+        "{{ let inv := calldataload({hint:#x}) ok := and(ok, and(lt(inv, r), eq(mulmod(mload({:#x}), inv, r), 1))) let v := 0",
         pr(n - 1),
-        scratch + 32,
-        scratch + 64,
-        scratch + 96,
-        scratch + 128,
-        scratch + 160
-    )
-    .unwrap();
-    writeln!(
-        c,
-        "ok := and(ok, staticcall(gas(), 0x5, {scratch:#x}, 0xc0, {scratch:#x}, 0x20)) let inv := mload({scratch:#x}) let v := 0"
     )
     .unwrap();
     for i in (1..n).rev() {
@@ -375,8 +373,8 @@ struct Plan<'p> {
     scal: usize,
     gsc_slot: usize,
     gp_slot: usize,
-    /// modexp input/output.
-    scratch: usize,
+    /// Calldata of the two inversion hints (after the transcript in the proof bytes).
+    hints: usize,
     /// MSM accumulator (x, y), then the term (x, y, scalar).
     acc: usize,
     pair: usize,
@@ -407,7 +405,8 @@ impl<'p> Plan<'p> {
         let eval_off = quot_off + 64 * n_chunk;
         let w_off = eval_off + 32 * n_eval;
         let wp_off = w_off + 64;
-        let plen = wp_off + 64 - PROOF_OFFSET;
+        let hints = wp_off + 64;
+        let plen = hints + HINT_BYTES - PROOF_OFFSET;
         let inst_off = PROOF_OFFSET + plen + 32;
         let total = inst_off + 32 * num_instances;
 
@@ -490,7 +489,7 @@ impl<'p> Plan<'p> {
         let zs1_slot = mem.alloc(1);
         let scal = mem.alloc(q_poly + 1);
         let (gsc_slot, gp_slot) = (mem.alloc(1), mem.alloc(1));
-        let scratch = mem.alloc(6);
+
         let acc = mem.alloc(2 + 3);
         let pair = mem.alloc(12);
         Ok(Self {
@@ -537,7 +536,7 @@ impl<'p> Plan<'p> {
             scal,
             gsc_slot,
             gp_slot,
-            scratch,
+            hints,
             acc,
             pair,
         })
@@ -547,6 +546,120 @@ impl<'p> Plan<'p> {
     fn omega(&self, s: i32) -> Fr {
         self.protocol.domain.rotate_scalar(Fr::ONE, Rotation(s))
     }
+}
+
+/// The two inversion hints the generated verifier checks: the inverses of the products it
+/// batches, computed here exactly as the verifier computes the products (the same transcript
+/// replay over `instances ‖ transcript`, the same denominators in the same order).
+pub fn hints(
+    protocol: &PlonkProtocol<G1Affine>,
+    instances: &[Fr],
+    transcript: &[u8],
+) -> Result<[u8; HINT_BYTES], EvmError> {
+    let p = Plan::new(protocol, instances.len())?;
+    let tlen = p.plen - HINT_BYTES;
+    if transcript.len() != tlen {
+        return Err(gen_err(&format!(
+            "a transcript of {} bytes, this circuit's has {tlen}",
+            transcript.len()
+        )));
+    }
+    let at = |o: usize| o - PROOF_OFFSET;
+    // The transcript, as the verifier's `transcript` stage squeezes it.
+    let mut state = word(&p.tis);
+    let mut first = true;
+    let mut squeeze = |start: &mut usize, end: usize| -> Fr {
+        let mut buf = state.to_vec();
+        if std::mem::take(&mut first) {
+            buf.extend(instances.iter().flat_map(word));
+            buf.extend_from_slice(&transcript[at(*start)..at(end)]);
+        } else if end > *start {
+            buf.extend_from_slice(&transcript[at(*start)..at(end)]);
+        } else {
+            buf.push(1);
+        }
+        state = ethers_core::utils::keccak256(&buf);
+        *start = end;
+        reduce(&state)
+    };
+    let (mut span_start, mut pos) = (p.wit_off, p.wit_off);
+    for (&nw, &nc) in protocol.num_witness.iter().zip(&protocol.num_challenge) {
+        pos += 64 * nw;
+        for _ in 0..nc {
+            squeeze(&mut span_start, pos);
+        }
+    }
+    let z = squeeze(&mut span_start, p.eval_off);
+    squeeze(&mut span_start, p.w_off); // μ
+    squeeze(&mut span_start, p.w_off); // γ
+    let zp = squeeze(&mut span_start, p.wp_off);
+
+    // The first batch, in the verifier's memory order: z − ω^i per Lagrange polynomial,
+    // z^n − 1, each set's weight denominators, then z_s of the sets after the first.
+    let mut zn = z;
+    for _ in 0..protocol.domain.k {
+        zn = zn.square();
+    }
+    let mut den: Vec<Fr> = p.lagranges.iter().map(|&i| z - p.omega(i)).collect();
+    den.push(zn - Fr::ONE);
+    let mut set_entries: Vec<Vec<Fr>> = Vec::new();
+    let mut zs_after_first = Vec::new();
+    for (t, s) in p.sets.iter().enumerate() {
+        let zk = (1..s.shifts.len()).fold(Fr::ONE, |a, _| a * z);
+        let mut zs = Fr::ONE;
+        let mut entries = Vec::new();
+        for (j, &sj) in s.shifts.iter().enumerate() {
+            let wj = p.omega(sj);
+            let ell = s
+                .shifts
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != j)
+                .fold(Fr::ONE, |a, (_, &si)| a * (wj - p.omega(si)));
+            let d = zp - wj * z;
+            zs *= d;
+            entries.push(ell * zk * d);
+        }
+        if t > 0 {
+            zs_after_first.push(zs);
+        }
+        set_entries.push(entries);
+    }
+    den.extend(set_entries.iter().flatten());
+    den.extend(zs_after_first);
+    let invert = |v: Fr| -> Result<Fr, EvmError> {
+        Option::from(v.invert()).ok_or_else(|| gen_err("a batched product is zero"))
+    };
+    let first_inverse = invert(den.iter().product())?;
+    // The second batch: per set, the sum of its weights (the inverted entries).
+    let mut sums = Vec::new();
+    for entries in &set_entries {
+        let mut sum = Fr::ZERO;
+        for &e in entries {
+            sum += invert(e)?;
+        }
+        sums.push(sum);
+    }
+    let second_inverse = invert(sums.iter().product())?;
+    let mut out = [0u8; HINT_BYTES];
+    out[..32].copy_from_slice(&word(&first_inverse));
+    out[32..].copy_from_slice(&word(&second_inverse));
+    Ok(out)
+}
+
+/// A field element as a 32-byte big-endian word.
+fn word(f: &Fr) -> [u8; 32] {
+    let mut b = f.to_repr();
+    b.reverse();
+    b
+}
+
+/// A 256-bit big-endian word mod r (the verifier's `mod(h, r)`).
+fn reduce(h: &[u8; 32]) -> Fr {
+    let hi = u128::from_be_bytes(h[..16].try_into().expect("16 bytes"));
+    let lo = u128::from_be_bytes(h[16..].try_into().expect("16 bytes"));
+    let two64 = Fr::from_u128(1u128 << 64);
+    Fr::from_u128(hi) * two64 * two64 + Fr::from_u128(lo)
 }
 
 /// The quotient numerator as our own tree.
@@ -710,7 +823,7 @@ fn transcript(p: &Plan, c: &mut String) {
 
 /// Stage 3a: `z^n`; ω^i per Lagrange polynomial and `z − ω^i`; per rotation set
 /// `d_j = z' − ω^{s_j}·z`, the weight denominators `ℓ'_j·z^{k−1}·d_j` and `z_s = Π d_j`; then
-/// all of them inverted at once (one modexp).
+/// all of them inverted at once (the first hint).
 fn lagranges(p: &Plan, c: &mut String) {
     let (z_slot, zp_slot, zn_slot, den_zn) = (p.z_slot, p.zp_slot, p.zn_slot, p.den_zn);
     writeln!(c, "// stage: lagranges and set denominators").unwrap();
@@ -775,7 +888,7 @@ fn lagranges(p: &Plan, c: &mut String) {
         writeln!(c, "mstore({zs_out:#x}, zs) }}").unwrap();
     }
     writeln!(c, "// stage: first inversion").unwrap();
-    batch_invert_unrolled(c, p.den, p.den_total, p.prods, p.scratch);
+    batch_invert_unrolled(c, p.den, p.den_total, p.prods, p.hints);
 }
 
 /// Stage 3b: `L_i = (z^n − 1)/n · ω^i / (z − ω^i)`, the instance evaluations, and the quotient
@@ -832,7 +945,7 @@ fn numerator(p: &mut Plan, c: &mut String) -> Result<(), EvmError> {
     Ok(())
 }
 
-/// Stage 4a (BDFG21): Σ weights per set and their inverses (one modexp); the scalar of each
+/// Stage 4a (BDFG21): Σ weights per set and their inverses (the second hint); the scalar of each
 /// commitment and the constant term.
 fn scalars(p: &Plan, c: &mut String) {
     let (gsc_slot, gp_slot, mu_slot, gamma_slot, zs1_slot) =
@@ -850,7 +963,7 @@ fn scalars(p: &Plan, c: &mut String) {
         )
         .unwrap();
     }
-    batch_invert_unrolled(c, p.sums, p.sets.len(), p.prods, p.scratch);
+    batch_invert_unrolled(c, p.sums, p.sets.len(), p.prods, p.hints + 32);
     writeln!(c, "// stage: commitment scalars").unwrap();
     writeln!(c, "mstore({gsc_slot:#x}, 0) mstore({gp_slot:#x}, 1)").unwrap();
     for (t, s) in p.sets.iter().enumerate() {
