@@ -1,16 +1,19 @@
 //! Binding a proof to its input: the input digest `d`, which anyone recomputes from input.json
 //! (with the model's settings and the SRS) and reads from the proof at fixed offsets.
 //!
-//! A layout that keeps the input alone in some advice columns (the windowed layout: A and C,
-//! [`crate::circuit::ModelShape::input_columns`]) gets a proof whose commitments to those columns
-//! are a function of the input only: the prover fills their unusable tail rows with zeros
-//! instead of random values ([`TailRng`]), so the KZG commitment of each is `Σ x_i·[L_i(s)]₁`
-//! over the input cells `x_i` (halo2's KZG commitments carry no blinding term of their own).
+//! Both layouts keep the input alone in some advice columns (windowed: A and C; layered: X, a
+//! copy of the input cells' table entries; [`crate::circuit::input_columns`]). The prover fills
+//! those columns' unusable tail rows with zeros instead of random values ([`TailRng`]), so the
+//! KZG commitment of each is `Σ x_i·[L_i(s)]₁` over the input cells `x_i` (halo2's KZG
+//! commitments carry no blinding term of their own): a function of the input only.
 //! `d = keccak256(C₁ ‖ C₂ ‖ …)` over those points, each as the EVM reads it (x ‖ y, 32-byte
 //! big-endian words). Every other column keeps its random tail rows.
 //!
 //! What this costs and what it means:
-//! - nothing in rows, columns, the verifying key or verifier gas;
+//! - for the windowed layout nothing in rows, columns, the verifying key or verifier gas; for
+//!   the layered one a fourth advice column and its gate;
+//! - two inputs cannot alias: d commits to the field elements themselves, and the organizer
+//!   computes it from the quantized integers of the features, far inside the field;
 //! - the input is no longer hidden: the commitment identifies it, and the proof's evaluations
 //!   of those columns are linear combinations of the input cells. A contest registers the
 //!   features anyway; the key and the score stay as they were;
@@ -33,7 +36,6 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::poly::EvaluationDomain;
 use rand::RngCore;
 
-use crate::circuit::ModelShape;
 use crate::encoding::{hex0x, unhex};
 
 /// Bytes of one commitment in the proof (x ‖ y, 32-byte big-endian words).
@@ -128,17 +130,12 @@ pub fn digest_of_proof(proof: &[u8], columns: &[usize]) -> Option<InputDigest> {
     Some(keccak(&bytes))
 }
 
-/// The commitments to the input columns for a quantized input `x`: each column's values (zero
-/// past them, tail rows included) committed under `params`.
-pub fn input_commitments(
-    shape: &ModelShape,
-    params: &ParamsKZG<Bn256>,
-    x: &[i64],
-) -> Vec<G1Affine> {
+/// The commitments to the input columns, given their values as the prover assigns them (zero
+/// past them, tail rows included), under `params`.
+pub fn input_commitments(params: &ParamsKZG<Bn256>, columns: Vec<Vec<Fr>>) -> Vec<G1Affine> {
     let domain = EvaluationDomain::<Fr>::new(1, params.k());
     let n = params.n() as usize;
-    shape
-        .input_column_values(x)
+    columns
         .into_iter()
         .map(|mut values| {
             values.resize(n, Fr::zero());
@@ -149,16 +146,9 @@ pub fn input_commitments(
         .collect()
 }
 
-/// `d` for a quantized input `x`, or None for a layout without input columns.
-pub fn input_digest(
-    shape: &ModelShape,
-    params: &ParamsKZG<Bn256>,
-    x: &[i64],
-) -> Option<InputDigest> {
-    if shape.input_columns().is_empty() {
-        return None;
-    }
-    Some(digest_of_points(&input_commitments(shape, params, x)))
+/// `d` of the input columns' values.
+pub fn input_digest(params: &ParamsKZG<Bn256>, columns: Vec<Vec<Fr>>) -> InputDigest {
+    digest_of_points(&input_commitments(params, columns))
 }
 
 /// The prover's randomness with the tail rows of some advice columns set to zero: the draws

@@ -176,7 +176,7 @@ impl Default for ModelShape {
 pub fn input_columns(layout: Layout) -> &'static [usize] {
     match layout {
         Layout::Windowed => &windowed::INPUT_ADVICE,
-        Layout::Layered => &[],
+        Layout::Layered => &layered::INPUT_ADVICE,
     }
 }
 
@@ -188,15 +188,6 @@ impl ModelShape {
             Self::Windowed(_) => Layout::Windowed,
             Self::Layered(_) => Layout::Layered,
         })
-    }
-
-    /// The values of [`Self::input_columns`] for the quantized input `x`, as the prover assigns
-    /// them (the rows after the witness, blinding rows included, are zero in a bound proof).
-    pub fn input_column_values(&self, x: &[i64]) -> Vec<Vec<Fr>> {
-        match self {
-            Self::Windowed(s) => s.input_columns(x).into(),
-            Self::Layered(_) => Vec::new(),
-        }
     }
 
     /// The shape of a fixed-point model's circuit, or why a windowed model's conv windows do

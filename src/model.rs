@@ -127,6 +127,39 @@ impl Judge {
         Ok(self.forward(&x)?.flatten_all()?.to_vec1::<f32>()?[0])
     }
 
+    /// A spectrogram crafted to please the judge, from `start`: signed-gradient steps of `step`
+    /// dB on the input (kept within the features' range, −80..0 dB) until the score reaches
+    /// `target` or `max_steps` pass. What a contestant who does not sing would submit. Returns
+    /// the spectrogram and its score.
+    pub fn craft(
+        &self,
+        start: &[f32],
+        target: f32,
+        step: f32,
+        max_steps: usize,
+    ) -> Result<(Vec<f32>, f32), ModelError> {
+        let mut x = start.to_vec();
+        let mut score = self.score(&x)?;
+        for _ in 0..max_steps {
+            if score >= target {
+                break;
+            }
+            let v = candle_core::Var::from_slice(&x, (1, 1, INPUT_H, INPUT_W), &Device::Cpu)?;
+            let y = self.forward(v.as_tensor())?.sum_all()?;
+            let grads = y.backward()?;
+            let g = grads
+                .get(v.as_tensor())
+                .ok_or_else(|| candle_core::Error::Msg("no gradient for the input".into()))?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            for (xi, gi) in x.iter_mut().zip(g) {
+                *xi = (*xi + step * gi.signum()).clamp(-80.0, 0.0);
+            }
+            score = self.score(&x)?;
+        }
+        Ok((x, score))
+    }
+
     /// Trainable variables, in [`PARAM_NAMES`] order.
     pub fn vars(&self) -> Vec<candle_core::Var> {
         let data = self.varmap.data().lock().unwrap_or_else(|p| p.into_inner());

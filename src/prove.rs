@@ -973,8 +973,7 @@ pub fn prove_circuit(
 }
 
 /// `d` for the first sample of `input` under this model and SRS ([`crate::binding`]): what a
-/// proof of that input records, recomputed without proving. None for a layout that does not
-/// bind its input (the layered circuit).
+/// proof of that input records, recomputed without proving.
 pub fn input_digest(
     model: &Model,
     srs: &Srs,
@@ -982,11 +981,12 @@ pub fn input_digest(
 ) -> Result<Option<InputDigest>, ProveError> {
     let x = input.xs.first().ok_or(ProveError::NoSample)?;
     let trace = model.quantized.forward_int(x, 0)?;
-    Ok(crate::binding::input_digest(
-        &model.shape,
-        &srs.params,
-        &trace.x,
-    ))
+    let columns = match (&model.shape, &model.plan) {
+        (ModelShape::Windowed(s), _) => s.input_columns(&trace.x).into(),
+        (ModelShape::Layered(_), Some(plan)) => vec![plan.input_column(&trace.x)],
+        (ModelShape::Layered(_), None) => return Ok(None),
+    };
+    Ok(Some(crate::binding::input_digest(&srs.params, columns)))
 }
 
 /// Outcome of verification.

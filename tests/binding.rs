@@ -13,13 +13,17 @@ const POINT: usize = 64;
 
 #[test]
 fn d_from_the_input_is_the_proofs_and_only_the_input_columns_are_unblinded() {
-    for (name, fx) in [
-        ("tutorial", common::fixture(21)),
-        ("padded", common::padded_fixture(22)),
+    for (name, fx, input) in [
+        ("tutorial", common::fixture(21), common::address_input(5)),
+        (
+            "padded",
+            common::padded_fixture(22),
+            common::address_input(5),
+        ),
+        ("layered", common::deep_fixture(4), common::deep_input(5)),
     ] {
         let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
         let keys = prove::setup(&fx.model, &srs).unwrap();
-        let input = common::address_input(5);
         let (w, _) = gen_witness(&fx.model, &input).unwrap();
         let a = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
         let b = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
@@ -28,7 +32,7 @@ fn d_from_the_input_is_the_proofs_and_only_the_input_columns_are_unblinded() {
 
         let d = prove::input_digest(&fx.model, &srs, &input)
             .unwrap()
-            .expect("the windowed layout binds its input");
+            .expect("both layouts bind their input");
         assert_eq!(
             a.input_digest,
             Some(d),
@@ -66,7 +70,8 @@ fn d_from_the_input_is_the_proofs_and_only_the_input_columns_are_unblinded() {
         // One least-significant bit away: one input cell one quantization step up.
         let step = 2f32.powi(-(fx.model.settings.scales.input as i32));
         let mut near = input.clone();
-        near.xs[0][64 * 130 + 64] += step;
+        let mid = near.xs[0].len() / 2 + 3;
+        near.xs[0][mid] += step;
         let (w_near, _) = gen_witness(&fx.model, &near).unwrap();
         assert_ne!(
             w_near.inputs, w.inputs,
@@ -98,4 +103,22 @@ fn d_depends_on_the_srs() {
             .unwrap()
     };
     assert_ne!(d("one.srs"), d("two.srs"));
+}
+
+/// The binding's cost in columns, as the README states it: the windowed layout none (its input
+/// columns already held the input alone), the layered one a fourth advice column.
+#[test]
+fn binding_columns_per_layout() {
+    for (fx, advice) in [(common::fixture(24), 3), (common::deep_fixture(5), 4)] {
+        let srs = cryptoidol::srs::gen_srs(fx.model.k(), fx.dir.path().join("kzg.srs")).unwrap();
+        let keys = prove::setup(&fx.model, &srs).unwrap();
+        let cs = keys.pk.get_vk().cs();
+        eprintln!(
+            "{:?}: {} advice, {} fixed columns",
+            fx.model.layout(),
+            cs.num_advice_columns(),
+            cs.num_fixed_columns()
+        );
+        assert_eq!(cs.num_advice_columns(), advice);
+    }
 }

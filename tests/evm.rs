@@ -300,9 +300,24 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
     let keys = prove::setup(&fx.model, &srs).unwrap();
     let proof = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
     let again = prove::prove(&fx.model, &w, &keys.pk, &srs).unwrap();
-    // Another input's proof: valid, but of a recording nobody registered.
-    let (w_other, _) = gen_witness(&fx.model, &common::address_input(7)).unwrap();
+    // A spectrogram crafted to please the judge (signed-gradient ascent on the float model, no
+    // singing): a valid proof of a recording nobody registered.
+    let judge = cryptoidol::model::Judge::from_weights(&common::weights(12)).unwrap();
+    let start = common::spectrogram(7);
+    let before = judge.score(&start).unwrap();
+    let (crafted, after) = judge.craft(&start, 0.9, 0.25, 200).unwrap();
+    assert!(after >= 0.9 && after > before, "crafted {before} → {after}");
+    let crafted_input = cryptoidol::input::InputData {
+        keys: input.keys.clone(),
+        xs: vec![crafted],
+    };
+    let (w_other, _) = gen_witness(&fx.model, &crafted_input).unwrap();
     let other = prove::prove(&fx.model, &w_other, &keys.pk, &srs).unwrap();
+    assert!(prove::verify(&other, keys.pk.get_vk(), &srs).unwrap().valid);
+    eprintln!(
+        "crafted spectrogram: float score {before:.3} → {after:.3}, proven {:.3}",
+        w_other.score
+    );
     let contract = evm::create_evm_verifier(
         &srs.params,
         keys.pk.get_vk(),
@@ -403,13 +418,12 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
             .unwrap_err(),
         "only the organizer registers recordings"
     );
-    assert!(
-        owner
-            .register(registry, &d.0, owner.address())
-            .unwrap()
-            .unwrap()
-            .accepted
-    );
+    let registered = owner
+        .register(registry, &d.0, owner.address())
+        .unwrap()
+        .unwrap();
+    assert!(registered.accepted);
+    eprintln!("RecordingRegistry.register: {} gas", registered.gas_used);
     assert_eq!(
         owner.registered_key(registry, &d.0).unwrap(),
         Some(owner.address())
@@ -421,7 +435,7 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
             .unwrap_err(),
         "this recording is already registered"
     );
-    // Another recording's valid proof (a crafted spectrogram's would be the same): refused.
+    // The crafted spectrogram's valid proof: refused.
     let other_words = evm::instance_words(&other.instances);
     assert_eq!(
         refused(&owner, &other.bytes, &other_words),
@@ -462,7 +476,9 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
     assert_eq!(refused(&bot, &flipped, &words), "invalid proof");
     assert_eq!(credit(owner.address()), U256::zero());
     // The bot copies the proof from the mempool and submits it first: the singer is paid.
-    assert!(bot.submit(rewards, &bytes, &words).unwrap().accepted);
+    let paid = bot.submit(rewards, &bytes, &words).unwrap();
+    assert!(paid.accepted);
+    eprintln!("JudgeRewards.submit, paid: {} gas", paid.gas_used);
     let score = U256::from_big_endian(&words[1]);
     assert_eq!(credit(owner.address()), score, "the registered key is paid");
     assert_eq!(
@@ -509,6 +525,18 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
         "the bot was paid"
     );
     assert_eq!(owner.credit(naive, owner.address()).unwrap(), U256::zero());
+    // ...and pays the crafted spectrogram's proof, which earned nothing in the contest.
+    assert!(
+        owner
+            .submit(naive, &other.bytes, &other_words)
+            .unwrap()
+            .accepted
+    );
+    assert_eq!(
+        owner.credit(naive, owner.address()).unwrap(),
+        U256::from_big_endian(&other_words[1]),
+        "the crafted score was paid"
+    );
     drop(node);
     assert!(
         Anvil::connect(&url).is_err(),

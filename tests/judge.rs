@@ -215,6 +215,44 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
     );
     assert_eq!(client["key"], SINGER, "{client}");
     assert_eq!(client["credit"], j.score_q.to_string(), "{client}");
+
+    // The contest by CLI: a new contest, the organizer registers the clip, the proof is paid once.
+    let idol = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_idol"))
+            .args(args)
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["--rpc-url", &url])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, text) = idol(&["deploy-contest"]);
+    assert!(ok && text.contains("RecordingRegistry at"), "{text}");
+    let input = dir.path().join("judge_input.json");
+    let register = ["register", "-D", input.to_str().unwrap(), "--key", SINGER];
+    let (ok, text) = idol(&register);
+    assert!(ok && text.contains(&reward.input_digest), "{text}");
+    assert!(
+        text.contains("local SRS"),
+        "the local SRS is warned about: {text}"
+    );
+    let (ok, text) = idol(&register);
+    assert!(
+        !ok && text.contains("this recording is already registered"),
+        "{text}"
+    );
+    let proof = dir.path().join("judge_proof.json");
+    let submit = ["submit", "--proof-path", proof.to_str().unwrap()];
+    let (ok, text) = idol(&submit);
+    assert!(ok && text.contains("credited"), "{text}");
+    let (ok, text) = idol(&submit);
+    assert!(
+        !ok && text.contains("this recording was already paid"),
+        "{text}"
+    );
     drop(node);
 
     // The CLI: the same run through `idol judge`, and its output.

@@ -273,6 +273,10 @@ fn layered_soundness_suite() {
     // lookups of those terms fail.
     let input_entry = run(&c, LayeredTamper::InputEntry { cell: 0, delta: 3 });
     assert_only(&input_entry, "[activation lookup]");
+    // The input's copy in X (whose commitment binds the proof to its input) changed alone: only
+    // the input gate fails, so a proof cannot bind one input while computing on another.
+    let input_copy = run(&c, LayeredTamper::InputCopy { cell: 0, delta: 3 });
+    assert_only(&input_copy, "input: D − X = 0");
     // The remainder's limbs are range-checked where they sit: one limb outside 12 bits with
     // the same remainder fails only the range lookup, and is reported as one.
     assert!(c.fx.model.settings.scales.remainder_limbs() >= 2);

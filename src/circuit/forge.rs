@@ -324,8 +324,15 @@ pub enum LayeredTamper {
     ForgedOne {
         value: i64,
     },
-    /// Write input cell `cell`'s table entry as `x + delta` while its terms read `x`.
+    /// Write input cell `cell`'s table entry (and its copy in X) as `x + delta` while its terms
+    /// read `x`.
     InputEntry {
+        cell: usize,
+        delta: i64,
+    },
+    /// Change input cell `cell`'s copy in X (the column whose commitment binds the input) by
+    /// `delta`, its table entry unchanged: a proof that would bind another input.
+    InputCopy {
         cell: usize,
         delta: i64,
     },
@@ -450,7 +457,12 @@ impl LayeredCircuit {
                 cols.d[plan.table_rows[n_static - 1]] = fe(value as i128)
             }
             LayeredTamper::InputEntry { cell, delta } => {
-                cols.d[plan.table_rows[n_static + cell]] += fe(delta as i128)
+                let row = plan.table_rows[n_static + cell];
+                cols.d[row] += fe(delta as i128);
+                cols.x[row] += fe(delta as i128);
+            }
+            LayeredTamper::InputCopy { cell, delta } => {
+                cols.x[plan.table_rows[n_static + cell]] += fe(delta as i128)
             }
             LayeredTamper::Remainder { limb, delta } => cols.a[2 + limb] += fe(delta as i128),
             LayeredTamper::RemainderCarry { limb } => {

@@ -10,7 +10,10 @@
 //! there. So any wiring (channels, strides, padding, dense layers) costs rows, not columns, and
 //! there is still no copy constraint and no permutation argument.
 //!
-//! # Layout (3 advice, 5 fixed columns, 1 lookup argument)
+//! # Layout (4 advice, 5 fixed columns, 1 lookup argument)
+//!
+//! Column X (not drawn below) holds each input cell on its table row and nothing else, equal to
+//! D there by the `input` gate: its commitment binds the proof to its input ([`crate::binding`]).
 //!
 //! ```text
 //! row              A                 C (acc)             D            W     ID    table side
@@ -154,12 +157,28 @@ pub struct LayeredPlan {
     pub blocks: Vec<Vec<usize>>,
     /// Rows of the static table entries, then of the input cells.
     pub table_rows: Vec<usize>,
+    /// How many of `table_rows` hold static entries (the input cells' rows follow).
+    pub n_static: usize,
     pub rows: usize,
     /// Limbs of a hidden `|c|` (each hidden block: limbs, sign, then the running sum).
     pub hidden_limbs: usize,
 }
 
+/// Advice column X (index 3, in the order `configure` makes them) holds the input and nothing
+/// else: its commitment binds it.
+pub(crate) const INPUT_ADVICE: [usize; 1] = [3];
+
 impl LayeredPlan {
+    /// Column X as the prover assigns it for the quantized input `x`: each input cell on its
+    /// table row, zero on every other row.
+    pub(crate) fn input_column(&self, x: &[i64]) -> Vec<Fr> {
+        let mut col = vec![Fr::ZERO; self.rows];
+        for (&row, &v) in self.table_rows[self.n_static..].iter().zip(x) {
+            col[row] = fe(v as i128);
+        }
+        col
+    }
+
     pub fn new(q: &QuantNet) -> Self {
         let s = &q.scales;
         let wiring = Wiring::new(q);
@@ -182,7 +201,8 @@ impl LayeredPlan {
         for &r in &producer {
             taken[r] = true;
         }
-        let entries = static_entries(s.limb, q.scales.sigmoid_index_range()) + q.input_len();
+        let n_static = static_entries(s.limb, q.scales.sigmoid_index_range());
+        let entries = n_static + q.input_len();
         let mut table_rows = Vec::with_capacity(entries);
         let mut r = 0;
         while table_rows.len() < entries {
@@ -197,6 +217,7 @@ impl LayeredPlan {
             blocks,
             rows: next.max(r),
             table_rows,
+            n_static,
             hidden_limbs,
         }
     }
@@ -257,6 +278,10 @@ pub struct LayeredConfig {
     pub a: Column<Advice>,
     pub acc: Column<Advice>,
     pub d: Column<Advice>,
+    /// The input cells alone (a copy of D on their rows, zero elsewhere): its commitment binds
+    /// the input ([`crate::binding`]).
+    pub x: Column<Advice>,
+    pub q_input: Selector,
     pub w: Column<Fixed>,
     pub id: Column<Fixed>,
     pub t_tag: Column<Fixed>,
@@ -290,6 +315,7 @@ pub struct Columns {
     pub(super) a: Vec<Fr>,
     pub(super) acc: Vec<Fr>,
     pub(super) d: Vec<Fr>,
+    pub(super) x: Vec<Fr>,
 }
 
 impl LayeredCircuit {
@@ -381,6 +407,7 @@ impl Circuit<Fr> for LayeredCircuit {
             meta.fixed_column(),
             meta.fixed_column(),
         );
+        let x = meta.advice_column();
         let instance = meta.instance_column();
         let q_mac = meta.complex_selector();
         let q_tail = meta.complex_selector();
@@ -477,6 +504,19 @@ impl Circuit<Fr> for LayeredCircuit {
             });
             q_linear
         });
+        // The input cells' table entries (their values in D) are copied to X, which holds
+        // nothing else: X's commitment is the input's.
+        let q_input = meta.selector();
+        meta.create_gate("input", |m| {
+            let q = m.query_selector(q_input);
+            Constraints::with_selector(
+                q,
+                [(
+                    "input: D − X = 0",
+                    m.query_advice(d, Rotation(0)) - m.query_advice(x, Rotation(0)),
+                )],
+            )
+        });
         // Static table rows carry no witness value: D = 0 there.
         meta.create_gate("static", |m| {
             let q = m.query_selector(q_static);
@@ -539,6 +579,8 @@ impl Circuit<Fr> for LayeredCircuit {
             a,
             acc,
             d,
+            x,
+            q_input,
             w,
             id,
             t_tag,
@@ -566,8 +608,8 @@ impl Circuit<Fr> for LayeredCircuit {
             || "layered judge",
             |mut region| {
                 // Every advice cell from the witness's columns (unknown for key generation).
-                let values = cols.map(|c| [&c.a, &c.acc, &c.d]);
-                for (i, col) in [cfg.a, cfg.acc, cfg.d].into_iter().enumerate() {
+                let values = cols.map(|c| [&c.a, &c.acc, &c.d, &c.x]);
+                for (i, col) in [cfg.a, cfg.acc, cfg.d, cfg.x].into_iter().enumerate() {
                     for r in 0..plan.rows {
                         let v = values.map_or_else(Value::unknown, |v| Value::known(v[i][r]));
                         region.assign_advice(col, r, v);
@@ -587,6 +629,7 @@ impl Circuit<Fr> for LayeredCircuit {
                             let i = k - entries.len();
                             region.assign_fixed(cfg.t_tag, row, Fr::from(TAG_ACT));
                             region.assign_fixed(cfg.t_a, row, Fr::from(i as u64 + 1));
+                            cfg.q_input.enable(&mut region, row)?;
                         }
                     }
                 }
@@ -669,6 +712,7 @@ pub(super) fn fill(
         a: vec![Fr::ZERO; plan.rows],
         acc: vec![Fr::ZERO; plan.rows],
         d: vec![Fr::ZERO; plan.rows],
+        x: plan.input_column(&trace.x),
     };
     // Activation values by global index (inputs, then hidden layers).
     let mut act: Vec<i64> = trace.x.clone();

@@ -546,6 +546,16 @@ impl<'p> Plan<'p> {
     fn omega(&self, s: i32) -> Fr {
         self.protocol.domain.rotate_scalar(Fr::ONE, Rotation(s))
     }
+
+    /// ℓ'_j of a rotation set: Π_{i≠j} (ω^{s_j} − ω^{s_i}).
+    fn weight_numerator(&self, shifts: &[i32], j: usize) -> Fr {
+        let wj = self.omega(shifts[j]);
+        shifts
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != j)
+            .fold(Fr::ONE, |a, (_, &si)| a * (wj - self.omega(si)))
+    }
 }
 
 /// The two inversion hints the generated verifier checks: the inverses of the products it
@@ -610,12 +620,7 @@ pub fn hints(
         let mut entries = Vec::new();
         for (j, &sj) in s.shifts.iter().enumerate() {
             let wj = p.omega(sj);
-            let ell = s
-                .shifts
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != j)
-                .fold(Fr::ONE, |a, (_, &si)| a * (wj - p.omega(si)));
+            let ell = p.weight_numerator(&s.shifts, j);
             let d = zp - wj * z;
             zs *= d;
             entries.push(ell * zk * d);
@@ -866,12 +871,7 @@ fn lagranges(p: &Plan, c: &mut String) {
         .unwrap();
         for (j, &sj) in s.shifts.iter().enumerate() {
             let wj = p.omega(sj);
-            let ell = s
-                .shifts
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != j)
-                .fold(Fr::ONE, |a, (_, &si)| a * (wj - p.omega(si)));
+            let ell = p.weight_numerator(&s.shifts, j);
             let zw = if sj == 0 {
                 "z".to_string()
             } else {
