@@ -23,8 +23,9 @@ contract JudgeRewards {
     /// Recordings already paid, by input digest.
     mapping(bytes32 => bool) public paid;
 
-    /// BN254's scalar field: the verifier reads instances modulo this, so a score instance at or
-    /// above it would pass verification as `score mod R` while crediting the raw value.
+    /// BN254's scalar field. The generated verifier refuses instances at or above it; this
+    /// contract does too, so that behind any IVerifier that reads instances modulo R a score
+    /// instance >= R could not pass as `score mod R` while crediting the raw value.
     uint256 internal constant R =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
