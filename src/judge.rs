@@ -345,7 +345,7 @@ fn on_chain(
             "this recording is registered for {k:?}, not {key:?}: the submission will be refused"
         )),
         None => {
-            let r = steps::register(jws, url, None, key)?;
+            let r = steps::register_digest(jws, url, None, key, &commitment)?;
             notes.push(format!(
                 "the organizer registered the recording (d = {}) for {key:?}",
                 r.input_digest

@@ -16,7 +16,9 @@ use crate::{Error, Result};
 
 mod contest;
 mod report;
-pub use contest::{check_input, commit, commit_input, deploy_contest, mev_demo, register, submit};
+pub use contest::{
+    check_input, commit, commit_input, deploy_contest, mev_demo, register, register_digest, submit,
+};
 pub use report::{
     Attempt, Commitment, Contest, DataSource, Deployment, EvmReport, InputCheck, MevReport,
     OnChainVerdict, Registration, Submission, TrainOutcome, WidenOutcome,

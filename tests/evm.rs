@@ -403,7 +403,7 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
     let credit = |who| owner.credit(rewards, who).unwrap();
     let refused = |from: &Chain, proof: &[u8], words: &[[u8; 32]]| -> String {
         let reason = from
-            .simulate(rewards, chain_submit(proof, words))
+            .simulate(rewards, chain::submit_calldata(proof, words))
             .unwrap()
             .expect_err("the submission was accepted");
         assert!(!from.submit(rewards, proof, words).unwrap().accepted);
@@ -542,23 +542,6 @@ fn anvil_contest_pays_a_registered_recording_once_to_its_key() {
         Anvil::connect(&url).is_err(),
         "the node we started is stopped"
     );
-}
-
-/// `JudgeRewards.submit(proof, instances)` calldata.
-fn chain_submit(proof: &[u8], words: &[[u8; 32]]) -> Vec<u8> {
-    let mut data = ethers_core::utils::keccak256("submit(bytes,uint256[])")[..4].to_vec();
-    data.extend(ethers_core::abi::encode(&[
-        ethers_core::abi::Token::Bytes(proof.to_vec()),
-        ethers_core::abi::Token::Array(
-            words
-                .iter()
-                .map(|w| {
-                    ethers_core::abi::Token::Uint(ethers_core::types::U256::from_big_endian(w))
-                })
-                .collect(),
-        ),
-    ]));
-    data
 }
 
 /// Deployment failures on a real node give clear errors: no node, wrong chain, code over

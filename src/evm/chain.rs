@@ -374,15 +374,7 @@ impl Chain {
 
     /// `eth_call` (no transaction): returns the output, or `None` if it reverted.
     pub fn call(&self, to: Address, data: Vec<u8>) -> Result<Option<Vec<u8>>, EvmError> {
-        let tx = TransactionRequest::new()
-            .to(h160(to))
-            .data(Bytes::from(data))
-            .from(self.wallet.address());
-        match self.rpc.request::<Bytes>("eth_call", json!([tx, "latest"])) {
-            Ok(b) => Ok(Some(b.to_vec())),
-            Err(RpcError::Node { message, .. }) if message.contains("revert") => Ok(None),
-            Err(e) => Err(err("eth_call", &self.url, e)),
-        }
+        Ok(self.simulate(to, data)?.ok())
     }
 
     /// `JudgeRewards.credit(key)` at `rewards` (0 if the call reverts).
@@ -412,7 +404,7 @@ pub(crate) const SUBMIT_GAS_LIMIT: u64 = 2_000_000;
 pub(crate) const REGISTER_GAS_LIMIT: u64 = 200_000;
 
 /// Calldata of `JudgeRewards.submit(bytes proof, uint256[] instances)`.
-pub(crate) fn submit_calldata(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {
+pub fn submit_calldata(proof: &[u8], instances: &[[u8; 32]]) -> Vec<u8> {
     let mut data = keccak256("submit(bytes,uint256[])")[..4].to_vec();
     let inst = instances
         .iter()

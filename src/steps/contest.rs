@@ -127,7 +127,17 @@ pub fn register(
     private_key: Option<&str>,
     key: Address,
 ) -> Result<Registration> {
-    let c = commit(ws)?;
+    register_digest(ws, rpc_url, private_key, key, &commit(ws)?)
+}
+
+/// [`register`] of a recording whose d is already computed (`idol judge` holds it).
+pub fn register_digest(
+    ws: &Workspace,
+    rpc_url: &str,
+    private_key: Option<&str>,
+    key: Address,
+    c: &Commitment,
+) -> Result<Registration> {
     if let Some(w) = c.srs_warning() {
         eprintln!("[contest] warning: {w}");
     }
