@@ -42,6 +42,9 @@ pub struct JudgeOptions {
     pub chain: ChainMode,
     /// Make missing artifacts (train, calibrate, set up, deploy) instead of refusing.
     pub setup: bool,
+    /// On chain, also enter the contest: the organizer registers the clip ([`register_clip`])
+    /// and the proof is submitted to `JudgeRewards` ([`submit_clip`]). Off: verify only.
+    pub contest: bool,
 }
 
 impl Default for JudgeOptions {
@@ -49,6 +52,7 @@ impl Default for JudgeOptions {
         Self {
             chain: ChainMode::Auto,
             setup: true,
+            contest: true,
         }
     }
 }
@@ -114,11 +118,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
         keys: vec![key_value],
         xs: vec![spectrogram.db.clone()],
     };
-    let jws = ws
-        .clone()
-        .with(Artifact::Input, Some(ws.judge_input()))
-        .with(Artifact::Witness, Some(ws.judge_witness()))
-        .with(Artifact::Proof, Some(ws.judge_proof()));
+    let jws = judged(ws);
     input.save(jws.input())?;
     let witness = steps::witness_with(&jws, &model)?;
     eprintln!("[judge] proving the score for {} ...", key.trim());
@@ -141,9 +141,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
         }
     };
     let (onchain, reward) = match url {
-        Some(url) if verdict.valid => {
-            on_chain(ws, &jws, &url, &proof, keys_made, opts.setup, &mut notes)?
-        }
+        Some(url) if verdict.valid => on_chain(ws, &url, &proof, keys_made, opts, &mut notes)?,
         _ => (None, None),
     };
     let judgement = Judgement {
@@ -273,17 +271,16 @@ fn live_contract(node: &Chain, file: &Path, after: &Path) -> Result<Option<Addre
 
 fn on_chain(
     ws: &Workspace,
-    jws: &Workspace,
     url: &str,
     proof: &Proof,
     keys_made: bool,
-    setup: bool,
+    opts: &JudgeOptions,
     notes: &mut Vec<String>,
 ) -> Result<(Option<OnChain>, Option<Reward>)> {
     let node = Chain::connect(url, 0, None)?;
     // The verifier must come from the current vk, and the deployed one from that verifier.
     if keys_made || !fresh(&ws.verifier_bin(), &ws.vk()) {
-        if !setup {
+        if !opts.setup {
             return Err(missing(
                 ws,
                 "a verifier for vk.key",
@@ -296,7 +293,7 @@ fn on_chain(
     let verifier = match live_contract(&node, &ws.contract_address(), &ws.verifier_bin())? {
         Some(a) => a,
         None => {
-            if !setup {
+            if !opts.setup {
                 return Err(missing(ws, "a deployed verifier", "idol deploy-evm"));
             }
             let d = steps::deploy_evm(ws, url)?;
@@ -311,53 +308,32 @@ fn on_chain(
         accepted: v.verdict.accepted,
         gas_used: v.verdict.gas_used,
     };
-    if !v.verdict.accepted {
+    if !v.verdict.accepted || !opts.contest {
         return Ok((Some(onchain), None));
     }
-    // The contest: a registry and JudgeRewards over this verifier.
-    let registry = live_contract(&node, &ws.registry_address(), &ws.contract_address())?;
-    let rewards = live_contract(&node, &ws.rewards_address(), &ws.registry_address())?;
-    let contest = match (registry, rewards) {
-        (Some(_), Some(r)) => r,
-        _ if setup => {
-            let c = steps::deploy_contest(ws, url, None)?;
-            notes.push(format!(
-                "deployed a contest: RecordingRegistry at {:?}, JudgeRewards at {:?}",
-                c.registry, c.rewards
-            ));
-            c.rewards
-        }
-        _ => {
+    let registration = match register_clip(ws, url, opts.setup) {
+        Ok(r) => r,
+        Err(e) if !opts.setup && matches!(e, Error::Judge(JudgeError::Missing { .. })) => {
             notes.push("no contest deployed for this verifier: no reward submitted".into());
             return Ok((Some(onchain), None));
         }
+        Err(e) => return Err(e),
     };
-    // The organizer (development account 0 here) registers the captured clip's recording.
-    let key = Address::from_low_bytes(&crate::evm::instance_words(&proof.instances)[0]);
-    let commitment = steps::commit(jws)?;
-    if let Some(w) = commitment.srs_warning() {
-        notes.push(w);
-    }
-    let registry = steps::load_address(&ws.registry_address(), "idol deploy-contest")?;
-    match node.registered_key(registry, &commitment.input_digest.0)? {
-        Some(k) if k == key => {}
-        Some(k) => notes.push(format!(
-            "this recording is registered for {k:?}, not {key:?}: the submission will be refused"
+    notes.extend(registration.notes.iter().cloned());
+    match registration.status {
+        RegistrationStatus::Registered { .. } => notes.push(format!(
+            "the organizer registered the recording (d = {}) for {:?}",
+            registration.commitment.input_digest, registration.key
         )),
-        None => {
-            let r = steps::register_digest(jws, url, None, key, &commitment)?;
-            notes.push(format!(
-                "the organizer registered the recording (d = {}) for {key:?}",
-                r.input_digest
-            ));
-        }
+        RegistrationStatus::RegisteredFor(_) => notes.push(registration.to_string()),
+        RegistrationStatus::AlreadyRegistered => {}
     }
-    let s = steps::submit(jws, url, None)?;
+    let s = submit_clip(ws, url)?;
     Ok((
         Some(onchain),
         Some(Reward {
-            contract: format!("{contest:?}"),
-            input_digest: commitment.input_digest.to_string(),
+            contract: format!("{:?}", s.rewards),
+            input_digest: registration.commitment.input_digest.to_string(),
             accepted: s.attempt.accepted,
             gas_used: s.attempt.gas_used,
             reason: s.attempt.reason,
@@ -365,6 +341,144 @@ fn on_chain(
         }),
     ))
 }
+
+/// The workspace as [`judge`] uses it: the clip's input, witness and proof in files of their own.
+fn judged(ws: &Workspace) -> Workspace {
+    ws.clone()
+        .with(Artifact::Input, Some(ws.judge_input()))
+        .with(Artifact::Witness, Some(ws.judge_witness()))
+        .with(Artifact::Proof, Some(ws.judge_proof()))
+}
+
+/// What the organizer did with the last judged clip ([`register_clip`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipRegistration {
+    /// d of the clip's features (judge_input.json), computed from them alone.
+    pub commitment: steps::Commitment,
+    pub registry: Address,
+    /// The key the proof credits (the judged key).
+    pub key: Address,
+    /// What the registry holds for d now.
+    pub status: RegistrationStatus,
+    /// A contest deployed on the way, the SRS warning.
+    pub notes: Vec<String>,
+}
+
+/// Whether [`register_clip`] registered the recording.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistrationStatus {
+    /// Registered now, for this gas.
+    Registered { gas_used: u64 },
+    /// Already registered for this key (a clip judged again).
+    AlreadyRegistered,
+    /// Registered earlier for another key: a submission for this key will be refused.
+    RegisteredFor(Address),
+}
+
+/// The organizer (development account 0) accepts the last judged clip: it computes d from the
+/// clip's features (judge_input.json) alone, without a proof, and registers (d, key) in the
+/// workspace's contest, deploying one over the deployed verifier if none is live (with
+/// `setup`). The key is the one the clip was judged for.
+pub fn register_clip(ws: &Workspace, url: &str, setup: bool) -> Result<ClipRegistration> {
+    let jws = judged(ws);
+    let node = Chain::connect(url, 0, None)?;
+    let mut notes = Vec::new();
+    let registry = live_contract(&node, &ws.registry_address(), &ws.contract_address())?;
+    let rewards = live_contract(&node, &ws.rewards_address(), &ws.registry_address())?;
+    let registry = match (registry, rewards) {
+        (Some(r), Some(_)) => r,
+        _ if setup => {
+            let c = steps::deploy_contest(ws, url, None)?;
+            notes.push(format!(
+                "deployed a contest: RecordingRegistry at {:?}, JudgeRewards at {:?}",
+                c.registry, c.rewards
+            ));
+            c.registry
+        }
+        _ => {
+            return Err(missing(
+                ws,
+                "a contest for the deployed verifier",
+                "idol deploy-contest",
+            ))
+        }
+    };
+    let input = InputData::load(jws.input())?;
+    let key = match input.keys.first() {
+        Some(Key::Address(a)) => *a,
+        _ => {
+            return Err(missing(
+                ws,
+                "a judged clip with an address key (judge_input.json)",
+                "idol judge CLIP --key 0xADDRESS",
+            ))
+        }
+    };
+    let commitment = steps::commit(&jws)?;
+    notes.extend(commitment.srs_warning());
+    let status = match node.registered_key(registry, &commitment.input_digest.0)? {
+        Some(k) if k == key => RegistrationStatus::AlreadyRegistered,
+        Some(k) => RegistrationStatus::RegisteredFor(k),
+        None => {
+            let r = steps::register_digest(&jws, url, None, key, &commitment)?;
+            RegistrationStatus::Registered {
+                gas_used: r.gas_used,
+            }
+        }
+    };
+    Ok(ClipRegistration {
+        commitment,
+        registry,
+        key,
+        status,
+        notes,
+    })
+}
+
+/// Submit the last judged clip's proof (judge_proof.json) to the workspace's `JudgeRewards`,
+/// from development account 0: the contract credits the key in the proof, whoever sends it.
+pub fn submit_clip(ws: &Workspace, url: &str) -> Result<steps::Submission> {
+    steps::submit(&judged(ws), url, None)
+}
+
+impl std::fmt::Display for ClipRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        let d = self.commitment.input_digest;
+        match &self.status {
+            RegistrationStatus::Registered { gas_used } => write!(
+                f,
+                "the organizer registered the recording d = {d} for {:?} at {:?} ({gas_used} gas)",
+                self.key, self.registry
+            ),
+            RegistrationStatus::AlreadyRegistered => write!(
+                f,
+                "the recording d = {d} is already registered for {:?} at {:?}",
+                self.key, self.registry
+            ),
+            RegistrationStatus::RegisteredFor(k) => write!(
+                f,
+                "the recording d = {d} is registered for {k:?}, not {:?}: a submission for {:?} will be refused",
+                self.key, self.key
+            ),
+        }
+    }
+}
+
+impl ClipRegistration {
+    /// True when the registry holds d for the judged key.
+    pub fn registered(&self) -> bool {
+        !matches!(self.status, RegistrationStatus::RegisteredFor(_))
+    }
+
+    pub fn to_html(&self) -> String {
+        crate::html::verdict(self.registered(), &self.to_string())
+    }
+}
+
+crate::html::notebook_display!(ClipRegistration);
 
 impl std::fmt::Display for Judgement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

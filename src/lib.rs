@@ -52,7 +52,7 @@ pub mod prelude {
     pub use crate::dataset::{scan, Corpus, Dataset, Emotion, ScanReport, Split};
     pub use crate::evm::anvil::{Anvil, DEFAULT_RPC_URL};
     pub use crate::input::{InputData, Key};
-    pub use crate::judge::{judge, ChainMode, JudgeOptions, Judgement};
+    pub use crate::judge::{judge, register_clip, submit_clip, ChainMode, JudgeOptions, Judgement};
     pub use crate::mel::{mel_db, MelSpec, Spectrogram};
     pub use crate::onnx::OnnxGraph;
     pub use crate::plot::{self, Figure};

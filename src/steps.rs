@@ -14,14 +14,16 @@ use crate::train::{self, TrainConfig, TrainReport};
 use crate::workspace::{Artifact, Workspace};
 use crate::{Error, Result};
 
+mod attack;
 mod contest;
 mod report;
+pub use attack::{crafted_attack, CRAFT_MAX_STEPS, CRAFT_STEP_DB, CRAFT_TARGET};
 pub use contest::{
     check_input, commit, commit_input, deploy_contest, mev_demo, register, register_digest, submit,
 };
 pub use report::{
-    Attempt, Commitment, Contest, DataSource, Deployment, EvmReport, InputCheck, MevReport,
-    OnChainVerdict, Registration, Submission, TrainOutcome, WidenOutcome,
+    Attempt, Commitment, Contest, CraftedAttack, DataSource, Deployment, EvmReport, InputCheck,
+    MevReport, OnChainVerdict, Registration, Submission, TrainOutcome, WidenOutcome,
 };
 
 /// At most this many validation samples go into `cal.json` (as the tutorial's `val.iloc[:100]`).

@@ -165,6 +165,17 @@ impl Workspace {
     pub(crate) fn judge_proof(&self) -> PathBuf {
         self.file("judge_proof.json")
     }
+    /// Notebook 6's attack (`steps::crafted_attack`): the crafted spectrogram, its witness and
+    /// its proof.
+    pub fn crafted_input(&self) -> PathBuf {
+        self.file("crafted_input.json")
+    }
+    pub fn crafted_witness(&self) -> PathBuf {
+        self.file("crafted_witness.json")
+    }
+    pub fn crafted_proof(&self) -> PathBuf {
+        self.file("crafted_proof.json")
+    }
     pub fn judgement(&self) -> PathBuf {
         self.file("judgement.json")
     }

@@ -51,6 +51,7 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         &JudgeOptions {
             chain: ChainMode::Off,
             setup: false,
+            contest: true,
         },
     )
     .unwrap_err()
@@ -65,6 +66,7 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         &JudgeOptions {
             chain: ChainMode::Off,
             setup: true,
+            contest: true,
         },
     )
     .unwrap();
@@ -100,6 +102,7 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         &JudgeOptions {
             chain: ChainMode::At(url.clone()),
             setup: true,
+            contest: true,
         },
     )
     .unwrap();
@@ -151,6 +154,7 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         &JudgeOptions {
             chain: ChainMode::At(url.clone()),
             setup: false,
+            contest: true,
         },
     )
     .unwrap();
@@ -253,6 +257,88 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         !ok && text.contains("this recording was already paid"),
         "{text}"
     );
+
+    // Notebook 7's cells: judge another clip without the contest, then the organizer registers
+    // it and the proof is submitted, each a step of its own.
+    let other = scan(&steps::voice_data_from(&ws, None).unwrap().root)
+        .unwrap()
+        .clips[4]
+        .path
+        .clone();
+    let j3 = judge(
+        &ws,
+        &other,
+        SINGER,
+        &JudgeOptions {
+            chain: ChainMode::At(url.clone()),
+            setup: false,
+            contest: false,
+        },
+    )
+    .unwrap();
+    assert!(j3.onchain.as_ref().unwrap().accepted, "{j3}");
+    assert!(j3.reward.is_none(), "no contest asked for: {j3}");
+    let registration = register_clip(&ws, &url, false).unwrap();
+    assert!(
+        matches!(
+            registration.status,
+            cryptoidol::judge::RegistrationStatus::Registered { .. }
+        ),
+        "{registration}"
+    );
+    assert_eq!(
+        Some(registration.commitment.input_digest),
+        cryptoidol::prove::Proof::load(dir.path().join("judge_proof.json"))
+            .unwrap()
+            .input_digest,
+        "the organizer's d (from the features alone) is the proof's"
+    );
+    let again = register_clip(&ws, &url, false).unwrap();
+    assert_eq!(
+        again.status,
+        cryptoidol::judge::RegistrationStatus::AlreadyRegistered
+    );
+    let submission = submit_clip(&ws, &url).unwrap();
+    assert!(submission.attempt.accepted, "{submission}");
+    assert_eq!(
+        submission.credit,
+        ethers_core::types::U256::from((j.score_q + j3.score_q) as u64),
+        "the key holds both recordings' scores"
+    );
+    assert!(submission.to_string().contains("score 0."), "{submission}");
+    let twice = submit_clip(&ws, &url).unwrap();
+    assert_eq!(
+        twice.attempt.reason.as_deref(),
+        Some("this recording was already paid"),
+        "{twice}"
+    );
+
+    // Notebook 6's demos on the tutorial's own proof (proof.json, for development account 0):
+    // a crafted spectrogram is paid by NaiveRewards and refused by the contest; a front-running
+    // bot pays the singer; a re-proof earns nothing.
+    steps::witness(&ws).unwrap();
+    steps::prove(&ws).unwrap();
+    let attack = steps::crafted_attack(&ws, &url).unwrap();
+    assert!(attack.crafted_a_winner(), "{attack}");
+    assert!(attack.naive_pays(), "{attack}");
+    assert!(attack.contest_refuses(), "{attack}");
+    assert!(
+        attack.max_change_db <= steps::CRAFT_STEP_DB * steps::CRAFT_MAX_STEPS as f32,
+        "{attack}"
+    );
+    let crafted = cryptoidol::input::InputData::load(ws.crafted_input()).unwrap();
+    assert_eq!(
+        cryptoidol::prove::Proof::load(ws.crafted_proof())
+            .unwrap()
+            .input_digest,
+        Some(attack.crafted_digest)
+    );
+    assert_eq!(crafted.xs[0].len(), attack.change.db.len());
+    let mev = steps::mev_demo(&ws, &url).unwrap();
+    assert!(
+        mev.naive_pays_the_bot() && mev.key_is_paid() && mev.paid_once(),
+        "{mev}"
+    );
     drop(node);
 
     // The CLI: the same run through `idol judge`, and its output.
@@ -282,6 +368,7 @@ fn bad_clips_and_keys_are_refused_before_any_setup() {
     let opts = JudgeOptions {
         chain: ChainMode::Off,
         setup: false,
+        contest: true,
     };
     let short = dir.path().join("short.wav");
     write_wav(&short, 22_050, 1, 0.3, 0.5);

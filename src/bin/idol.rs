@@ -1193,6 +1193,9 @@ struct JudgeArgs {
     /// Refuse, instead of making, missing artifacts (judge, settings, keys, contracts).
     #[arg(long = "no-setup")]
     no_setup: bool,
+    /// On chain, verify only: no registration in the contest, no submission to JudgeRewards.
+    #[arg(long = "no-contest")]
+    no_contest: bool,
 }
 
 impl JudgeArgs {
@@ -1204,6 +1207,7 @@ impl JudgeArgs {
             rpc_url,
             no_chain,
             no_setup,
+            no_contest,
         } = self;
         let ws = workspace(&ws.dir)?;
         let opts = cryptoidol::judge::JudgeOptions {
@@ -1213,6 +1217,7 @@ impl JudgeArgs {
                 (None, _) => cryptoidol::judge::ChainMode::Auto,
             },
             setup: !no_setup,
+            contest: !no_contest,
         };
         let j = cryptoidol::judge::judge(&ws, &clip, &key, &opts)?;
         outln!("{j}");

@@ -10,6 +10,7 @@ use super::report::{
     Attempt, Commitment, Contest, InputCheck, MevReport, Registration, Submission,
 };
 use super::{deployed_verifier, load_address, model, prove_witness, save_address, srs_for};
+use crate::binding::InputDigest;
 use crate::encoding::Address;
 use crate::evm::chain::{self, Chain};
 use crate::evm::EvmError;
@@ -181,12 +182,15 @@ pub fn submit(ws: &Workspace, rpc_url: &str, private_key: Option<&str>) -> Resul
         input_digest: proof.input_digest,
         attempt,
         credit: node.credit(rewards, key)?,
+        score_bits: crate::settings::Settings::load(ws.settings())
+            .ok()
+            .map(|s| s.scales.output),
     })
 }
 
 /// Submit `proof` for `instances` from `node`: the contract's reason if a simulation reverts
 /// (then nothing is sent), else the transaction's outcome.
-fn attempt(
+pub(super) fn attempt(
     node: &Chain,
     rewards: Address,
     proof: &[u8],
@@ -207,6 +211,18 @@ fn attempt(
     })
 }
 
+/// proof.json and its input digest; refused for a proof whose layout does not bind its input.
+pub(super) fn bound_proof(ws: &Workspace) -> Result<(Proof, InputDigest)> {
+    let proof = Proof::load(ws.proof())?;
+    let d = proof.input_digest.ok_or_else(|| {
+        EvmError::Evm(format!(
+            "{} carries no input digest (a layout that does not bind its input): the contest needs the windowed layout",
+            ws.proof().display()
+        ))
+    })?;
+    Ok((proof, d))
+}
+
 /// The front-running story on a node, over the deployed verifier and proof.json (made for
 /// development account 0's key). First the contrast: `NaiveRewards` pays `msg.sender`, and a
 /// bot (account 1) that sends the copied proof first is paid. Then the contest: the organizer
@@ -215,13 +231,7 @@ fn attempt(
 /// re-proof of the same recording (new bytes, valid) earn nothing more.
 pub fn mev_demo(ws: &Workspace, rpc_url: &str) -> Result<MevReport> {
     let verifier = deployed_verifier(ws)?;
-    let proof = Proof::load(ws.proof())?;
-    let input_digest = proof.input_digest.ok_or_else(|| {
-        EvmError::Evm(format!(
-            "{} carries no input digest (a layout that does not bind its input): the contest needs the windowed layout",
-            ws.proof().display()
-        ))
-    })?;
+    let (proof, input_digest) = bound_proof(ws)?;
     let singer = Chain::connect(rpc_url, 0, None)?;
     let bot = Chain::connect(rpc_url, 1, None)?;
     let words = crate::evm::instance_words(&proof.instances);

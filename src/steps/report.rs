@@ -280,17 +280,22 @@ impl std::fmt::Display for MevReport {
     }
 }
 
+/// A credit (the contracts store proven scores as integers at the output scale, `2^bits`) as
+/// the score it stands for.
+fn credit_as_score(credit: U256, bits: u32) -> String {
+    if credit.bits() > 64 {
+        return credit.to_string();
+    }
+    format!(
+        "score {:.4} ({credit} at scale 2^{bits})",
+        credit.as_u64() as f64 / 2f64.powi(bits as i32),
+    )
+}
+
 impl MevReport {
     /// A credit (the contract stores proven scores as integers) as the score it stands for.
     pub fn as_score(&self, credit: U256) -> String {
-        if credit.bits() > 64 {
-            return credit.to_string();
-        }
-        format!(
-            "score {:.4} ({credit} at scale 2^{})",
-            credit.as_u64() as f64 / 2f64.powi(self.score_bits as i32),
-            self.score_bits
-        )
+        credit_as_score(credit, self.score_bits)
     }
 
     /// True when the registered key, not the sender, got the reward and nothing was stolen.
@@ -400,6 +405,175 @@ impl MevReport {
             },
         ));
         h
+    }
+}
+
+/// What [`crafted_attack`](super::crafted_attack) showed on the node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CraftedAttack {
+    /// The float judge's score of the recording the search started from (input.json), and of
+    /// the crafted spectrogram.
+    pub recording_score: f32,
+    pub crafted_score: f32,
+    /// How far the crafted spectrogram is from the recording: the largest and the mean change
+    /// of a cell, in dB.
+    pub max_change_db: f32,
+    pub mean_change_db: f32,
+    /// The circuit's score of the crafted spectrogram (the proven one), and whether its proof
+    /// verifies with the workspace's vk.
+    pub proven_score: f64,
+    pub proof_valid: bool,
+    /// Who crafted and submitted it (development account 1), and the score instance it submits
+    /// (the integer at the output scale).
+    pub attacker: Address,
+    pub score: U256,
+    /// `NaiveRewards` (pays any valid proof): the submission and the attacker's credit.
+    pub naive_rewards: Address,
+    pub naive: Attempt,
+    pub naive_credit: U256,
+    /// The contest: d of the recording its organizer registered (proof.json's), d of the
+    /// crafted spectrogram, the submission and the attacker's credit.
+    pub rewards: Address,
+    pub registered_digest: InputDigest,
+    pub crafted_digest: InputDigest,
+    pub contest: Attempt,
+    pub contest_credit: U256,
+    /// Bits of the score's fixed-point scale (settings.json's output scale).
+    pub score_bits: u32,
+    /// Crafted minus recording, cell by cell (dB), for [`CraftedAttack::change_figure`].
+    pub change: crate::mel::Spectrogram,
+}
+
+impl CraftedAttack {
+    /// True when the crafted spectrogram scored above 0.9 in the circuit and its proof is valid.
+    pub fn crafted_a_winner(&self) -> bool {
+        self.proof_valid && self.proven_score > 0.9
+    }
+
+    /// True when the contract that pays any valid proof paid the crafted one.
+    pub fn naive_pays(&self) -> bool {
+        self.naive.accepted && self.naive_credit == self.score
+    }
+
+    /// True when the contest refused it because its recording is not registered.
+    pub fn contest_refuses(&self) -> bool {
+        !self.contest.accepted
+            && self.contest_credit.is_zero()
+            && self.contest.reason.as_deref() == Some("recording not registered")
+            && self.crafted_digest != self.registered_digest
+    }
+
+    /// What the search changed: crafted minus recording, per mel band and frame.
+    pub fn change_figure(&self) -> crate::plot::Figure {
+        crate::plot::spectrogram(
+            &self.change,
+            format!(
+                "crafted − recording: at most {:.2} dB a cell, score {:.3} → {:.3}",
+                self.max_change_db, self.recording_score, self.crafted_score
+            ),
+        )
+    }
+
+    pub fn to_html(&self) -> String {
+        let mut h = crate::html::Table::new("A spectrogram crafted to please the judge")
+            .header(["step", "result"])
+            .row([
+                "the judge's score of the recording (input.json)".to_string(),
+                format!("{:.4}", self.recording_score),
+            ])
+            .row([
+                "after the search (float judge)".to_string(),
+                format!(
+                    "{:.4}, every cell moved by at most {:.2} dB (mean {:.2} dB)",
+                    self.crafted_score, self.max_change_db, self.mean_change_db
+                ),
+            ])
+            .row([
+                format!("proved for the attacker {:?}", self.attacker),
+                format!(
+                    "proven score {:.4}, proof {}",
+                    self.proven_score,
+                    if self.proof_valid { "VALID" } else { "INVALID" }
+                ),
+            ])
+            .row([
+                format!(
+                    "NaiveRewards at {:?} (pays any valid proof)",
+                    self.naive_rewards
+                ),
+                format!(
+                    "{}; the attacker's credit: {}",
+                    self.naive,
+                    credit_as_score(self.naive_credit, self.score_bits)
+                ),
+            ])
+            .row([
+                "the contest's registered recording".to_string(),
+                format!("d = {}", self.registered_digest),
+            ])
+            .row([
+                "the crafted spectrogram".to_string(),
+                format!("d = {}", self.crafted_digest),
+            ])
+            .row([
+                format!("JudgeRewards at {:?}", self.rewards),
+                format!(
+                    "{}; the attacker's credit: {}",
+                    self.contest,
+                    credit_as_score(self.contest_credit, self.score_bits)
+                ),
+            ])
+            .to_html();
+        h.push_str(&crate::html::verdict(
+            self.crafted_a_winner() && self.naive_pays(),
+            if self.naive_pays() {
+                "a valid proof of a score nobody sang: the contract that pays any valid proof paid it"
+            } else {
+                "the contract that pays any valid proof did not pay the crafted one (unexpected)"
+            },
+        ));
+        h.push_str(&crate::html::verdict(
+            self.contest_refuses(),
+            if self.contest_refuses() {
+                "the contest refused it: its d is not a registered recording"
+            } else {
+                "the contest did not refuse the crafted spectrogram as unregistered"
+            },
+        ));
+        h
+    }
+}
+
+impl std::fmt::Display for CraftedAttack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "crafted spectrogram: the judge's score {:.4} → {:.4} (cells moved by at most {:.2} dB, mean {:.2} dB)",
+            self.recording_score, self.crafted_score, self.max_change_db, self.mean_change_db
+        )?;
+        writeln!(
+            f,
+            "proof for {:?}: proven score {:.4}, {}",
+            self.attacker,
+            self.proven_score,
+            if self.proof_valid { "VALID" } else { "INVALID" }
+        )?;
+        writeln!(
+            f,
+            "NaiveRewards at {:?}: {}; attacker's credit {}",
+            self.naive_rewards,
+            self.naive,
+            credit_as_score(self.naive_credit, self.score_bits)
+        )?;
+        write!(
+            f,
+            "JudgeRewards at {:?} (registered d = {}; crafted d = {}): {}; attacker's credit {}",
+            self.rewards,
+            self.registered_digest,
+            self.crafted_digest,
+            self.contest,
+            credit_as_score(self.contest_credit, self.score_bits)
+        )
     }
 }
 
@@ -560,6 +734,18 @@ pub struct Submission {
     pub attempt: Attempt,
     /// The key's credit afterwards.
     pub credit: U256,
+    /// Bits of the score's fixed-point scale, when the workspace's settings.json says it (then
+    /// credits read as scores).
+    pub score_bits: Option<u32>,
+}
+
+impl Submission {
+    fn amount(&self, credit: U256) -> String {
+        match self.score_bits {
+            Some(bits) => credit_as_score(credit, bits),
+            None => credit.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for Submission {
@@ -568,13 +754,20 @@ impl std::fmt::Display for Submission {
             write!(
                 f,
                 "JudgeRewards at {:?} credited {:?} with {} ({} gas); its credit is now {}",
-                self.rewards, self.key, self.score, self.attempt.gas_used, self.credit
+                self.rewards,
+                self.key,
+                self.amount(self.score),
+                self.attempt.gas_used,
+                self.amount(self.credit)
             )
         } else {
             write!(
                 f,
-                "JudgeRewards at {:?} {} the proof for {:?}",
-                self.rewards, self.attempt, self.key
+                "JudgeRewards at {:?} {} the proof for {:?} (its credit stays {})",
+                self.rewards,
+                self.attempt,
+                self.key,
+                self.amount(self.credit)
             )
         }
     }
@@ -675,6 +868,7 @@ crate::html::notebook_display!(
     Deployment,
     OnChainVerdict,
     MevReport,
+    CraftedAttack,
     Commitment,
     InputCheck,
     Contest,
