@@ -1,12 +1,14 @@
 //! WAV file → [`Clip`]: decode ([`wav`]), mix to mono, cut the tutorial's window, resample ([`resample()`]: libsoxr HQ, as librosa).
 //!
 //! This follows `librosa.load(path, offset=0.5, duration=3)` exactly in order: the window is cut
-//! at the file's own rate (`round(sr·offset)` .. `+ round(sr·duration)`), channels are averaged,
+//! at the file's own rate (`int(sr·offset)` .. `+ int(sr·duration)`, truncated as librosa does:
+//! at 11,025 Hz the 0.5 s offset is frame 5,512), channels are averaged,
 //! and only then is the window resampled to 22 050 Hz, its length fixed to
 //! `ceil(n · 22050 / sr)` as librosa's `fix_length` does.
 
 use std::path::{Path, PathBuf};
 
+mod adpcm;
 pub mod resample;
 pub mod wav;
 
@@ -34,6 +36,47 @@ impl ClipSpec {
     }
 }
 
+/// Audio the judge needs after the offset, at least. A clip shorter than the offset plus this
+/// ([`ClipSpec::min_seconds`]: 0.6 s for the tutorial) is refused, by the features, `idol judge`
+/// and the dataset scan alike.
+pub const MIN_HEARD_MS: u64 = 100;
+
+impl ClipSpec {
+    /// The window's first frame and its length in frames at `rate` Hz, as `librosa.load`
+    /// computes them: `int(offset · sr)` and `int(duration · sr)`, truncated (not rounded).
+    pub fn window_frames(&self, rate: u32) -> (u64, u64) {
+        let sr = rate as f64;
+        ((sr * self.offset_s) as u64, (sr * self.duration_s) as u64)
+    }
+
+    /// The shortest clip accepted, in seconds: the offset plus [`MIN_HEARD_MS`].
+    pub fn min_seconds(&self) -> f64 {
+        self.offset_s + MIN_HEARD_MS as f64 / 1000.0
+    }
+
+    /// The fewest frames a clip at `rate` Hz may have: the window's first frame plus
+    /// [`MIN_HEARD_MS`] of audio (rounded up to whole frames).
+    pub fn min_frames(&self, rate: u32) -> u64 {
+        self.window_frames(rate).0 + (MIN_HEARD_MS * rate as u64).div_ceil(1000)
+    }
+
+    /// Why a clip of `frames` frames at `rate` Hz is too short for the judge, if it is (the
+    /// one check, with the one message, every reader uses).
+    pub fn too_short(&self, frames: u64, rate: u32) -> Option<String> {
+        (frames < self.min_frames(rate)).then(|| {
+            format!(
+                "{:.3} s long; the judge needs at least {} s: it skips the first {} s and needs {} s of audio after it (it hears {}..{} s)",
+                frames as f64 / rate.max(1) as f64,
+                self.min_seconds(),
+                self.offset_s,
+                MIN_HEARD_MS as f64 / 1000.0,
+                self.offset_s,
+                self.offset_s + self.duration_s
+            )
+        })
+    }
+}
+
 impl Default for ClipSpec {
     fn default() -> Self {
         Self::tutorial()
@@ -53,6 +96,9 @@ pub struct Clip {
     pub samples: Vec<f32>,
     /// Rate of `samples`.
     pub sample_rate: u32,
+    /// What the reader noticed about the file and read anyway (a data chunk cut short): tell
+    /// the user.
+    pub warnings: Vec<String>,
 }
 
 impl Clip {
@@ -110,7 +156,7 @@ pub enum AudioError {
     NotWav { path: PathBuf, reason: String },
     #[error("{path} is truncated ({reason}). The file was cut short, e.g. a half-finished download: fetch or copy it again.")]
     Truncated { path: PathBuf, reason: String },
-    #[error("{path} uses an encoding this reader does not decode: {format}. Supported: 8/16/24/32-bit integer PCM (any valid bits in those containers) and 32/64-bit float WAV; {hint}.")]
+    #[error("{path} uses an encoding this reader does not decode: {format}. Supported: 8/16/24/32-bit integer PCM (any valid bits in those containers), 32/64-bit float, µ-law, A-law, IMA and Microsoft ADPCM, in RIFF, RIFX or RF64 WAV files; {hint}.")]
     Unsupported {
         path: PathBuf,
         format: String,
@@ -120,14 +166,8 @@ pub enum AudioError {
     Rate { path: PathBuf, rate: u32 },
     #[error("{path} holds no audio samples. Record or export the clip again.")]
     Empty { path: PathBuf },
-    #[error("{path} is {seconds:.3} s long, shorter than the {offset:.1} s offset the tutorial skips. Use a clip of at least {min_len:.1} s (the judge hears {offset:.1}..{end:.1} s).")]
-    TooShort {
-        path: PathBuf,
-        seconds: f64,
-        offset: f64,
-        min_len: f64,
-        end: f64,
-    },
+    #[error("{path} is {reason}. Use a longer clip.")]
+    TooShort { path: PathBuf, reason: String },
     #[error("{path} is silent from {offset:.1} s to {end:.1} s (every sample is 0), so there is nothing to judge. Record the clip again, or check the input level.")]
     Silent {
         path: PathBuf,
@@ -155,6 +195,8 @@ pub struct Decoded {
     pub sample_rate: u32,
     pub channels: u16,
     pub mono: Vec<f32>,
+    /// What the reader noticed about the file and read anyway (a data chunk cut short).
+    pub warnings: Vec<String>,
 }
 
 /// Sample rates a recording may have (1 kHz to 768 kHz); others are refused before resampling.
@@ -211,6 +253,7 @@ fn to_mono(
         sample_rate: info.sample_rate,
         channels: info.channels,
         mono,
+        warnings: info.warnings(),
     })
 }
 
@@ -225,9 +268,13 @@ pub fn load_clip(path: impl AsRef<Path>, spec: &ClipSpec) -> Result<Clip, AudioE
 /// audio from the window's start frame on, and that start frame.
 fn decode_window(path: &Path, spec: &ClipSpec) -> Result<(Decoded, usize), AudioError> {
     let (info, mut file) = open(path)?;
-    let sr = info.sample_rate as f64;
-    let start = ((sr * spec.offset_s).round() as u64).min(info.frames);
-    let want = (sr * spec.duration_s).round() as u64;
+    if let Some(reason) = spec.too_short(info.frames, info.sample_rate) {
+        return Err(AudioError::TooShort {
+            path: path.to_owned(),
+            reason,
+        });
+    }
+    let (start, want) = spec.window_frames(info.sample_rate);
     let samples = info.read_frames(&mut file, start, want)?;
     Ok((to_mono(&info, start, samples)?, start as usize))
 }
@@ -248,19 +295,15 @@ fn cut_and_resample(
     first_frame: usize,
     spec: &ClipSpec,
 ) -> Result<Clip, AudioError> {
-    let sr = decoded.sample_rate as f64;
-    let start = (sr * spec.offset_s).round() as usize;
-    let want = (sr * spec.duration_s).round() as usize;
     let total = first_frame + decoded.mono.len();
-    if start >= total {
+    if let Some(reason) = spec.too_short(total as u64, decoded.sample_rate) {
         return Err(AudioError::TooShort {
             path: path.to_owned(),
-            seconds: total as f64 / sr,
-            offset: spec.offset_s,
-            min_len: spec.offset_s + 1.0 / sr.max(1.0) * 2048.0,
-            end: spec.offset_s + spec.duration_s,
+            reason,
         });
     }
+    let (start, want) = spec.window_frames(decoded.sample_rate);
+    let (start, want) = (start as usize, want as usize);
     let end = (start + want).min(total);
     let window = &decoded.mono[start - first_frame..end - first_frame];
     if window.iter().all(|&v| v == 0.0) {
@@ -284,5 +327,6 @@ fn cut_and_resample(
         source_channels: decoded.channels,
         samples,
         sample_rate: spec.sample_rate,
+        warnings: decoded.warnings,
     })
 }

@@ -455,18 +455,22 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
     Ok(out)
 }
 
-/// Cheap header check: reads the WAV header (the same reader the features use) and checks it
-/// has samples past the tutorial's offset.
+/// Cheap header check: reads the WAV header (the same reader the features use) and checks the
+/// clip is long enough for the judge (`ClipSpec::too_short`, the features' own check) and whole.
 fn check_header(path: &Path) -> Result<(), String> {
     let (info, _) = crate::audio::wav::WavInfo::open(path).map_err(|e| e.to_string())?;
     if info.frames == 0 {
         return Err("WAV holds no samples (empty recording)".into());
     }
-    let seconds = info.frames as f64 / info.sample_rate as f64;
-    let offset = ClipSpec::tutorial().offset_s;
-    if seconds <= offset {
+    if let Some(reason) = ClipSpec::tutorial().too_short(info.frames, info.sample_rate) {
+        return Err(reason);
+    }
+    // A single clip cut short is read as soundfile reads it, with a warning; a corpus file cut
+    // short is most likely a half-finished download, so the scan leaves it out and says why.
+    if let Some((declared, held)) = info.cut_short {
         return Err(format!(
-            "{seconds:.3} s long, shorter than the {offset} s offset the features skip"
+            "truncated: its header promises {declared} bytes of samples and the file holds {held} (a half-finished download?); soundfile would read the {} whole frames present, the scan leaves it out",
+            info.frames
         ));
     }
     Ok(())

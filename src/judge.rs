@@ -110,7 +110,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
     let audio = load_clip(clip, &ClipSpec::tutorial())?;
     let spectrogram = mel_db(&audio, &MelSpec::librosa_default())?;
 
-    let mut notes = Vec::new();
+    let mut notes = audio.warnings.clone();
     let (model, keys_made) = ensure_proving_artifacts(ws, opts.setup, &mut notes)?;
 
     // The tutorial's own steps, on this clip's input, witness and proof files.

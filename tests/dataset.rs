@@ -151,7 +151,7 @@ fn real_set_quirks_are_tolerated_and_reported() {
     assert!(reason(".DS_Store").contains("outside a speaker"));
     assert!(reason("03-01-06-01-02-01-01").contains("vocal channel"));
     assert!(reason("03-01-09").contains("emotion code 09"));
-    assert!(reason("1002_IEO_HAP_HI").contains("shorter than"));
+    assert!(reason("1002_IEO_HAP_HI").contains("the judge needs at least 0.6 s"));
     assert!(reason("1003_IEO_SAD_LO").contains("truncated"));
     assert!(reason("DC_zz01").contains("unknown SAVEE emotion code"));
 }

@@ -377,7 +377,7 @@ fn bad_clips_and_keys_are_refused_before_any_setup() {
     let text = dir.path().join("notes.wav");
     std::fs::write(&text, "not audio").unwrap();
     for (clip, expected) in [
-        (&short, "shorter than the 0.5 s offset"),
+        (&short, "the judge needs at least 0.6 s"),
         (&silent, "is silent"),
         (&text, "is not a readable WAV"),
     ] {

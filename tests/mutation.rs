@@ -687,6 +687,143 @@ fn extensible_bytes(rate: u32, seconds: f32) -> Vec<u8> {
     out
 }
 
+/// A WAV file from its parts: `magic` (RIFF, RIFX, RF64), the fmt chunk's body, chunks before
+/// the data, and the data (its size field `data_size`, or the real length). Sizes are written
+/// in the container's byte order.
+fn container_bytes(
+    magic: &[u8; 4],
+    fmt: &[u8],
+    before_data: &[u8],
+    data: &[u8],
+    data_size: Option<u32>,
+) -> Vec<u8> {
+    let be = magic == b"RIFX";
+    let num = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+    let mut out = Vec::new();
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&num(
+        (4 + 8 + fmt.len() + before_data.len() + 8 + data.len()) as u32,
+    ));
+    out.extend_from_slice(b"WAVE");
+    out.extend_from_slice(before_data);
+    out.extend_from_slice(b"fmt ");
+    out.extend_from_slice(&num(fmt.len() as u32));
+    out.extend_from_slice(fmt);
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&num(data_size.unwrap_or(data.len() as u32)));
+    out.extend_from_slice(data);
+    out
+}
+
+/// A fmt chunk body: tag, channels, rate, block align, bits, then `extra` (after cbSize).
+fn fmt_body(
+    tag: u16,
+    channels: u16,
+    rate: u32,
+    align: u16,
+    bits: u16,
+    extra: &[u8],
+    be: bool,
+) -> Vec<u8> {
+    let h = |v: u16| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+    let w = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };
+    let mut b = Vec::new();
+    b.extend_from_slice(&h(tag));
+    b.extend_from_slice(&h(channels));
+    b.extend_from_slice(&w(rate));
+    b.extend_from_slice(&w(rate * align as u32));
+    b.extend_from_slice(&h(align));
+    b.extend_from_slice(&h(bits));
+    if !extra.is_empty() {
+        b.extend_from_slice(&h(extra.len() as u16));
+        b.extend_from_slice(extra);
+    }
+    b
+}
+
+/// Bytes that look like codec data: a seeded ramble (the codecs accept any bytes).
+fn ramble(n: usize, seed: u64) -> Vec<u8> {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen::<u8>()).collect()
+}
+
+/// The other encodings and containers (issue 29): µ-law, IMA and MS ADPCM (stereo), big-endian
+/// RIFX PCM and RF64 with its ds64 chunk, 0.8 s at 16 kHz each.
+fn codec_files() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let rate = 16_000u32;
+    let ulaw = container_bytes(
+        b"RIFF",
+        &fmt_body(7, 1, rate, 1, 8, &[0, 0], false),
+        &[],
+        &ramble(12_800, 1),
+        None,
+    );
+    // IMA stereo: 512-byte blocks of 505 frames.
+    let mut ima_extra = Vec::new();
+    ima_extra.extend_from_slice(&505u16.to_le_bytes());
+    let ima = container_bytes(
+        b"RIFF",
+        &fmt_body(0x11, 2, rate, 512, 4, &ima_extra, false),
+        &[],
+        &ramble(512 * 26, 2),
+        None,
+    );
+    // MS ADPCM stereo: 512-byte blocks of 500 frames, with the standard coefficient table.
+    let mut ms_extra = Vec::new();
+    ms_extra.extend_from_slice(&500u16.to_le_bytes());
+    ms_extra.extend_from_slice(&7u16.to_le_bytes());
+    for (a, b) in [
+        (256i16, 0i16),
+        (512, -256),
+        (0, 0),
+        (192, 64),
+        (240, 0),
+        (460, -208),
+        (392, -232),
+    ] {
+        ms_extra.extend_from_slice(&a.to_le_bytes());
+        ms_extra.extend_from_slice(&b.to_le_bytes());
+    }
+    let ms = container_bytes(
+        b"RIFF",
+        &fmt_body(2, 2, rate, 512, 4, &ms_extra, false),
+        &[],
+        &ramble(512 * 26, 3),
+        None,
+    );
+    let pcm: Vec<u8> = (0..12_800u32)
+        .flat_map(|i| (((i as f32 * 0.05).sin() * 9000.0) as i16).to_be_bytes())
+        .collect();
+    let rifx = container_bytes(
+        b"RIFX",
+        &fmt_body(1, 1, rate, 2, 16, &[], true),
+        &[],
+        &pcm,
+        None,
+    );
+    let mut ds64 = b"ds64".to_vec();
+    ds64.extend_from_slice(&28u32.to_le_bytes());
+    ds64.extend_from_slice(&0u64.to_le_bytes());
+    ds64.extend_from_slice(&(pcm.len() as u64).to_le_bytes());
+    ds64.extend_from_slice(&12_800u64.to_le_bytes());
+    ds64.extend_from_slice(&0u32.to_le_bytes());
+    let le: Vec<u8> = pcm.chunks(2).flat_map(|b| [b[1], b[0]]).collect();
+    let rf64 = container_bytes(
+        b"RF64",
+        &fmt_body(1, 1, rate, 2, 16, &[], false),
+        &ds64,
+        &le,
+        Some(u32::MAX),
+    );
+    vec![
+        ("wav-ulaw", "ulaw.wav", ulaw),
+        ("wav-ima-adpcm", "ima.wav", ima),
+        ("wav-ms-adpcm", "ms.wav", ms),
+        ("wav-rifx", "rifx.wav", rifx),
+        ("wav-rf64", "rf64.wav", rf64),
+    ]
+}
+
 #[test]
 fn audio_readers_survive_mutations() {
     let dir = tempfile::tempdir().unwrap();
@@ -727,6 +864,28 @@ fn audio_readers_survive_mutations() {
             ),
         ),
     ];
+    let mut results = results;
+    for (name, file, valid) in codec_files() {
+        // Each starts valid: the mutations test the reader, not a broken seed.
+        let p = dir.path().join(file);
+        std::fs::write(&p, &valid).unwrap();
+        assert!(clip(&p).is_ok(), "{name}: {:?}", clip(&p));
+        results.push((
+            name,
+            run(
+                dir.path(),
+                &Reader {
+                    name,
+                    file,
+                    valid,
+                    json: false,
+                    structural: None,
+                    cases: 1000,
+                    read: Box::new(clip),
+                },
+            ),
+        ));
+    }
     assert_clean(results);
 }
 

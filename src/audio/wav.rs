@@ -1,6 +1,12 @@
 //! The WAV reader: a RIFF/WAVE header → [`WavInfo`], then any range of frames decoded exactly as
 //! libsndfile (and so soundfile and librosa) decodes them.
 //!
+//! Containers: RIFF, big-endian RIFX, and RF64 (and BW64, its broadcast twin, which libsndfile
+//! does not open) with their 64-bit sizes in the ds64 chunk. Encodings: integer PCM, IEEE
+//! float, G.711 µ-law and A-law, IMA ADPCM and Microsoft ADPCM (see [`super::adpcm`]). A data
+//! chunk cut short (a half-finished copy) is read as soundfile reads it, every whole frame (or
+//! block) present, and the clip says so ([`WavInfo::cut_short`]).
+//!
 //! Integer samples are read at their *container* width (`block_align / channels` bytes) and
 //! scaled by `2^-(8·width-1)`, as libsndfile does: a WAVE_FORMAT_EXTENSIBLE file with 24 valid
 //! bits in 32-bit containers holds its samples left-justified, so reading the container gives
@@ -26,16 +32,56 @@ pub enum Encoding {
     Int { bytes: u8 },
     /// IEEE float, 4 or 8 bytes.
     Float { bytes: u8 },
+    /// G.711 µ-law, one byte a sample.
+    ULaw,
+    /// G.711 A-law, one byte a sample.
+    ALaw,
+    /// IMA (DVI) ADPCM: blocks of `block_align` bytes, `samples_per_block` frames each.
+    ImaAdpcm {
+        block_align: u16,
+        samples_per_block: u16,
+    },
+    /// Microsoft ADPCM: blocks of `block_align` bytes, `samples_per_block` frames each.
+    MsAdpcm {
+        block_align: u16,
+        samples_per_block: u16,
+    },
 }
 
 impl Encoding {
-    /// Bytes per sample.
+    /// Bytes per sample, for the encodings that store samples one by one (0 for block codecs).
     pub fn width(self) -> usize {
         match self {
-            Encoding::Unsigned8 => 1,
+            Encoding::Unsigned8 | Encoding::ULaw | Encoding::ALaw => 1,
             Encoding::Int { bytes } | Encoding::Float { bytes } => bytes as usize,
+            Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } => 0,
         }
     }
+
+    /// (block align, frames per block) of a block codec.
+    fn blocks(self) -> Option<(u64, u64)> {
+        match self {
+            Encoding::ImaAdpcm {
+                block_align,
+                samples_per_block,
+            }
+            | Encoding::MsAdpcm {
+                block_align,
+                samples_per_block,
+            } => Some((block_align as u64, samples_per_block as u64)),
+            _ => None,
+        }
+    }
+}
+
+/// The file's container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Riff,
+    /// RIFF with every number big-endian (header fields and PCM samples).
+    Rifx,
+    /// RF64 or BW64: RIFF with 64-bit sizes in a ds64 chunk.
+    Rf64,
 }
 
 /// What a WAV header declares, checked against the file's length.
@@ -47,9 +93,17 @@ pub struct WavInfo {
     pub encoding: Encoding,
     /// Bits that carry signal per sample (wValidBitsPerSample, else wBitsPerSample).
     pub valid_bits: u16,
-    /// Whole frames in the data chunk (a trailing partial frame is ignored, as libsndfile does).
+    /// Frames as libsndfile counts them: the whole frames in the data chunk (a trailing
+    /// partial frame is ignored), or for the block codecs the blocks' frames (see
+    /// [`WavInfo::read_frames`]).
     pub frames: u64,
+    pub container: Container,
+    /// When the data chunk is cut short: (bytes the header promises, bytes the file holds).
+    pub cut_short: Option<(u64, u64)>,
     data_offset: u64,
+    /// Bytes of the data chunk the file holds (at most what the header declares).
+    data_len: u64,
+    file_len: u64,
 }
 
 /// The convert-it hint every refusal carries.
@@ -131,29 +185,31 @@ impl WavInfo {
             }
         }
         let magic = if got >= 4 { &head[0..4] } else { &b"????"[..] };
-        match magic {
-            b"RIFF" if got < 12 => {
-                return Err(AudioError::Truncated {
-                    path: path.to_owned(),
-                    reason: "the file ends inside the 12-byte RIFF header".into(),
-                })
-            }
-            b"RIFF" => {}
-            b"RIFX" => return Err(unsupported(path, "big-endian WAV (RIFX)")),
-            b"RF64" | b"BW64" => return Err(unsupported(path, "RF64 (64-bit WAV)")),
-            b"riff" => return Err(unsupported(path, "Sony Wave64")),
-            _ => {
-                return Err(not_wav(
+        let container =
+            match magic {
+                b"RIFF" | b"RIFX" | b"RF64" | b"BW64" if got < 12 => {
+                    return Err(AudioError::Truncated {
+                        path: path.to_owned(),
+                        reason: "the file ends inside the 12-byte RIFF header".into(),
+                    })
+                }
+                b"RIFF" => Container::Riff,
+                b"RIFX" => Container::Rifx,
+                b"RF64" | b"BW64" => Container::Rf64,
+                b"riff" => return Err(unsupported(path, "Sony Wave64")),
+                _ => return Err(not_wav(
                     path,
                     "it does not start with a RIFF header (is it MP3, FLAC or another container?)",
-                ))
-            }
-        }
+                )),
+            };
+        let be = container == Container::Rifx;
         if &head[8..12] != b"WAVE" {
             return Err(not_wav(path, "the RIFF file is not of type WAVE"));
         }
         let mut pos = 12u64;
         let mut fmt: Option<Fmt> = None;
+        // RF64's 64-bit data size (ds64 chunk), which overrides the data chunk's own.
+        let mut ds64_data: Option<u64> = None;
         loop {
             if pos + 8 > file_len {
                 return Err(match fmt {
@@ -167,8 +223,16 @@ impl WavInfo {
             let mut chunk = [0u8; 8];
             read_exact(path, file, &mut chunk, "a chunk header")?;
             pos += 8;
-            let size = u32::from_le_bytes([chunk[4], chunk[5], chunk[6], chunk[7]]);
+            let size = u32_at(&chunk, 4, be);
             match &chunk[0..4] {
+                b"ds64" if container == Container::Rf64 => {
+                    if size < 24 || pos + 24 > file_len {
+                        return Err(not_wav(path, "its ds64 chunk is shorter than 24 bytes"));
+                    }
+                    let mut body = [0u8; 24];
+                    read_exact(path, file, &mut body, "the ds64 chunk")?;
+                    ds64_data = Some(u64::from_le_bytes(body[8..16].try_into().expect("8 bytes")));
+                }
                 b"fmt " => {
                     if fmt.is_some() {
                         return Err(not_wav(path, "it has two fmt chunks"));
@@ -187,33 +251,37 @@ impl WavInfo {
                     }
                     let mut body = vec![0u8; size.min(40) as usize];
                     read_exact(path, file, &mut body, "the fmt chunk")?;
-                    fmt = Some(Fmt::parse(path, &body)?);
+                    fmt = Some(Fmt::parse(path, &body, be)?);
                 }
                 b"data" => {
                     let Some(fmt) = fmt else {
                         return Err(not_wav(path, "its data chunk comes before the fmt chunk"));
                     };
                     let left = file_len - pos;
-                    let len = if size == STREAMED {
-                        left
-                    } else if size as u64 > left {
-                        return Err(AudioError::Truncated {
-                            path: path.to_owned(),
-                            reason: format!(
-                                "the header promises {size} bytes of samples but the file holds {left}"
-                            ),
-                        });
-                    } else {
-                        size as u64
+                    let declared = match (ds64_data, container) {
+                        (Some(d), _) => d,
+                        (None, Container::Rf64) if size == STREAMED => {
+                            return Err(not_wav(
+                                path,
+                                "its RF64 data chunk's size is 0xFFFFFFFF but it has no ds64 chunk giving the real size",
+                            ))
+                        }
+                        (None, _) if size == STREAMED => left,
+                        (None, _) => size as u64,
                     };
+                    let len = declared.min(left);
                     return Ok(WavInfo {
                         path: path.to_owned(),
                         channels: fmt.channels,
                         sample_rate: fmt.sample_rate,
                         encoding: fmt.encoding,
                         valid_bits: fmt.valid_bits,
-                        frames: len / fmt.block_align as u64,
+                        frames: frames(fmt.encoding, fmt.channels, len, declared),
+                        container,
+                        cut_short: (declared > left).then_some((declared, left)),
                         data_offset: pos,
+                        data_len: len,
+                        file_len,
                     });
                 }
                 _ => {}
@@ -233,7 +301,7 @@ impl WavInfo {
         }
     }
 
-    /// Bytes per frame.
+    /// Bytes per frame, for the encodings that store samples one by one.
     pub(crate) fn block_align(&self) -> usize {
         self.encoding.width() * self.channels as usize
     }
@@ -243,6 +311,10 @@ impl WavInfo {
         let container = self.encoding.width() * 8;
         let kind = match self.encoding {
             Encoding::Float { .. } => format!("{container}-bit float"),
+            Encoding::ULaw => "µ-law".to_string(),
+            Encoding::ALaw => "A-law".to_string(),
+            Encoding::ImaAdpcm { .. } => "IMA ADPCM".to_string(),
+            Encoding::MsAdpcm { .. } => "Microsoft ADPCM".to_string(),
             _ if (self.valid_bits as usize) < container => {
                 format!(
                     "{}-bit integer PCM in {container}-bit containers",
@@ -251,12 +323,33 @@ impl WavInfo {
             }
             _ => format!("{container}-bit integer PCM"),
         };
+        let wrapper = match self.container {
+            Container::Riff => "",
+            Container::Rifx => " (big-endian RIFX)",
+            Container::Rf64 => " (RF64)",
+        };
         format!(
-            "{kind}, {} channel{}, {} Hz",
+            "{kind}{wrapper}, {} channel{}, {} Hz",
             self.channels,
             if self.channels == 1 { "" } else { "s" },
             self.sample_rate
         )
+    }
+
+    /// What a reader should tell the user about this file beyond its samples: a data chunk cut
+    /// short.
+    pub fn warnings(&self) -> Vec<String> {
+        self.cut_short
+            .map(|(declared, held)| {
+                format!(
+                    "{} is cut short: its header promises {declared} bytes of samples and the file holds {held}; the {} whole frames present ({:.3} s) are read, as soundfile reads them. Copy or download it again if that is not the whole recording.",
+                    self.path.display(),
+                    self.frames,
+                    self.frames as f64 / self.sample_rate as f64
+                )
+            })
+            .into_iter()
+            .collect()
     }
 
     /// Decode `count` frames from frame `start` (clamped to the file), interleaved, as f32 the
@@ -270,43 +363,152 @@ impl WavInfo {
         let path = &self.path;
         let start = start.min(self.frames);
         let count = count.min(self.frames - start);
+        if let Some((align, spb)) = self.encoding.blocks() {
+            return self.read_blocks(file, start, count, align, spb);
+        }
         let align = self.block_align() as u64;
         file.seek(SeekFrom::Start(self.data_offset + start * align))
             .map_err(|e| io(path, e))?;
         // `count · align` is at most the data chunk's length, which was checked against the file.
         let mut bytes = vec![0u8; (count * align) as usize];
         read_exact(path, file, &mut bytes, "the samples")?;
-        Ok(decode(self.encoding, &bytes))
+        Ok(decode(
+            self.encoding,
+            &bytes,
+            self.container == Container::Rifx,
+        ))
+    }
+
+    /// [`read_frames`](Self::read_frames) for a block codec: decode the blocks the frames fall
+    /// in. A block the file holds only part of is completed, as libsndfile completes it, with
+    /// the previous block's bytes at the same places (zeros before the first block).
+    fn read_blocks(
+        &self,
+        file: &mut File,
+        start: u64,
+        count: u64,
+        align: u64,
+        spb: u64,
+    ) -> Result<Vec<f32>, AudioError> {
+        let channels = self.channels as usize;
+        let (first, end) = (start / spb, (start + count).div_ceil(spb));
+        let mut block = vec![0u8; align as usize];
+        let mut held: Option<u64> = None;
+        let mut samples = Vec::with_capacity(((end - first) * spb) as usize * channels);
+        for b in first..end {
+            let at = self.data_offset + b * align;
+            let here = align.min(self.file_len.saturating_sub(at));
+            if here < align && b > 0 && held != Some(b - 1) {
+                // The stale bytes libsndfile would still hold: the previous block's.
+                self.read_at(file, at - align, &mut block)?;
+            }
+            self.read_at(file, at, &mut block[..here as usize])?;
+            held = Some(b);
+            match self.encoding {
+                Encoding::ImaAdpcm { .. } => {
+                    super::adpcm::ima_block(&block, channels, spb as usize, &mut samples)
+                }
+                _ => super::adpcm::ms_block(&block, channels, spb as usize, &mut samples),
+            }
+        }
+        let skip = ((start - first * spb) as usize) * channels;
+        Ok(samples[skip..skip + count as usize * channels]
+            .iter()
+            .map(|&v| v as f32 * (1.0 / 32_768.0))
+            .collect())
+    }
+
+    fn read_at(&self, file: &mut File, at: u64, buf: &mut [u8]) -> Result<(), AudioError> {
+        file.seek(SeekFrom::Start(at))
+            .map_err(|e| io(&self.path, e))?;
+        read_exact(&self.path, file, buf, "the samples")
     }
 }
 
-/// Samples from little-endian bytes, scaled as libsndfile scales them.
-fn decode(encoding: Encoding, bytes: &[u8]) -> Vec<f32> {
+/// Frames libsndfile reports for `len` bytes of samples held of `declared`: whole frames; for
+/// IMA ADPCM every block begun (the last completed from stale bytes), for Microsoft ADPCM the
+/// whole blocks, counting the chunk's pad byte.
+fn frames(encoding: Encoding, channels: u16, len: u64, declared: u64) -> u64 {
+    match encoding {
+        Encoding::ImaAdpcm {
+            block_align,
+            samples_per_block,
+        } => len.div_ceil(block_align as u64) * samples_per_block as u64,
+        Encoding::MsAdpcm {
+            block_align,
+            samples_per_block,
+        } => (len + (declared & 1)) / block_align as u64 * samples_per_block as u64,
+        _ => len / (encoding.width() as u64 * channels as u64),
+    }
+}
+
+fn u16_at(b: &[u8], i: usize, be: bool) -> u16 {
+    let v = [b[i], b[i + 1]];
+    if be {
+        u16::from_be_bytes(v)
+    } else {
+        u16::from_le_bytes(v)
+    }
+}
+
+fn u32_at(b: &[u8], i: usize, be: bool) -> u32 {
+    let v = [b[i], b[i + 1], b[i + 2], b[i + 3]];
+    if be {
+        u32::from_be_bytes(v)
+    } else {
+        u32::from_le_bytes(v)
+    }
+}
+
+/// Samples from their bytes (little-endian, or big-endian from a RIFX file), scaled as
+/// libsndfile scales them.
+fn decode(encoding: Encoding, bytes: &[u8], be: bool) -> Vec<f32> {
+    fn word<const N: usize>(b: &[u8], be: bool) -> [u8; N] {
+        let mut w: [u8; N] = b.try_into().expect("a sample's bytes");
+        if be {
+            w.reverse();
+        }
+        w
+    }
     match encoding {
         Encoding::Unsigned8 => bytes
             .iter()
             .map(|&b| (b as i32 - 128) as f32 * (1.0 / 128.0))
             .collect(),
+        Encoding::ULaw => bytes
+            .iter()
+            .map(|&b| super::adpcm::ulaw(b) as f32 * (1.0 / 32_768.0))
+            .collect(),
+        Encoding::ALaw => bytes
+            .iter()
+            .map(|&b| super::adpcm::alaw(b) as f32 * (1.0 / 32_768.0))
+            .collect(),
         Encoding::Int { bytes: 2 } => bytes
             .chunks_exact(2)
-            .map(|b| i16::from_le_bytes([b[0], b[1]]) as f32 * (1.0 / 32_768.0))
+            .map(|b| i16::from_le_bytes(word(b, be)) as f32 * (1.0 / 32_768.0))
             .collect(),
         Encoding::Int { bytes: 3 } => bytes
             .chunks_exact(3)
-            .map(|b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 * (1.0 / 8_388_608.0))
+            .map(|b| {
+                let [x, y, z] = word::<3>(b, be);
+                (i32::from_le_bytes([0, x, y, z]) >> 8) as f32 * (1.0 / 8_388_608.0)
+            })
             .collect(),
         Encoding::Int { .. } => bytes
             .chunks_exact(4)
-            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f32 * (1.0 / 2_147_483_648.0))
+            .map(|b| i32::from_le_bytes(word(b, be)) as f32 * (1.0 / 2_147_483_648.0))
             .collect(),
         Encoding::Float { bytes: 4 } => bytes
             .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .map(|b| f32::from_le_bytes(word(b, be)))
             .collect(),
         Encoding::Float { .. } => bytes
             .chunks_exact(8)
-            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+            .map(|b| f64::from_le_bytes(word(b, be)) as f32)
             .collect(),
+        Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } => {
+            unreachable!("block codecs are decoded block by block")
+        }
     }
 }
 
@@ -314,29 +516,28 @@ fn decode(encoding: Encoding, bytes: &[u8]) -> Vec<f32> {
 struct Fmt {
     channels: u16,
     sample_rate: u32,
-    block_align: u16,
     encoding: Encoding,
     valid_bits: u16,
 }
 
 impl Fmt {
-    fn parse(path: &Path, b: &[u8]) -> Result<Fmt, AudioError> {
-        let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
-        let mut tag = u16_at(0);
-        let channels = u16_at(2);
-        let sample_rate = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-        let block_align = u16_at(12);
-        let bits = u16_at(14);
+    fn parse(path: &Path, b: &[u8], be: bool) -> Result<Fmt, AudioError> {
+        let at16 = |i: usize| u16_at(b, i, be);
+        let mut tag = at16(0);
+        let channels = at16(2);
+        let sample_rate = u32_at(b, 4, be);
+        let block_align = at16(12);
+        let bits = at16(14);
         let mut valid_bits = bits;
         if tag == 0xFFFE {
-            if b.len() < 40 || u16_at(16) < 22 {
+            if b.len() < 40 || at16(16) < 22 {
                 return Err(not_wav(
                     path,
                     "its WAVE_FORMAT_EXTENSIBLE fmt chunk is shorter than 40 bytes",
                 ));
             }
-            if u16_at(18) != 0 {
-                valid_bits = u16_at(18);
+            if at16(18) != 0 {
+                valid_bits = at16(18);
             }
             if b[26..40] != GUID_TAIL {
                 return Err(unsupported(
@@ -344,7 +545,7 @@ impl Fmt {
                     "a WAVE_FORMAT_EXTENSIBLE sub-format that is not a standard GUID",
                 ));
             }
-            tag = u16_at(24);
+            tag = at16(24);
         }
         if channels == 0 {
             return Err(not_wav(path, "its header says 0 channels"));
@@ -352,9 +553,36 @@ impl Fmt {
         if sample_rate == 0 {
             return Err(not_wav(path, "its header says 0 samples per second"));
         }
-        if tag != 1 && tag != 3 {
-            return Err(unsupported(path, tag_name(tag)));
-        }
+        let encoding = match tag {
+            1 | 3 => Self::pcm(path, tag, channels, block_align, bits, valid_bits)?,
+            // G.711: one byte a sample whatever the header's bits and block align say, as
+            // libsndfile reads it.
+            6 => Encoding::ALaw,
+            7 => Encoding::ULaw,
+            0x11 | 0x02 => Self::adpcm(path, tag, channels, block_align, bits, b, be)?,
+            _ => return Err(unsupported(path, tag_name(tag))),
+        };
+        Ok(Fmt {
+            channels,
+            sample_rate,
+            encoding,
+            valid_bits: match encoding {
+                Encoding::ULaw | Encoding::ALaw => 8,
+                Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } => 4,
+                _ => valid_bits,
+            },
+        })
+    }
+
+    /// Integer PCM (tag 1) or IEEE float (tag 3).
+    fn pcm(
+        path: &Path,
+        tag: u16,
+        channels: u16,
+        block_align: u16,
+        bits: u16,
+        valid_bits: u16,
+    ) -> Result<Encoding, AudioError> {
         if block_align == 0 || block_align % channels != 0 {
             return Err(not_wav(
                 path,
@@ -368,7 +596,7 @@ impl Fmt {
                 format!("it declares {valid_bits} valid bits in {bits}-bit samples stored in {width}-byte containers"),
             ));
         }
-        let encoding = match (tag, width) {
+        Ok(match (tag, width) {
             (1, 1) => Encoding::Unsigned8,
             (1, 2..=4) => Encoding::Int { bytes: width as u8 },
             (3, 4 | 8) => Encoding::Float { bytes: width as u8 },
@@ -379,13 +607,70 @@ impl Fmt {
                 ))
             }
             _ => return Err(unsupported(path, format!("{}-bit float", width as u32 * 8))),
+        })
+    }
+
+    /// IMA ADPCM (tag 0x11) or Microsoft ADPCM (tag 0x02): 4-bit codes, one or two channels,
+    /// and the samples per block (in the fmt chunk's extension) that the block align holds,
+    /// as libsndfile requires.
+    fn adpcm(
+        path: &Path,
+        tag: u16,
+        channels: u16,
+        block_align: u16,
+        bits: u16,
+        b: &[u8],
+        be: bool,
+    ) -> Result<Encoding, AudioError> {
+        let name = tag_name(tag);
+        if !(1..=2).contains(&channels) {
+            return Err(unsupported(
+                path,
+                format!("{name} with {channels} channels"),
+            ));
+        }
+        if bits != 4 {
+            return Err(not_wav(
+                path,
+                format!("its {name} header says {bits} bits a sample (ADPCM codes are 4)"),
+            ));
+        }
+        if b.len() < 20 || u16_at(b, 16, be) < 2 {
+            return Err(not_wav(
+                path,
+                format!("its {name} fmt chunk lacks the samples-per-block field"),
+            ));
+        }
+        let spb = u16_at(b, 18, be);
+        let (ch, ba) = (channels as usize, block_align as usize);
+        let expected = if tag == 0x11 {
+            super::adpcm::ima_samples_per_block(ba, ch)
+        } else {
+            super::adpcm::ms_samples_per_block(ba, ch).filter(|&n| n >= 7 * ch)
         };
-        Ok(Fmt {
-            channels,
-            sample_rate,
-            block_align,
-            encoding,
-            valid_bits,
+        // IMA interleaves channels in groups of 4 bytes: a block must hold whole groups.
+        if tag == 0x11 && channels > 1 && (ba < 4 * ch || (ba - 4 * ch) % (4 * ch) != 0) {
+            return Err(not_wav(
+                path,
+                format!("its {name} block align ({block_align} bytes) is not a header plus whole 4-byte groups for each of its {channels} channels"),
+            ));
+        }
+        if expected != Some(spb as usize) || spb < 2 {
+            return Err(not_wav(
+                path,
+                format!("its {name} header says {spb} samples per block, but a block of {block_align} bytes for {channels} channel(s) holds {}", expected.map_or("none".to_string(), |n| n.to_string())),
+            ));
+        }
+        Ok(if tag == 0x11 {
+            Encoding::ImaAdpcm {
+                block_align,
+                samples_per_block: spb,
+            }
+        } else {
+            Encoding::MsAdpcm {
+                block_align,
+                samples_per_block: spb,
+            }
         })
     }
 }

@@ -325,6 +325,9 @@ impl MelArgs {
     fn run(self) -> anyhow::Result<()> {
         let Self { wav, json } = self;
         let (clip, spec) = steps::mel(&wav)?;
+        for w in &clip.warnings {
+            eprintln!("note: {w}");
+        }
         if json {
             let rows: Vec<&[f32]> = spec.db.chunks(spec.frames).collect();
             let v = serde_json::json!({
