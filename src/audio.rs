@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 mod adpcm;
+mod gsm610;
 pub mod resample;
 pub mod wav;
 
@@ -156,7 +157,7 @@ pub enum AudioError {
     NotWav { path: PathBuf, reason: String },
     #[error("{path} is truncated ({reason}). The file was cut short, e.g. a half-finished download: fetch or copy it again.")]
     Truncated { path: PathBuf, reason: String },
-    #[error("{path} uses an encoding this reader does not decode: {format}. Supported: 8/16/24/32-bit integer PCM (any valid bits in those containers), 32/64-bit float, µ-law, A-law, IMA and Microsoft ADPCM, in RIFF, RIFX or RF64 WAV files; {hint}.")]
+    #[error("{path} uses an encoding this reader does not decode: {format}. Supported: 8/16/24/32-bit integer PCM (any valid bits in those containers), 32/64-bit float, µ-law, A-law, IMA and Microsoft ADPCM, GSM 6.10, in RIFF, RIFX or RF64 WAV files; {hint}.")]
     Unsupported {
         path: PathBuf,
         format: String,

@@ -292,7 +292,8 @@ fn unsupported_encodings_are_refused_with_the_supported_list() {
 
 /// ADPCM headers that do not add up are refused naming the file and the field, never read past
 /// a block: samples per block that the block align cannot hold, stereo IMA blocks of partial
-/// 4-byte groups, more than two channels, codes other than 4 bits.
+/// 4-byte groups, more than two channels, codes other than 4 bits; GSM blocks that are not
+/// WAV's 65 bytes, or not mono.
 #[test]
 fn inconsistent_adpcm_headers_are_refused() {
     let dir = tmp();
@@ -335,6 +336,12 @@ fn inconsistent_adpcm_headers_are_refused() {
         ),
         ("ms_three.wav", header(0x02, 3, 256, 4, 10), "3 channels"),
         ("ima_bits.wav", header(0x11, 1, 256, 3, 505), "3 bits"),
+        (
+            "gsm_block.wav",
+            header(0x31, 1, 64, 0, 320),
+            "blocks of 64 bytes",
+        ),
+        ("gsm_stereo.wav", header(0x31, 2, 65, 0, 320), "2 channels"),
     ] {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();

@@ -747,8 +747,8 @@ fn ramble(n: usize, seed: u64) -> Vec<u8> {
     (0..n).map(|_| rng.gen::<u8>()).collect()
 }
 
-/// The other encodings and containers (issue 29): µ-law, IMA and MS ADPCM (stereo), big-endian
-/// RIFX PCM and RF64 with its ds64 chunk, 0.8 s at 16 kHz each.
+/// The other encodings and containers (issue 29): GSM 6.10 (0.84 s at 8 kHz), µ-law, IMA and MS
+/// ADPCM (stereo), big-endian RIFX PCM and RF64 with its ds64 chunk, 0.8 s at 16 kHz each.
 fn codec_files() -> Vec<(&'static str, &'static str, Vec<u8>)> {
     let rate = 16_000u32;
     let ulaw = container_bytes(
@@ -815,7 +815,17 @@ fn codec_files() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         &le,
         Some(u32::MAX),
     );
+    let mut gsm_extra = Vec::new();
+    gsm_extra.extend_from_slice(&320u16.to_le_bytes());
+    let gsm = container_bytes(
+        b"RIFF",
+        &fmt_body(0x31, 1, 8000, 65, 0, &gsm_extra, false),
+        &[],
+        &ramble(65 * 21, 4),
+        None,
+    );
     vec![
+        ("wav-gsm610", "gsm.wav", gsm),
         ("wav-ulaw", "ulaw.wav", ulaw),
         ("wav-ima-adpcm", "ima.wav", ima),
         ("wav-ms-adpcm", "ms.wav", ms),

@@ -169,7 +169,7 @@ fn features_match_librosa_on_every_format_at_22050_hz() {
 #[test]
 fn other_encodings_are_refused_naming_the_format_and_the_conversion() {
     let Some(c) = corpus() else { return };
-    assert!(c.manifest.refuse.len() >= 5);
+    assert!(c.manifest.refuse.len() >= 4);
     for case in &c.manifest.refuse {
         let path = c.root.join(format!("{}.wav", case.name));
         let e = load_clip(&path, &ClipSpec::tutorial()).unwrap_err();

@@ -3,7 +3,8 @@
 //!
 //! Containers: RIFF, big-endian RIFX, and RF64 (and BW64, its broadcast twin, which libsndfile
 //! does not open) with their 64-bit sizes in the ds64 chunk. Encodings: integer PCM, IEEE
-//! float, G.711 µ-law and A-law, IMA ADPCM and Microsoft ADPCM (see [`super::adpcm`]). A data
+//! float, G.711 µ-law and A-law, IMA ADPCM and Microsoft ADPCM (see [`super::adpcm`]), GSM
+//! 06.10 ([`super::gsm610`]). A data
 //! chunk cut short (a half-finished copy) is read as soundfile reads it, every whole frame (or
 //! block) present, and the clip says so ([`WavInfo::cut_short`]).
 //!
@@ -46,6 +47,8 @@ pub enum Encoding {
         block_align: u16,
         samples_per_block: u16,
     },
+    /// GSM 06.10 (WAV49): mono blocks of 65 bytes, 320 frames each.
+    Gsm610,
 }
 
 impl Encoding {
@@ -54,7 +57,7 @@ impl Encoding {
         match self {
             Encoding::Unsigned8 | Encoding::ULaw | Encoding::ALaw => 1,
             Encoding::Int { bytes } | Encoding::Float { bytes } => bytes as usize,
-            Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } => 0,
+            Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } | Encoding::Gsm610 => 0,
         }
     }
 
@@ -69,6 +72,10 @@ impl Encoding {
                 block_align,
                 samples_per_block,
             } => Some((block_align as u64, samples_per_block as u64)),
+            Encoding::Gsm610 => Some((
+                super::gsm610::BLOCK_ALIGN as u64,
+                super::gsm610::SAMPLES_PER_BLOCK as u64,
+            )),
             _ => None,
         }
     }
@@ -315,6 +322,7 @@ impl WavInfo {
             Encoding::ALaw => "A-law".to_string(),
             Encoding::ImaAdpcm { .. } => "IMA ADPCM".to_string(),
             Encoding::MsAdpcm { .. } => "Microsoft ADPCM".to_string(),
+            Encoding::Gsm610 => "GSM 6.10".to_string(),
             _ if (self.valid_bits as usize) < container => {
                 format!(
                     "{}-bit integer PCM in {container}-bit containers",
@@ -391,7 +399,11 @@ impl WavInfo {
         spb: u64,
     ) -> Result<Vec<f32>, AudioError> {
         let channels = self.channels as usize;
-        let (first, end) = (start / spb, (start + count).div_ceil(spb));
+        // GSM's decoder state runs on across blocks: it starts from the first.
+        let gsm = self.encoding == Encoding::Gsm610;
+        let first = if gsm { 0 } else { start / spb };
+        let end = (start + count).div_ceil(spb);
+        let mut decoder = super::gsm610::Decoder::default();
         let mut block = vec![0u8; align as usize];
         let mut held: Option<u64> = None;
         let mut samples = Vec::with_capacity(((end - first) * spb) as usize * channels);
@@ -408,6 +420,7 @@ impl WavInfo {
                 Encoding::ImaAdpcm { .. } => {
                     super::adpcm::ima_block(&block, channels, spb as usize, &mut samples)
                 }
+                Encoding::Gsm610 => decoder.block(&block, &mut samples),
                 _ => super::adpcm::ms_block(&block, channels, spb as usize, &mut samples),
             }
         }
@@ -438,6 +451,12 @@ fn frames(encoding: Encoding, channels: u16, len: u64, declared: u64) -> u64 {
             block_align,
             samples_per_block,
         } => (len + (declared & 1)) / block_align as u64 * samples_per_block as u64,
+        // Every block begun, counting the chunk's pad byte (so an odd number of whole blocks
+        // reads one more, from the pad byte and stale bytes, as libsndfile does).
+        Encoding::Gsm610 => {
+            (len + (declared & 1)).div_ceil(super::gsm610::BLOCK_ALIGN as u64)
+                * super::gsm610::SAMPLES_PER_BLOCK as u64
+        }
         _ => len / (encoding.width() as u64 * channels as u64),
     }
 }
@@ -506,7 +525,7 @@ fn decode(encoding: Encoding, bytes: &[u8], be: bool) -> Vec<f32> {
             .chunks_exact(8)
             .map(|b| f64::from_le_bytes(word(b, be)) as f32)
             .collect(),
-        Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } => {
+        Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } | Encoding::Gsm610 => {
             unreachable!("block codecs are decoded block by block")
         }
     }
@@ -560,6 +579,7 @@ impl Fmt {
             6 => Encoding::ALaw,
             7 => Encoding::ULaw,
             0x11 | 0x02 => Self::adpcm(path, tag, channels, block_align, bits, b, be)?,
+            0x31 => Self::gsm(path, channels, block_align, b, be)?,
             _ => return Err(unsupported(path, tag_name(tag))),
         };
         Ok(Fmt {
@@ -569,6 +589,7 @@ impl Fmt {
             valid_bits: match encoding {
                 Encoding::ULaw | Encoding::ALaw => 8,
                 Encoding::ImaAdpcm { .. } | Encoding::MsAdpcm { .. } => 4,
+                Encoding::Gsm610 => 16,
                 _ => valid_bits,
             },
         })
@@ -608,6 +629,35 @@ impl Fmt {
             }
             _ => return Err(unsupported(path, format!("{}-bit float", width as u32 * 8))),
         })
+    }
+
+    /// GSM 06.10 (tag 0x31): mono, 65-byte blocks of 320 samples, as libsndfile requires.
+    fn gsm(
+        path: &Path,
+        channels: u16,
+        block_align: u16,
+        b: &[u8],
+        be: bool,
+    ) -> Result<Encoding, AudioError> {
+        if channels != 1 {
+            return Err(unsupported(
+                path,
+                format!("GSM 6.10 with {channels} channels"),
+            ));
+        }
+        let spb = (b.len() >= 20 && u16_at(b, 16, be) >= 2).then(|| u16_at(b, 18, be));
+        if block_align as usize != super::gsm610::BLOCK_ALIGN
+            || spb != Some(super::gsm610::SAMPLES_PER_BLOCK as u16)
+        {
+            return Err(not_wav(
+                path,
+                format!(
+                    "its GSM 6.10 header says blocks of {block_align} bytes and {} samples (WAV's GSM has 65 and 320)",
+                    spb.map_or("no count of".to_string(), |n| n.to_string())
+                ),
+            ));
+        }
+        Ok(Encoding::Gsm610)
     }
 
     /// IMA ADPCM (tag 0x11) or Microsoft ADPCM (tag 0x02): 4-bit codes, one or two channels,
