@@ -2,7 +2,8 @@
 //!
 //! Run through `scripts/bench` (it writes the corpus, times librosa, then runs this):
 //!   cargo bench --profile dev --bench features -- DATA_DIR LIBROSA_JSON
-//! LIBROSA_JSON is what scripts/bench_librosa.py printed: {"clips": n, "seconds": s}.
+//! LIBROSA_JSON is what scripts/bench_librosa.py printed: {"clips": n, "seconds": s}. A third
+//! argument names the corpus' format in the table (default WAV).
 
 use std::time::Instant;
 
@@ -45,8 +46,9 @@ fn main() {
     };
     let one = time(1);
     let all = time(rayon::current_num_threads());
+    let format = args.get(2).map_or("WAV", String::as_str);
     println!(
-        "feature extraction, {} clips (load 3 s @ 0.5 s, resample to 22050 Hz, 128-band mel dB):",
+        "feature extraction, {} {format} clips (load 3 s @ 0.5 s, resample to 22050 Hz, 128-band mel dB):",
         scan.clips.len()
     );
     println!("| run | clips/s | vs librosa (1 process) |");

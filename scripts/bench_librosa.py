@@ -2,7 +2,12 @@
 
 Usage: python scripts/bench_librosa.py DATA_DIR  → prints {"clips": n, "seconds": s}
 Same files and steps as the Rust side: librosa.load(duration=3, offset=0.5) → melspectrogram →
-power_to_db(ref=np.max); the best of three passes.
+power_to_db(ref=np.max); the best of three passes. The corpus' recordings are its .wav files,
+or its .mp3 files when it has no .wav (see --to-mp3).
+
+       python scripts/bench_librosa.py --to-mp3 DATA_DIR OUT_DIR
+writes every readable WAV of DATA_DIR as MP3 (soundfile's LAME encoder) at the same place
+under OUT_DIR: the compressed-input benchmark's corpus.
 """
 
 import glob
@@ -23,11 +28,33 @@ def features(path):
     return librosa.power_to_db(librosa.feature.melspectrogram(y=x, sr=sr), ref=np.max)
 
 
+def to_mp3(src, out):
+    import soundfile as sf
+
+    n = 0
+    for f in sorted(glob.glob(os.path.join(src, "**", "*.wav"), recursive=True)):
+        try:
+            y, sr = sf.read(f, dtype="float32")
+        except Exception:
+            continue  # the corpus' deliberately broken files
+        if len(y) == 0:
+            continue
+        dst = os.path.join(out, os.path.relpath(f, src))[: -len(".wav")] + ".mp3"
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        sf.write(dst, y, sr, format="MP3", subtype="MPEG_LAYER_III")
+        n += 1
+    print(f"wrote {n} MP3 files under {out}", file=sys.stderr)
+
+
 def main():
+    if sys.argv[1] == "--to-mp3":
+        return to_mp3(sys.argv[2], sys.argv[3])
     root = sys.argv[1]
     if os.path.isdir(os.path.join(root, "data")):
         root = os.path.join(root, "data")
     files = [f for f in sorted(glob.glob(os.path.join(root, "**", "*.wav"), recursive=True)) if os.path.getsize(f) > 44]
+    if not files:
+        files = sorted(glob.glob(os.path.join(root, "**", "*.mp3"), recursive=True))
     features(files[0])
     best = float("inf")
     for _ in range(3):

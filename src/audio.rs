@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 mod adpcm;
+mod compressed;
 mod gsm610;
 pub mod resample;
 pub mod wav;
@@ -100,6 +101,8 @@ pub struct Clip {
     /// What the reader noticed about the file and read anyway (a data chunk cut short): tell
     /// the user.
     pub warnings: Vec<String>,
+    /// The file's encoding ([`Decoded::format`]).
+    pub source_format: String,
 }
 
 impl Clip {
@@ -155,6 +158,10 @@ pub enum AudioError {
     },
     #[error("{path} is not a readable WAV file ({reason}). Re-export it as PCM or float WAV.")]
     NotWav { path: PathBuf, reason: String },
+    #[error("{path} is not a recording this tool reads ({reason}). It reads WAV, FLAC, MP3, Ogg Vorbis and AAC in M4A/MP4; convert others: `ffmpeg -i \"{path}\" -ac 1 out.wav`.")]
+    NotAudio { path: PathBuf, reason: String },
+    #[error("{path} is corrupt: {reason}. Re-export or download it again.")]
+    Corrupt { path: PathBuf, reason: String },
     #[error("{path} is truncated ({reason}). The file was cut short, e.g. a half-finished download: fetch or copy it again.")]
     Truncated { path: PathBuf, reason: String },
     #[error("{path} uses an encoding this reader does not decode: {format}. Supported: 8/16/24/32-bit integer PCM (any valid bits in those containers), 32/64-bit float, µ-law, A-law, IMA and Microsoft ADPCM, GSM 6.10, in RIFF, RIFX or RF64 WAV files; {hint}.")]
@@ -198,6 +205,8 @@ pub struct Decoded {
     pub mono: Vec<f32>,
     /// What the reader noticed about the file and read anyway (a data chunk cut short).
     pub warnings: Vec<String>,
+    /// The file's encoding, e.g. "16-bit integer PCM, 1 channel, 22050 Hz" or "MP3".
+    pub format: String,
 }
 
 /// Sample rates a recording may have (1 kHz to 768 kHz); others are refused before resampling.
@@ -209,6 +218,60 @@ pub fn decode_wav(path: &Path) -> Result<Decoded, AudioError> {
     let (info, mut file) = open(path)?;
     let samples = info.read_frames(&mut file, 0, info.frames)?;
     to_mono(&info, 0, samples)
+}
+
+/// Decode a whole recording, WAV or compressed (FLAC, MP3, Ogg Vorbis, AAC in MP4/M4A: see
+/// [`compressed`]), to mono f32 at its own rate.
+pub fn decode_audio(path: &Path) -> Result<Decoded, AudioError> {
+    if is_wav(path)? {
+        return decode_wav(path);
+    }
+    let c = compressed::decode(path)?;
+    let channels = c.channels as usize;
+    if c.interleaved.is_empty() {
+        return Err(AudioError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    if !SOURCE_RATES.contains(&c.sample_rate) {
+        return Err(AudioError::Rate {
+            path: path.to_owned(),
+            rate: c.sample_rate,
+        });
+    }
+    Ok(Decoded {
+        sample_rate: c.sample_rate,
+        channels: c.channels,
+        mono: mono(path, 0, channels, c.interleaved)?,
+        warnings: c.warnings,
+        format: c.format,
+    })
+}
+
+/// A recording's length as its header declares it: (frames, rate), without decoding; None
+/// for a compressed file whose container does not say.
+pub fn declared_length(path: &Path) -> Result<Option<(u64, u32)>, AudioError> {
+    if is_wav(path)? {
+        let (info, _) = wav::WavInfo::open(path)?;
+        return Ok(Some((info.frames, info.sample_rate)));
+    }
+    compressed::length(path)
+}
+
+/// Whether `path` holds a WAV file (RIFF, RIFX, RF64, BW64 or Wave64): the WAV reader takes
+/// it, with its own errors; anything else goes to the compressed decoders.
+fn is_wav(path: &Path) -> Result<bool, AudioError> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let mut f = std::fs::File::open(path).map_err(|source| AudioError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let n = f.read(&mut head).map_err(|source| AudioError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(n < 4 || matches!(&head, b"RIFF" | b"RIFX" | b"RF64" | b"BW64" | b"riff"))
 }
 
 /// Open a WAV file and check it has samples at a rate the resampler takes.
@@ -234,27 +297,37 @@ fn to_mono(
     first_frame: u64,
     interleaved: Vec<f32>,
 ) -> Result<Decoded, AudioError> {
-    let channels = info.channels as usize;
+    Ok(Decoded {
+        sample_rate: info.sample_rate,
+        channels: info.channels,
+        mono: mono(&info.path, first_frame, info.channels as usize, interleaved)?,
+        warnings: info.warnings(),
+        format: info.describe(),
+    })
+}
+
+/// Interleaved samples from frame `first_frame` on → their channels' mean, refusing
+/// non-finite samples (naming the frame).
+fn mono(
+    path: &Path,
+    first_frame: u64,
+    channels: usize,
+    interleaved: Vec<f32>,
+) -> Result<Vec<f32>, AudioError> {
     if let Some((i, v)) = interleaved.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(AudioError::NonFinite {
-            path: info.path.clone(),
+            path: path.to_owned(),
             frame: first_frame as usize + i / channels,
             value: *v,
         });
     }
-    let mono = if channels == 1 {
+    Ok(if channels == 1 {
         interleaved
     } else {
         interleaved
             .chunks_exact(channels)
             .map(|f| f.iter().sum::<f32>() / channels as f32)
             .collect()
-    };
-    Ok(Decoded {
-        sample_rate: info.sample_rate,
-        channels: info.channels,
-        mono,
-        warnings: info.warnings(),
     })
 }
 
@@ -268,6 +341,11 @@ pub fn load_clip(path: impl AsRef<Path>, spec: &ClipSpec) -> Result<Clip, AudioE
 /// Decode only the frames of the tutorial's window (what [`load_clip`] needs). Returns the
 /// audio from the window's start frame on, and that start frame.
 fn decode_window(path: &Path, spec: &ClipSpec) -> Result<(Decoded, usize), AudioError> {
+    if !is_wav(path)? {
+        // Compressed streams are decoded from their start (their frames depend on earlier
+        // ones); the window is cut from the whole.
+        return Ok((decode_audio(path)?, 0));
+    }
     let (info, mut file) = open(path)?;
     if let Some(reason) = spec.too_short(info.frames, info.sample_rate) {
         return Err(AudioError::TooShort {
@@ -329,5 +407,6 @@ fn cut_and_resample(
         samples,
         sample_rate: spec.sample_rate,
         warnings: decoded.warnings,
+        source_format: decoded.format,
     })
 }

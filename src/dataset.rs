@@ -144,10 +144,18 @@ impl Corpus {
 
     /// Emotion from a file name, by this corpus's naming rule; `Err` says why not.
     pub(crate) fn parse_name(self, file_name: &str) -> Result<Emotion, String> {
-        let stem = file_name
-            .strip_suffix(".wav")
-            .or_else(|| file_name.strip_suffix(".WAV"))
-            .ok_or_else(|| "not a .wav file".to_string())?;
+        let stem = RECORDING_EXTENSIONS
+            .iter()
+            .find_map(|ext| {
+                let (stem, e) = file_name.rsplit_once('.')?;
+                e.eq_ignore_ascii_case(ext).then_some(stem)
+            })
+            .ok_or_else(|| {
+                format!(
+                    "not a recording (.{} files are read)",
+                    RECORDING_EXTENSIONS.join(", .")
+                )
+            })?;
         match self {
             Corpus::Tess => {
                 let parts: Vec<&str> = stem.split('_').collect();
@@ -455,9 +463,26 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
     Ok(out)
 }
 
+/// The file extensions the scan takes as recordings (any case): WAV and the compressed formats
+/// the audio reader decodes.
+pub const RECORDING_EXTENSIONS: [&str; 6] = ["wav", "flac", "mp3", "ogg", "m4a", "mp4"];
+
 /// Cheap header check: reads the WAV header (the same reader the features use) and checks the
 /// clip is long enough for the judge (`ClipSpec::too_short`, the features' own check) and whole.
 fn check_header(path: &Path) -> Result<(), String> {
+    let is_wav = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    if !is_wav {
+        // A compressed recording: its container's declared length, when it has one.
+        return match crate::audio::declared_length(path).map_err(|e| e.to_string())? {
+            Some((frames, rate)) => match ClipSpec::tutorial().too_short(frames, rate) {
+                Some(reason) => Err(reason),
+                None => Ok(()),
+            },
+            None => Ok(()),
+        };
+    }
     let (info, _) = crate::audio::wav::WavInfo::open(path).map_err(|e| e.to_string())?;
     if info.frames == 0 {
         return Err("WAV holds no samples (empty recording)".into());

@@ -46,7 +46,7 @@ fn synthetic_corpus_uses_all_five_layouts_and_the_loaders_read_it() {
     assert!(
         skipped
             .iter()
-            .any(|s| s.contains("Info.txt") && s.contains("not a .wav")),
+            .any(|s| s.contains("Info.txt") && s.contains("not a recording")),
         "{skipped:?}"
     );
     assert!(scan.missing.is_empty(), "{:?}", scan.missing);

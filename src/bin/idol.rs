@@ -27,7 +27,7 @@ enum Command {
     VoiceData(VoiceDataArgs),
     /// Count the clips the loaders find per corpus and emotion, and list skipped files (JSON).
     Datasets(DatasetsArgs),
-    /// Print the 128×130 dB mel spectrogram of one WAV file (the judge's input features).
+    /// Print the 128×130 dB mel spectrogram of one recording (the judge's input features).
     Mel(MelArgs),
     /// Train the judge; write judge.safetensors, train_history.json, loss.png, network.onnx,
     /// input.json and cal.json into --out.
@@ -314,7 +314,7 @@ impl DatasetsArgs {
 /// Arguments of `idol mel`.
 #[derive(clap::Args)]
 struct MelArgs {
-    /// The WAV file.
+    /// The recording: WAV, FLAC, MP3, Ogg Vorbis or AAC in M4A/MP4.
     wav: PathBuf,
     /// Print the whole spectrogram as JSON (shape + rows) instead of a summary.
     #[arg(long)]
@@ -340,8 +340,9 @@ impl MelArgs {
         } else {
             let min = spec.db.iter().cloned().fold(f32::INFINITY, f32::min);
             outln!(
-                "{}: {} Hz, {} ch → {:.2} s at 22050 Hz → mel dB {:?} ({} frames from audio, rest zero-padded), range {min:.1}..0 dB",
+                "{}: {} ({} Hz, {} ch) → {:.2} s at 22050 Hz → mel dB {:?} ({} frames from audio, rest zero-padded), range {min:.1}..0 dB",
                 wav.display(),
+                clip.source_format,
                 clip.source_rate,
                 clip.source_channels,
                 clip.seconds(),
@@ -1180,7 +1181,7 @@ impl SubmitArgs {
 /// Arguments of `idol judge`.
 #[derive(clap::Args)]
 struct JudgeArgs {
-    /// The recording (WAV).
+    /// The recording: WAV, FLAC, MP3, Ogg Vorbis or AAC in M4A/MP4.
     clip: PathBuf,
     /// The singer's Ethereum address (0x + 40 hex digits): the proof's public key.
     #[arg(long)]
