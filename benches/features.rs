@@ -59,8 +59,13 @@ fn main() {
         one / librosa_cps
     );
     println!(
-        "| cryptoidol, {} threads | {all:.0} | {:.2}× (target ≥ 5×) |",
+        "| cryptoidol, {} threads | {all:.0} | {:.2}×{} |",
         rayon::current_num_threads(),
-        all / librosa_cps
+        all / librosa_cps,
+        if format == "WAV" {
+            " (target ≥ 5×)"
+        } else {
+            ""
+        }
     );
 }

@@ -28,6 +28,9 @@ def features(path):
     return librosa.power_to_db(librosa.feature.melspectrogram(y=x, sr=sr), ref=np.max)
 
 
+MP3_RATES = {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000}
+
+
 def to_mp3(src, out):
     import soundfile as sf
 
@@ -39,6 +42,8 @@ def to_mp3(src, out):
             continue  # the corpus' deliberately broken files
         if len(y) == 0:
             continue
+        if sr not in MP3_RATES:  # e.g. TESS's 24,414 Hz: MP3 has nine rates
+            y, sr = librosa.resample(y, orig_sr=sr, target_sr=22050, res_type="soxr_hq"), 22050
         dst = os.path.join(out, os.path.relpath(f, src))[: -len(".wav")] + ".mp3"
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         sf.write(dst, y, sr, format="MP3", subtype="MPEG_LAYER_III")

@@ -258,20 +258,29 @@ pub fn declared_length(path: &Path) -> Result<Option<(u64, u32)>, AudioError> {
     compressed::length(path)
 }
 
-/// Whether `path` holds a WAV file (RIFF, RIFX, RF64, BW64 or Wave64): the WAV reader takes
-/// it, with its own errors; anything else goes to the compressed decoders.
+/// Whether `path` holds a WAV file (RIFF, RIFX, RF64, BW64 or Wave64), or is named `.wav`
+/// and holds nothing a compressed decoder recognises: the WAV reader takes it, with its own
+/// errors; anything else goes to the compressed decoders.
 fn is_wav(path: &Path) -> Result<bool, AudioError> {
     use std::io::Read;
-    let mut head = [0u8; 4];
-    let mut f = std::fs::File::open(path).map_err(|source| AudioError::Io {
+    let io = |source| AudioError::Io {
         path: path.to_owned(),
         source,
-    })?;
-    let n = f.read(&mut head).map_err(|source| AudioError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    Ok(n < 4 || matches!(&head, b"RIFF" | b"RIFX" | b"RF64" | b"BW64" | b"riff"))
+    };
+    let mut head = [0u8; 8];
+    let f = std::fs::File::open(path).map_err(io)?;
+    let n = f.take(8).read(&mut head).map_err(io)?;
+    if n < 4 || matches!(&head[..4], b"RIFF" | b"RIFX" | b"RF64" | b"BW64" | b"riff") {
+        return Ok(true);
+    }
+    let compressed = matches!(&head[..4], b"fLaC" | b"OggS")
+        || head.starts_with(b"ID3")
+        || (head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
+        || &head[4..8] == b"ftyp";
+    let named_wav = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    Ok(named_wav && !compressed)
 }
 
 /// Open a WAV file and check it has samples at a rate the resampler takes.
