@@ -226,19 +226,14 @@ pub fn decode_audio(path: &Path) -> Result<Decoded, AudioError> {
     if is_wav(path)? {
         return decode_wav(path);
     }
+    decode_compressed(path)
+}
+
+/// [`decode_audio`] of a file known not to be a WAV.
+fn decode_compressed(path: &Path) -> Result<Decoded, AudioError> {
     let c = compressed::decode(path)?;
     let channels = c.channels as usize;
-    if c.interleaved.is_empty() {
-        return Err(AudioError::Empty {
-            path: path.to_owned(),
-        });
-    }
-    if !SOURCE_RATES.contains(&c.sample_rate) {
-        return Err(AudioError::Rate {
-            path: path.to_owned(),
-            rate: c.sample_rate,
-        });
-    }
+    check_samples(path, c.interleaved.len() as u64, c.sample_rate)?;
     Ok(Decoded {
         sample_rate: c.sample_rate,
         channels: c.channels,
@@ -286,18 +281,24 @@ fn is_wav(path: &Path) -> Result<bool, AudioError> {
 /// Open a WAV file and check it has samples at a rate the resampler takes.
 fn open(path: &Path) -> Result<(wav::WavInfo, std::fs::File), AudioError> {
     let (info, file) = wav::WavInfo::open(path)?;
-    if info.frames == 0 {
+    check_samples(path, info.frames, info.sample_rate)?;
+    Ok((info, file))
+}
+
+/// A recording has samples, at a rate the resampler takes.
+fn check_samples(path: &Path, samples: u64, rate: u32) -> Result<(), AudioError> {
+    if samples == 0 {
         return Err(AudioError::Empty {
             path: path.to_owned(),
         });
     }
-    if !SOURCE_RATES.contains(&info.sample_rate) {
+    if !SOURCE_RATES.contains(&rate) {
         return Err(AudioError::Rate {
             path: path.to_owned(),
-            rate: info.sample_rate,
+            rate,
         });
     }
-    Ok((info, file))
+    Ok(())
 }
 
 /// Refuse non-finite samples (naming the frame) and average the channels.
@@ -353,7 +354,7 @@ fn decode_window(path: &Path, spec: &ClipSpec) -> Result<(Decoded, usize), Audio
     if !is_wav(path)? {
         // Compressed streams are decoded from their start (their frames depend on earlier
         // ones); the window is cut from the whole.
-        return Ok((decode_audio(path)?, 0));
+        return Ok((decode_compressed(path)?, 0));
     }
     let (info, mut file) = open(path)?;
     if let Some(reason) = spec.too_short(info.frames, info.sample_rate) {
