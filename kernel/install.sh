@@ -10,7 +10,9 @@
 #      already built). Measured from a fresh clone with an empty cargo home: see
 #      notebooks/README.md. A progress line for each at least every 30 s;
 #   4. the kernelspec "cryptoidol-rust" inside .venv-notebooks, so nothing is written to ~/.local
-#      and that venv's `jupyter` finds it. It starts kernel/launch.py, which gives each live kernel
+#      and that venv's `jupyter` finds it, and beside it the server setting that shuts down a
+#      kernel idle for 15 minutes (kernel/jupyter_server_config.json: JupyterLab otherwise keeps
+#      every opened notebook's kernel alive, each with its memory and build dir). It starts kernel/launch.py, which gives each live kernel
 #      its own build dir under target/evcxr (`build`, then `build-2`, ...: two kernels in one dir
 #      crash), fixed so that compiled dependencies are reused by every notebook and kernel restart;
 #      a new dir starts from a copy of a built one, so a second kernel does not build again. A
@@ -85,7 +87,7 @@ if [ "$build" = 1 ]; then
         step 3 "reusing $evcxr ($version); the kernel's build (5-6 minutes on 2 cores the first time)"
         python3 kernel/prebuild.py "$build_root"
     else
-        step 3 "${install[*]}, and beside it the kernel's build (12 minutes on 2 cores)"
+        step 3 "${install[*]}, and beside it the kernel's build (about 10 minutes on 2 cores)"
         python3 kernel/prebuild.py "$build_root" --alongside evcxr_jupyter -- "${install[@]}"
     fi
 elif [ ${#install[@]} = 0 ]; then
@@ -114,7 +116,11 @@ cat >"$spec_dir/kernel.json" <<JSON
   }
 }
 JSON
-step 4 "registered the kernel 'Rust (cryptoidol)' in $spec_dir"
+# Read by that venv's `jupyter lab` / `jupyter server` (its sys.prefix config dir).
+config_dir="$root/.venv-notebooks/etc/jupyter"
+mkdir -p "$config_dir"
+cp kernel/jupyter_server_config.json "$config_dir/jupyter_server_config.json"
+step 4 "registered the kernel 'Rust (cryptoidol)' in $spec_dir; idle kernels shut down after 15 minutes ($config_dir/jupyter_server_config.json)"
 
 if [ "$build" = 1 ]; then
     step 5 "warm-up: the kernel runs a cell using the crate"

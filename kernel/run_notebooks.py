@@ -6,9 +6,10 @@ panic is only an error once `:preserve_vars_on_panic 0` is set (kernel/evcxr/ini
 after every cell this runner also reads the cell's outputs and fails on:
 
   * an `error` output (compile error, panic);
-  * stderr text containing "panicked at";
-  * any other stderr line that is not a progress line. The crate writes progress and notes to
-    stderr as `[step] text`; everything else on stderr is an error's message (`?` in a cell).
+  * any text on stderr. Inside the kernel the crate writes its progress lines and notes
+    (`[step] text`) to stdout (`cryptoidol::progress`), because Jupyter draws stderr as an
+    error box; so stderr is left to errors, such as an `Err` returned through `?`, and a
+    progress line that drifted back to stderr fails here before a learner meets it.
 
 Each executed notebook is written, with its outputs, to the output directory, also when it
 fails (up to the failing cell), so the failure can be read in context.
@@ -40,12 +41,12 @@ def problem_in(cell):
             text = out.get("text", "")
             if "panicked at" in text:
                 return "panic: " + text.strip()
-            for line in text.splitlines():
-                if line.strip() and not PROGRESS.match(line):
-                    return (
-                        "stderr line that is not a `[step] ...` progress line "
-                        f"(an error returned through `?`): {line.strip()}"
-                    )
+            lines = [line.strip() for line in text.splitlines() if line.strip()]
+            if lines:
+                hint = ("a progress line on stderr: Jupyter draws it as an error; print it to "
+                        "stdout in the kernel" if PROGRESS.match(lines[0])
+                        else "an error returned through `?`, or other text on stderr")
+                return f"stderr ({hint}): {lines[0]}"
     return None
 
 
@@ -91,6 +92,7 @@ def run(path, out_dir, timeout, startup_timeout, build_dir=None):
         spec = client.km.kernel_spec
         spec.env = dict(spec.env or {}, CRYPTOIDOL_KERNEL_BUILD_ROOT=str(build_dir.resolve()))
     failure = None
+    tweaks = 0
     start = time.monotonic()
     try:
         with client.setup_kernel():
@@ -114,7 +116,10 @@ def run(path, out_dir, timeout, startup_timeout, build_dir=None):
                 took = time.monotonic() - t0
                 first = (cell.source.strip().splitlines() or [""])[0]
                 status = "FAILED" if failure else "ok"
-                print(f"   cell {index:>2} {status:<6} {took:6.1f} s  {first[:60]}", flush=True)
+                tweak = "tweak" in cell.get("metadata", {}).get("tags", [])
+                tweaks += tweak
+                mark = "[try it] " if tweak else ""
+                print(f"   cell {index:>2} {status:<6} {took:6.1f} s  {mark}{first[:60]}", flush=True)
                 if failure:
                     break
     except RuntimeError as e:  # kernel could not start
@@ -122,7 +127,7 @@ def run(path, out_dir, timeout, startup_timeout, build_dir=None):
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / path.name
     nbformat.write(nb, out)
-    return failure, time.monotonic() - start, out
+    return failure, time.monotonic() - start, out, tweaks
 
 
 def main():
@@ -148,8 +153,8 @@ def main():
         if not path.is_file():
             sys.exit(f"run_notebooks: {path} does not exist")
         print(f"== notebook {path}", flush=True)
-        failure, took, out = run(path, args.out, args.timeout, args.startup_timeout,
-                                 args.build_dir)
+        failure, took, out, tweaks = run(path, args.out, args.timeout, args.startup_timeout,
+                                         args.build_dir)
         if args.expect_failure:
             if failure is None:
                 sys.exit(f"run_notebooks: {path} ran without error, but a failure was expected")
@@ -160,7 +165,8 @@ def main():
             print(f"FAILED: {path}, cell {index}: {reason}\n   executed notebook: {out}",
                   file=sys.stderr)
             sys.exit(1)
-        print(f"   ok in {took:.1f} s -> {out}", flush=True)
+        tried = f", {tweaks} Try it cell{'s' if tweaks != 1 else ''}" if tweaks else ""
+        print(f"   ok in {took:.1f} s{tried} -> {out}", flush=True)
     print(f"== {len(paths)} notebook(s) in {time.monotonic() - total:.1f} s")
 
 

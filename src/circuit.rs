@@ -18,6 +18,7 @@ use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
 pub mod forge;
 pub mod layered;
+pub mod lesson;
 pub mod slice;
 pub mod windowed;
 

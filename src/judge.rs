@@ -121,7 +121,7 @@ pub fn judge(ws: &Workspace, clip: &Path, key: &str, opts: &JudgeOptions) -> Res
     let jws = judged(ws);
     input.save(jws.input())?;
     let witness = steps::witness_with(&jws, &model)?;
-    eprintln!("[judge] proving the score for {} ...", key.trim());
+    crate::progress::say!("[judge] proving the score for {} ...", key.trim());
     let proof = steps::prove_with(&jws, &model)?;
     let verdict = steps::verify_proof(&jws, &proof)?;
 
@@ -204,7 +204,7 @@ fn ensure_proving_artifacts(
                 "VOICE_DATA_DIR"
             }
         ));
-        eprintln!("[judge] {}", notes.last().expect("just pushed"));
+        crate::progress::say!("[judge] {}", notes.last().expect("just pushed"));
         steps::train(&data.root, ws, &TrainConfig::tutorial())?;
         made_model = true;
     }

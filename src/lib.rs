@@ -54,6 +54,7 @@ pub mod prelude {
     pub use crate::input::{InputData, Key};
     pub use crate::judge::{judge, register_clip, submit_clip, ChainMode, JudgeOptions, Judgement};
     pub use crate::mel::{mel_db, MelSpec, Spectrogram};
+    pub use crate::model::WidenConfig;
     pub use crate::onnx::OnnxGraph;
     pub use crate::plot::{self, Figure};
     pub use crate::settings::{CalibrationTarget, Settings};

@@ -1,9 +1,53 @@
-//! Progress lines for long steps (feature extraction, training, proving), on stderr so that
-//! stdout stays machine-readable (`--json`), and so a notebook shows them as the step runs.
+//! Progress lines and notes for long steps (feature extraction, training, proving), as
+//! `[step] text`, printed as the step runs.
+//!
+//! From the command line they go to stderr, so that stdout stays machine-readable (`--json`).
+//! Inside a notebook (evcxr's runtime, which sets `EVCXR_IS_RUNTIME`) they go to stdout:
+//! Jupyter draws every stderr line in a pink error box, in the live notebook and in the HTML
+//! handouts alike, and a learner reads a progress line there as a failure. There, stderr is
+//! left to real errors (an `Err` returned through `?`), and the headless runner fails a cell on
+//! any stderr line (`kernel/run_notebooks.py`).
 
+use std::fmt;
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// Where progress lines go: see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Stdout,
+    Stderr,
+}
+
+impl Channel {
+    /// Stdout inside a notebook (evcxr's runtime sets `EVCXR_IS_RUNTIME`), stderr elsewhere.
+    pub fn current() -> Self {
+        if std::env::var_os("EVCXR_IS_RUNTIME").is_some() {
+            Channel::Stdout
+        } else {
+            Channel::Stderr
+        }
+    }
+}
+
+/// Print one progress line or note (`[step] text`) where [`Channel::current`] says. A line that
+/// cannot be written (a closed pipe) is dropped: progress never fails a step.
+pub fn line(line: fmt::Arguments) {
+    let _ = match Channel::current() {
+        Channel::Stdout => writeln!(std::io::stdout().lock(), "{line}"),
+        Channel::Stderr => writeln!(std::io::stderr().lock(), "{line}"),
+    };
+}
+
+/// `say!("[step] {x}")`: [`line`] with `format!`'s arguments.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::progress::line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
 
 /// A thread-safe counter that prints `[label] done/total (pct%) elapsed` at most every
 /// `every` and always at the end.
@@ -54,14 +98,14 @@ impl Progress {
             } else {
                 100.0 * done as f64 / self.total as f64
             };
-            eprintln!(
+            line(format_args!(
                 "[{}] {}/{} ({:.0}%) {:.1} s",
                 self.label,
                 done,
                 self.total,
                 pct,
                 self.start.elapsed().as_secs_f64()
-            );
+            ));
         }
     }
 

@@ -557,7 +557,8 @@ pub struct Comparison {
     pub named: Vec<(String, Settings)>,
 }
 
-/// Compare settings made for the same model.
+/// Compare settings side by side: two calibration targets for one model (notebook 4), or two
+/// models' circuits (notebook 8).
 pub fn compare<'a>(named: impl IntoIterator<Item = (&'a str, &'a Settings)>) -> Comparison {
     Comparison {
         named: named
@@ -604,7 +605,24 @@ impl Comparison {
                 col(&|s| format!("2^{} rows", s.run_args.logrows)),
             ),
             ("max score error (calibration)".into(), col(&err)),
+            (
+                "circuit".into(),
+                col(&|s| {
+                    format!(
+                        "{} layout: {} advice columns, {} lookup argument(s)",
+                        s.layout, s.advice_columns, s.lookup_arguments
+                    )
+                }),
+            ),
         ]
+    }
+
+    /// True when the settings use different layouts (so different columns and gates).
+    pub fn layouts_differ(&self) -> bool {
+        let mut layouts = self.named.iter().map(|(_, s)| s.layout);
+        layouts
+            .next()
+            .is_some_and(|first| layouts.any(|l| l != first))
     }
 
     /// True when the settings differ in 2^k: then the choice changes proving time and key size.
@@ -614,7 +632,9 @@ impl Comparison {
     }
 
     fn note(&self) -> String {
-        if self.sizes_differ() {
+        if self.layouts_differ() {
+            "The circuits differ in layout: the on-chain verifier's gas follows their columns, gates and lookup arguments, and each power of two in rows doubles proving time and key size.".into()
+        } else if self.sizes_differ() {
             "The targets need different circuit sizes: each power of two in rows doubles proving time and key size (the on-chain verifier's gas does not change).".into()
         } else {
             "Both fit the same circuit size (2^k rows), so the finer table costs nothing here: the choice matters when the table's rows push the circuit past a power of two.".into()
@@ -622,7 +642,7 @@ impl Comparison {
     }
 
     pub fn to_html(&self) -> String {
-        let mut t = crate::html::Table::new("calibration targets side by side").header(
+        let mut t = crate::html::Table::new("settings side by side").header(
             std::iter::once(String::new()).chain(self.named.iter().map(|(n, _)| n.clone())),
         );
         for (name, cells) in self.rows() {

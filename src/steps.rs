@@ -306,7 +306,7 @@ pub fn local_srs(ws: &Workspace, k: u32) -> Result<Srs> {
         return srs_for(ws, k);
     }
     let path = ws.srs(k);
-    eprintln!("[srs] no {} yet: generating a local SRS of 2^{k} points (INSECURE: for tests and demos; use `idol get-srs` for a ceremony SRS)", path.display());
+    crate::progress::say!("[srs] no {} yet: generating a local SRS of 2^{k} points (INSECURE: for tests and demos; use `idol get-srs` for a ceremony SRS)", path.display());
     Ok(srs::gen_srs(k, &path)?)
 }
 
@@ -343,11 +343,11 @@ pub fn setup(ws: &Workspace) -> Result<prove::Keys> {
 
 /// [`setup`] for a model and SRS already loaded.
 pub(crate) fn setup_with(ws: &Workspace, model: &Model, srs: &Srs) -> Result<prove::Keys> {
-    eprintln!("[setup] keys for 2^{} rows ...", model.k());
+    crate::progress::say!("[setup] keys for 2^{} rows ...", model.k());
     let keys = prove::setup(model, srs)?;
     prove::save_pk(&keys.pk, model, srs, ws.pk())?;
     prove::save_vk(keys.pk.get_vk(), model, srs, ws.vk())?;
-    eprintln!("[setup] done in {:.2} s", keys.seconds);
+    crate::progress::say!("[setup] done in {:.2} s", keys.seconds);
     Ok(keys)
 }
 
@@ -360,7 +360,7 @@ pub fn witness(ws: &Workspace) -> Result<Witness> {
 pub(crate) fn witness_with(ws: &Workspace, model: &Model) -> Result<Witness> {
     let (w, note) = prove::gen_witness(model, &InputData::load(ws.input())?)?;
     if let Some(n) = note {
-        eprintln!("[note] {n}");
+        crate::progress::say!("[note] {n}");
     }
     w.save(ws.witness())?;
     Ok(w)
@@ -439,9 +439,9 @@ pub(crate) fn prove_witness(ws: &Workspace) -> Result<Proof> {
 fn prove_witness_with(ws: &Workspace, model: &Model) -> Result<Proof> {
     let srs = srs_for_key(ws, model.k(), &ws.pk())?;
     let pk = prove::load_pk(ws.pk(), model, &srs)?;
-    eprintln!("[prove] proving 2^{} rows ...", model.k());
+    crate::progress::say!("[prove] proving 2^{} rows ...", model.k());
     let proof = prove::prove(model, &Witness::load(ws.witness())?, &pk, &srs)?;
-    eprintln!("[prove] done in {:.2} s", proof.seconds);
+    crate::progress::say!("[prove] done in {:.2} s", proof.seconds);
     Ok(proof)
 }
 

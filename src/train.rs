@@ -264,7 +264,7 @@ pub fn train(split: &Split, cfg: &TrainConfig) -> Result<(Judge, TrainReport), T
             sum += l;
             opt.backward_step(&loss)?;
             if last_print.elapsed().as_secs_f64() >= 2.0 {
-                eprintln!(
+                crate::progress::say!(
                     "[train] epoch {epoch}/{} batch {step}/{steps} loss {:.4}",
                     cfg.epochs,
                     sum / step as f64

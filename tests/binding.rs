@@ -120,5 +120,20 @@ fn binding_columns_per_layout() {
             cs.num_fixed_columns()
         );
         assert_eq!(cs.num_advice_columns(), advice);
+        // settings.json and its table say the same as the constraint system (notebook 8 reads
+        // them: the layered circuit's count once said 3).
+        let (said_advice, _, said_lookups) = fx.model.shape().columns();
+        assert_eq!(
+            said_advice,
+            advice,
+            "{:?}: ModelShape::columns",
+            fx.model.layout()
+        );
+        assert_eq!(
+            said_lookups,
+            cs.lookups().len(),
+            "{:?}: lookups",
+            fx.model.layout()
+        );
     }
 }

@@ -665,3 +665,40 @@ fn a_long_job_refuses_to_start_without_the_disk_it_needs() {
         assert_eq!(run(bad).status.code(), Some(2), "{bad:?} accepted");
     }
 }
+
+/// Progress lines go to stderr from the command line (stdout stays the command's output) and to
+/// stdout inside a notebook, where evcxr's runtime sets EVCXR_IS_RUNTIME: Jupyter draws stderr as
+/// an error box, and the headless runner fails a cell on any stderr line (issue 30).
+#[test]
+fn progress_goes_to_stdout_only_inside_a_notebook() {
+    for notebook in [false, true] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_idol"));
+        c.args(["voice-data", "--synthetic", "--out"])
+            .arg(tmp.path())
+            .args(["--clips-per-cell", "1"])
+            .env_remove("EVCXR_IS_RUNTIME");
+        if notebook {
+            c.env("EVCXR_IS_RUNTIME", "1");
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        let (with, without) = if notebook {
+            (&stdout, &stderr)
+        } else {
+            (&stderr, &stdout)
+        };
+        assert!(
+            with.lines().any(|l| l.starts_with("[voice-data] ")),
+            "notebook {notebook}: no progress line where expected:\n{with}"
+        );
+        assert!(
+            !without.contains("[voice-data]"),
+            "notebook {notebook}: a progress line on the other stream:\n{without}"
+        );
+    }
+}

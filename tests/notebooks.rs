@@ -106,6 +106,8 @@ fn a_broken_cell_fails_the_headless_run_at_that_cell() {
         ("broken_compile", 0, "error output"),
         ("broken_panic", 1, "panic"),
         ("broken_question_mark", 0, "invalid digit found in string"),
+        // Jupyter draws stderr as an error box: progress belongs on stdout in the kernel.
+        ("broken_stderr_progress", 0, "a progress line on stderr"),
     ] {
         let (ok, text) = run(&python, fixture, &[]);
         assert!(!ok, "{fixture} passed the runner:\n{text}");
@@ -122,7 +124,7 @@ fn a_broken_cell_fails_the_headless_run_at_that_cell() {
 }
 
 #[test]
-fn progress_lines_on_stderr_do_not_fail_a_run() {
+fn progress_lines_on_stdout_do_not_fail_a_run() {
     let Some(python) = kernel_python() else {
         return;
     };
@@ -490,7 +492,78 @@ fn tutorial_notebooks_use_the_project_kernel_and_crate() {
             "{name}: committed with outputs (clear them; executed copies go to artifacts/notebooks)"
         );
         assert!(readme.contains(&name), "notebooks/README.md omits {name}");
+        // Every notebook invites a change (a "Try it" cell, tagged `tweak`, which the headless
+        // run executes like any cell), ends with a recap, and says what comes next (issue 30).
+        let tweaks = cells
+            .iter()
+            .filter(|c| {
+                c["cell_type"] == "code"
+                    && c["metadata"]["tags"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|t| t == "tweak"))
+            })
+            .count();
+        assert!(
+            tweaks >= 1,
+            "{name}: no Try it cell (a code cell tagged `tweak`)"
+        );
+        let text: Vec<String> = cells
+            .iter()
+            .filter(|c| c["cell_type"] == "markdown")
+            .map(|c| c["source"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert!(
+            text.iter().any(|t| t.contains("## Try it")),
+            "{name}: no \"## Try it\" text before its tweak cell"
+        );
+        let last = text.last().unwrap();
+        assert!(
+            last.contains("## Recap") && (last.contains("Next:") || name.starts_with("08")),
+            "{name}: the last text cell must hold the recap and the next notebook:\n{last}"
+        );
+        assert!(
+            text.iter().any(|t| t.contains("](https://")),
+            "{name}: links to no primary source"
+        );
     }
+}
+
+/// The server setting kernel/install.sh ships (kernel/jupyter_server_config.json) is read by the
+/// notebooks' Jupyter server, and an idle kernel of ours is then shut down by it (issue 30). The
+/// timeout is shortened on the command line for the test; every other culling setting comes
+/// from the installed file.
+#[test]
+fn idle_kernels_are_culled_by_the_installed_server_setting() {
+    let Some(python) = kernel_python() else {
+        return;
+    };
+    let installed = root().join(".venv-notebooks/etc/jupyter/jupyter_server_config.json");
+    let shipped =
+        std::fs::read_to_string(root().join("kernel/jupyter_server_config.json")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&installed).unwrap_or_default(),
+        shipped,
+        "{} is not kernel/jupyter_server_config.json: run kernel/install.sh",
+        installed.display()
+    );
+    let build_root = tempfile::tempdir().unwrap();
+    let out = Command::new(&python)
+        .current_dir(root())
+        .arg("tests/fixtures/notebooks/check_culling.py")
+        .env("CRYPTOIDOL_KERNEL_BUILD_ROOT", build_root.path())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("MappingKernelManager.cull_idle_timeout=900"),
+        "{text}"
+    );
+    assert!(text.contains("culled after"), "{text}");
 }
 
 /// Handouts: executed notebooks → standalone HTML with the figures inside (issue 8).

@@ -158,7 +158,8 @@ fn calibration_targets_compare_side_by_side_and_the_table_follows_the_sigmoid() 
         .settings;
     let cmp = cryptoidol::settings::compare([("resources", &resources), ("accuracy", &accuracy)]);
     let rows = cmp.rows();
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
+    assert!(!cmp.layouts_differ());
     assert_eq!(
         rows[0].1[1],
         format!(
@@ -254,10 +255,17 @@ fn credits_read_as_scores() {
     );
 }
 
-/// Notebook 6 shows `JudgeRewards.submit` from the contract's own source.
+/// Notebook 6 shows `NaiveRewards.submit` beside `JudgeRewards.submit`, cut from the contracts'
+/// own sources.
 #[test]
 fn the_submit_function_is_cut_from_the_contract_source() {
-    let code = cryptoidol::evm::rewards_submit_source();
+    let both = cryptoidol::evm::submit_functions();
+    assert!(
+        both.left.text.contains("credit[msg.sender] = score;"),
+        "{}",
+        both.left.text
+    );
+    let code = both.right;
     let lines: Vec<&str> = code.text.lines().collect();
     assert!(
         lines[0].starts_with("/// Verify the proof"),

@@ -23,22 +23,6 @@ const PINS: &str = concat!(
     "/tests/fixtures/verifier_stages.json"
 );
 
-/// The file split at its `// stage: ` markers: the part before the first (the contract's head and
-/// the helper functions) as "functions", then each stage by its name, the contract's closing
-/// lines included in the last.
-fn stages(sol: &str) -> Vec<(String, String)> {
-    let mut out = vec![("functions".to_string(), String::new())];
-    for line in sol.lines() {
-        if let Some(name) = line.trim().strip_prefix("// stage: ") {
-            out.push((name.to_string(), String::new()));
-        }
-        let text = &mut out.last_mut().unwrap().1;
-        text.push_str(line);
-        text.push('\n');
-    }
-    out
-}
-
 fn digest(text: &str) -> String {
     cryptoidol::encoding::hex(Sha256::digest(text.as_bytes()))
 }
@@ -55,7 +39,10 @@ fn pin(fx: &common::Fixture) -> serde_json::Value {
         fx.model.shape().input_columns(),
     )
     .unwrap();
-    let parts = stages(&sol);
+    let parts: Vec<(String, String)> = evm::verifier_stages(&sol)
+        .into_iter()
+        .map(|s| (s.name, s.text))
+        .collect();
     assert_eq!(
         parts.iter().map(|(_, t)| t.as_str()).collect::<String>(),
         sol,

@@ -267,9 +267,10 @@ impl LayeredShape {
             .max(4)
     }
 
-    /// Advice, fixed (before selector compression) and lookup arguments.
+    /// Advice (A, acc, D, and X: the input cells alone, for binding), fixed (before selector
+    /// compression) and lookup arguments.
     pub fn columns(&self) -> (usize, usize, usize) {
-        (3, 5, 1)
+        (4, 5, 1)
     }
 }
 

@@ -10,6 +10,9 @@ pub mod chain;
 pub mod revm;
 pub mod solc;
 pub mod template;
+pub mod tour;
+
+pub use tour::{submit_functions, verifier_stages, SideBySide, VerifierStage, VerifierTour};
 
 use std::path::Path;
 use std::rc::Rc;
@@ -376,14 +379,6 @@ pub fn solidity_function(src: &str, name: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// `JudgeRewards.submit`, the function the front-running defence rests on, for a notebook cell.
-pub fn rewards_submit_source() -> crate::html::Code {
-    crate::html::Code {
-        caption: "contracts/JudgeRewards.sol: submit".into(),
-        text: solidity_function(REWARDS_SOL, "submit").expect("JudgeRewards.sol has submit"),
-    }
 }
 
 /// Compile the rewards contract (constructor `(verifier, registry)`).

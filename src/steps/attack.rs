@@ -39,7 +39,9 @@ pub fn crafted_attack(ws: &Workspace, rpc_url: &str) -> Result<CraftedAttack> {
     let judge = Judge::load(ws.judge())?;
     let recording = InputData::load(ws.input())?.xs.swap_remove(0);
     let recording_score = judge.score(&recording)?;
-    eprintln!("[attack] crafting a spectrogram the judge scores above {CRAFT_TARGET} ...");
+    crate::progress::say!(
+        "[attack] crafting a spectrogram the judge scores above {CRAFT_TARGET} ..."
+    );
     let (crafted, crafted_score) =
         judge.craft(&recording, CRAFT_TARGET, CRAFT_STEP_DB, CRAFT_MAX_STEPS)?;
     let changes: Vec<f32> = crafted

@@ -140,7 +140,7 @@ pub fn register_digest(
     c: &Commitment,
 ) -> Result<Registration> {
     if let Some(w) = c.srs_warning() {
-        eprintln!("[contest] warning: {w}");
+        crate::progress::say!("[contest] warning: {w}");
     }
     let registry = load_address(&ws.registry_address(), "idol deploy-contest")?;
     let node = Chain::connect_as(rpc_url, private_key)?;
