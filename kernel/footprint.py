@@ -13,7 +13,7 @@ and one step that loads the model), and report:
 Usage: kernel/footprint.py [N ...]   (from the checkout, with kernel/install.sh done and the
 notebooks run once, so that ../artifacts holds a trained model). Prints one line per N:
 
-  == 2 live kernels: memory 1.9 GB (0.95 GB each; largest 1.0 GB), build dirs 2.4 GB (+1.2 GB)
+  == 2 live kernels: memory 0.93 GB (0.47 GB each; largest 0.47 GB), build dirs 3.04 GB (+1.48 GB); set-up cells in 11 s
 
 Build dirs made for the measurement (build-2 ...) are left in place, as a workshop machine would
 keep them; `rm -rf target/evcxr/build-*` with no kernel running removes them.
@@ -127,7 +127,7 @@ def measure(n):
             kc.stop_channels()
     finally:
         for km in managers:
-            km.shutdown_kernel(now=True)
+            km.shutdown_kernel()
 
 
 def main():

@@ -20,7 +20,7 @@ this. The kernelspec therefore starts this launcher, which:
     The copy is taken while holding cargo's own build locks on the source (`.cargo-lock`), so it
     never catches a half-written library: a compile running in the first kernel finishes before
     the copy starts (waited for at most 45 s; after that this kernel builds its own), and one
-    started during the copy waits for it. Copying 1.2 GB takes seconds; the copy stays and is
+    started during the copy waits for it. Copying 1.5 GB takes seconds; the copy stays and is
     reused by later kernels in that dir (evcxr's `:cache`, off, would keep a second copy of every
     compiled library even with one kernel). Not on NFS, where cargo does not lock;
   * turns off transparent huge pages in evcxr's allocator (MIMALLOC_ALLOW_THP=0, unless already
