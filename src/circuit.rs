@@ -221,7 +221,8 @@ impl ModelShape {
             Self::Layered(s) => s.min_k(),
         }
     }
-    /// Advice, fixed (before selector compression) and lookup arguments.
+    /// Advice, fixed (lookup table columns included; before selector compression) and lookup
+    /// arguments.
     pub fn columns(&self) -> (usize, usize, usize) {
         match self {
             Self::Windowed(s) => s.columns(),

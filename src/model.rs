@@ -153,7 +153,16 @@ impl Judge {
                 .flatten_all()?
                 .to_vec1::<f32>()?;
             for (xi, gi) in x.iter_mut().zip(g) {
-                *xi = (*xi + step * gi.signum()).clamp(-80.0, 0.0);
+                // The gradient's sign, and no move where the score does not depend on the cell
+                // (`f32::signum` gives 1 for +0).
+                let sign = if gi > 0.0 {
+                    1.0
+                } else if gi < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
+                *xi = (*xi + step * sign).clamp(-80.0, 0.0);
             }
             score = self.score(&x)?;
         }
@@ -380,5 +389,36 @@ impl JudgeWeights {
             });
         }
         layers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The search moves only cells the score depends on: the last 3 rows and the last column,
+    /// which no conv window reaches, keep their values (a cell with a zero gradient once moved
+    /// up, as `f32::signum(0.0)` is 1).
+    #[test]
+    fn craft_leaves_the_cells_no_window_reads() {
+        let judge = Judge::new(7).unwrap();
+        let start: Vec<f32> = (0..INPUT_H * INPUT_W)
+            .map(|i| -40.0 + (i % 17) as f32)
+            .collect();
+        let (crafted, _) = judge.craft(&start, 1.0, 0.25, 3).unwrap();
+        let unread = |i: usize| i / INPUT_W >= INPUT_H - 3 || i % INPUT_W == INPUT_W - 1;
+        let moved: Vec<usize> = (0..start.len())
+            .filter(|&i| crafted[i] != start[i])
+            .collect();
+        assert!(!moved.is_empty(), "the search moved nothing");
+        assert!(
+            moved.iter().all(|&i| !unread(i)),
+            "cells no window reads moved: {:?}",
+            moved
+                .iter()
+                .filter(|&&i| unread(i))
+                .take(5)
+                .collect::<Vec<_>>()
+        );
     }
 }

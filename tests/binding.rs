@@ -6,7 +6,10 @@
 mod common;
 
 use cryptoidol::binding;
+use cryptoidol::circuit::ModelCircuit;
 use cryptoidol::prove::{self, gen_witness};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem};
 
 /// Bytes of one commitment in a proof.
 const POINT: usize = 64;
@@ -122,7 +125,16 @@ fn binding_columns_per_layout() {
         assert_eq!(cs.num_advice_columns(), advice);
         // settings.json and its table say the same as the constraint system (notebook 8 reads
         // them: the layered circuit's count once said 3).
-        let (said_advice, _, said_lookups) = fx.model.shape().columns();
+        let (said_advice, said_fixed, said_lookups) = fx.model.shape().columns();
+        // Fixed columns as configured, before keygen turns selectors into more of them.
+        let mut configured = ConstraintSystem::<Fr>::default();
+        ModelCircuit::configure_with_params(&mut configured, fx.model.shape());
+        assert_eq!(
+            said_fixed,
+            configured.num_fixed_columns(),
+            "{:?}: fixed columns",
+            fx.model.layout()
+        );
         assert_eq!(
             said_advice,
             advice,

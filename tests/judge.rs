@@ -326,6 +326,11 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
         attack.max_change_db <= steps::CRAFT_STEP_DB * steps::CRAFT_MAX_STEPS as f32,
         "{attack}"
     );
+    // The search moves only cells the judge reads (not the last 3 mel bands or the last frame).
+    assert!(
+        attack.moved_cells > 0 && attack.moved_cells <= 125 * 129 && attack.cells == 128 * 130,
+        "{attack}"
+    );
     let crafted = cryptoidol::input::InputData::load(ws.crafted_input()).unwrap();
     assert_eq!(
         cryptoidol::prove::Proof::load(ws.crafted_proof())

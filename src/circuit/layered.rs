@@ -267,8 +267,8 @@ impl LayeredShape {
             .max(4)
     }
 
-    /// Advice (A, acc, D, and X: the input cells alone, for binding), fixed (before selector
-    /// compression) and lookup arguments.
+    /// Advice (A, acc, D, and X: the input cells alone, for binding), fixed (weights, ids and
+    /// the lookup table's three; before selector compression) and lookup arguments.
     pub fn columns(&self) -> (usize, usize, usize) {
         (4, 5, 1)
     }

@@ -371,9 +371,10 @@ impl CircuitShape {
         let need = self.witness_rows().max(self.table_rows()) + self.reserved_rows();
         need.next_power_of_two().trailing_zeros().max(4)
     }
-    /// Advice, fixed (before selector compression) and lookup arguments.
+    /// Advice, fixed (the linear weights, the padding mask when the conv pads, and the lookup
+    /// table's three; before selector compression) and lookup arguments.
     pub fn columns(&self) -> (usize, usize, usize) {
-        (3, 1 + !self.padding_cells().is_empty() as usize, 1)
+        (3, 4 + !self.padding_cells().is_empty() as usize, 1)
     }
 }
 

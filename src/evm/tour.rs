@@ -33,6 +33,34 @@ pub fn verifier_stages(solidity: &str) -> Vec<VerifierStage> {
     out
 }
 
+/// The tour's name for the contract's members after the last stage.
+const INPUT_DIGEST: &str = "input digest";
+
+/// The contract's members after the last stage's code (its `inputDigest`), split off the last
+/// stage into one of their own: a member starts at the contract's indentation (four spaces) with
+/// a doc comment or `function`.
+fn with_members_after(mut stages: Vec<VerifierStage>) -> Vec<VerifierStage> {
+    let Some(last) = stages.last_mut().filter(|s| s.name != "functions") else {
+        return stages;
+    };
+    let mut at = 0;
+    for line in last.text.split_inclusive('\n') {
+        let code = line.trim_start();
+        let member = line.len() - code.len() <= 4
+            && (code.starts_with("/// ") || code.starts_with("function "));
+        if member {
+            let text = last.text.split_off(at);
+            stages.push(VerifierStage {
+                name: INPUT_DIGEST.into(),
+                text,
+            });
+            break;
+        }
+        at += line.len();
+    }
+    stages
+}
+
 /// What each stage does, in a learner's words.
 fn purpose(stage: &str) -> &'static str {
     match stage {
@@ -46,6 +74,7 @@ fn purpose(stage: &str) -> &'static str {
         "commitment scalars" => "the scalar that multiplies each commitment in the batched KZG opening (SHPLONK)",
         "msm" => "one multi-scalar multiplication over the commitments, by the ecMul (0x07) and ecAdd (0x06) precompiles, EIP-196",
         "pairing" => "one pairing check by the ecPairing precompile (0x08), EIP-197: return true, or revert",
+        INPUT_DIGEST => "inputDigest(proof): d, the keccak256 of the input columns' commitments, read from the proof; a contest compares it with the registered recording's",
         _ => "",
     }
 }
@@ -61,8 +90,8 @@ fn clip(line: &str, n: usize) -> String {
 }
 
 /// The lines of a stage worth showing: its first two code lines (comments left out; for the
-/// contract's head, its function signatures), and its first two precompile calls
-/// (`staticcall`) when it makes any.
+/// contract's head and the members after the stages, their function signatures), and its first
+/// two precompile calls (`staticcall`) when it makes any.
 fn excerpt(stage: &VerifierStage) -> Vec<String> {
     let code: Vec<&str> = stage
         .text
@@ -70,7 +99,10 @@ fn excerpt(stage: &VerifierStage) -> Vec<String> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("//"))
         .collect();
-    let functions: Vec<&&str> = code.iter().filter(|l| l.starts_with("function ")).collect();
+    let functions: Vec<&&str> = match stage.name.as_str() {
+        "functions" | INPUT_DIGEST => code.iter().filter(|l| l.starts_with("function ")).collect(),
+        _ => Vec::new(),
+    };
     let mut lines: Vec<String> = if functions.is_empty() {
         code.iter().take(2).map(|l| clip(l, 110)).collect()
     } else {
@@ -115,7 +147,7 @@ impl VerifierTour {
                 escape(&excerpt(s).join("\n"))
             ));
         }
-        h.push_str("</tbody></table><p>The whole file is <code>artifacts/Verifier.sol</code>; every stage is marked <code>// stage: …</code> in it.</p></div>");
+        h.push_str("</tbody></table><p>The whole file is <code>artifacts/Verifier.sol</code>; each stage of <code>verifyProof</code> is marked <code>// stage: …</code> in it.</p></div>");
         h
     }
 }
@@ -137,10 +169,11 @@ impl std::fmt::Display for VerifierTour {
 }
 
 impl VerifierContract {
-    /// The verifier's source, stage by stage, for a notebook cell.
+    /// The verifier's source, stage by stage, for a notebook cell (the members after the last
+    /// stage, its `inputDigest`, shown as one more).
     pub fn tour(&self) -> VerifierTour {
         VerifierTour {
-            stages: verifier_stages(&self.solidity),
+            stages: with_members_after(verifier_stages(&self.solidity)),
         }
     }
 }
@@ -212,6 +245,32 @@ mod tests {
             excerpt(&head),
             ["function verifyProof() {", "function ec_add() {"]
         );
+    }
+
+    #[test]
+    fn the_members_after_the_last_stage_are_a_stage_of_their_own() {
+        let sol = "contract V {\n    function verifyProof() {\n        assembly {\n            // stage: pairing\n            mstore(a)\n            mstore(b)\n            function f() {}\n            ok := staticcall(p)\n        }\n    }\n\n    /// d\n    function inputDigest() {}\n}\n";
+        let stages = with_members_after(verifier_stages(sol));
+        let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["functions", "pairing", INPUT_DIGEST]);
+        assert_eq!(
+            stages.iter().map(|s| s.text.as_str()).collect::<String>(),
+            sol
+        );
+        // A Yul function inside a stage is not what the stage shows; the digest's stage shows
+        // its signature.
+        assert_eq!(
+            excerpt(&stages[1]),
+            ["mstore(a)", "mstore(b)", "…", "ok := staticcall(p)"]
+        );
+        assert!(!excerpt(&stages[1])
+            .iter()
+            .any(|l| l.contains("inputDigest")));
+        assert_eq!(excerpt(&stages[2]), ["function inputDigest() {}"]);
+        assert!(!purpose(INPUT_DIGEST).is_empty());
+        // Without a member after it, the last stage stays whole.
+        let bare = verifier_stages("// stage: pairing\nx\n}\n");
+        assert_eq!(with_members_after(bare.clone()), bare);
     }
 
     #[test]

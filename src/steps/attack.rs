@@ -89,6 +89,8 @@ pub fn crafted_attack(ws: &Workspace, rpc_url: &str) -> Result<CraftedAttack> {
     Ok(CraftedAttack {
         recording_score,
         crafted_score,
+        moved_cells: changes.iter().filter(|&&c| c > 0.0).count(),
+        cells: changes.len(),
         max_change_db: changes.iter().copied().fold(0.0, f32::max),
         mean_change_db: changes.iter().sum::<f32>() / changes.len() as f32,
         proven_score: witness.score,

@@ -415,8 +415,10 @@ pub struct CraftedAttack {
     /// the crafted spectrogram.
     pub recording_score: f32,
     pub crafted_score: f32,
-    /// How far the crafted spectrogram is from the recording: the largest and the mean change
-    /// of a cell, in dB.
+    /// How far the crafted spectrogram is from the recording: the cells the search moved (of
+    /// all), the largest and the mean change of a cell (over all cells), in dB.
+    pub moved_cells: usize,
+    pub cells: usize,
     pub max_change_db: f32,
     pub mean_change_db: f32,
     /// The circuit's score of the crafted spectrogram (the proven one), and whether its proof
@@ -484,8 +486,12 @@ impl CraftedAttack {
             .row([
                 "after the search (float judge)".to_string(),
                 format!(
-                    "{:.4}, every cell moved by at most {:.2} dB (mean {:.2} dB)",
-                    self.crafted_score, self.max_change_db, self.mean_change_db
+                    "{:.4}: {} of {} cells moved, by at most {:.2} dB (mean over all cells {:.2} dB)",
+                    self.crafted_score,
+                    self.moved_cells,
+                    self.cells,
+                    self.max_change_db,
+                    self.mean_change_db
                 ),
             ])
             .row([
@@ -548,8 +554,13 @@ impl std::fmt::Display for CraftedAttack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "crafted spectrogram: the judge's score {:.4} → {:.4} (cells moved by at most {:.2} dB, mean {:.2} dB)",
-            self.recording_score, self.crafted_score, self.max_change_db, self.mean_change_db
+            "crafted spectrogram: the judge's score {:.4} → {:.4} ({} of {} cells moved, by at most {:.2} dB; mean over all cells {:.2} dB)",
+            self.recording_score,
+            self.crafted_score,
+            self.moved_cells,
+            self.cells,
+            self.max_change_db,
+            self.mean_change_db
         )?;
         writeln!(
             f,
