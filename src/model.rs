@@ -40,6 +40,8 @@ pub enum ModelError {
     Save { path: String, reason: String },
     #[error("cannot widen the judge: {0}")]
     Widen(String),
+    #[error("the judge's score ({score:.4}) does not depend on this spectrogram: every conv window's ReLU is off, so no gradient step can raise it. Start the search from another recording (a louder one turns windows on).")]
+    Flat { score: f32 },
     #[error("model computation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }
@@ -130,7 +132,8 @@ impl Judge {
     /// A spectrogram crafted to please the judge, from `start`: signed-gradient steps of `step`
     /// dB on the input (kept within the features' range, −80..0 dB) until the score reaches
     /// `target` or `max_steps` pass. What a contestant who does not sing would submit. Returns
-    /// the spectrogram and its score.
+    /// the spectrogram and its score; [`ModelError::Flat`] when the score does not depend on
+    /// the spectrogram where the search stands.
     pub fn craft(
         &self,
         start: &[f32],
@@ -152,6 +155,9 @@ impl Judge {
                 .ok_or_else(|| candle_core::Error::Msg("no gradient for the input".into()))?
                 .flatten_all()?
                 .to_vec1::<f32>()?;
+            if g.iter().all(|&gi| gi == 0.0) {
+                return Err(ModelError::Flat { score });
+            }
             for (xi, gi) in x.iter_mut().zip(g) {
                 // The gradient's sign, and no move where the score does not depend on the cell
                 // (`f32::signum` gives 1 for +0).
@@ -420,5 +426,25 @@ mod tests {
                 .take(5)
                 .collect::<Vec<_>>()
         );
+    }
+
+    /// A judge whose every ReLU is off gives one score to every input: the search says so
+    /// instead of returning the start as if it had tried.
+    #[test]
+    fn craft_refuses_a_start_the_score_does_not_depend_on() {
+        let judge = Judge::from_weights(&JudgeWeights {
+            conv_w: vec![0.0; KERNEL * KERNEL],
+            conv_b: -1.0,
+            lin_w: vec![0.01; CONV_H * CONV_W],
+            lin_b: 0.1,
+        })
+        .unwrap();
+        let start = vec![-40.0; INPUT_H * INPUT_W];
+        match judge.craft(&start, 0.9, 0.25, 200) {
+            Err(e @ ModelError::Flat { .. }) => {
+                assert!(e.to_string().contains("another recording"), "{e}")
+            }
+            other => panic!("expected ModelError::Flat, got {other:?}"),
+        }
     }
 }

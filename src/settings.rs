@@ -635,7 +635,7 @@ impl Comparison {
         if self.layouts_differ() {
             "The circuits differ in layout: the on-chain verifier's gas follows their columns, gates and lookup arguments, and each power of two in rows doubles proving time and key size.".into()
         } else if self.sizes_differ() {
-            "The targets need different circuit sizes: each power of two in rows doubles proving time and key size (the on-chain verifier's gas does not change).".into()
+            "The targets need different circuit sizes: each power of two in rows doubles proving time and key size (the on-chain verifier's gas barely changes: one more squaring per power of two).".into()
         } else {
             "Both fit the same circuit size (2^k rows), so the finer table costs nothing here: the choice matters when the table's rows push the circuit past a power of two.".into()
         }

@@ -585,7 +585,7 @@ impl GetSrsArgs {
         let ws = workspace(&ws.dir)?.with(Artifact::Settings, settings_path);
         let dir = srs_dir.unwrap_or_else(|| ws.dir.clone());
         if sha256.is_none() {
-            eprintln!("warning: no --sha256 given: the download cannot be checked against the ceremony's published hash");
+            eprintln!("warning: no --sha256 given: the download is not checked; the converted ceremony files have no published hash, so pass the SHA-256 your team pinned (the one printed below, on the first download)");
         }
         let (srs, hash) = steps::get_srs(&ws, logrows, &srs_url, sha256.as_deref(), &dir)?;
         outln!(
