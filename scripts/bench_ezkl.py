@@ -405,7 +405,7 @@ def bench_ours(workspace, idol, target):
         log(f"   setup {run['wall_s']:.1f} s, peak RSS {run['peak_rss_mb']:.0f} MB")
         idol_step(idol, work, "gen-witness", "--dir", d, outputs=[work / "witness.json"])
         run = idol_step(idol, work, "prove", "--dir", d, "--srs-path", str(srs), outputs=[work / "proof.json"])
-        proof_hex = json.loads((work / "proof.json").read_text())["proof"]
+        proof_hex = json.loads((work / "proof.json").read_text())["hex_proof"]
         proof_bytes = len(bytes.fromhex(proof_hex.removeprefix("0x")))
         res.update(prove_s=run["wall_s"], prove_rss_mb=run["peak_rss_mb"], proof_bytes=proof_bytes)
         log(f"   prove {run['wall_s']:.1f} s, peak RSS {run['peak_rss_mb']:.0f} MB, proof {proof_bytes} bytes")
