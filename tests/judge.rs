@@ -323,12 +323,14 @@ fn judge_proves_verifies_on_chain_and_credits_the_key() {
     assert!(attack.naive_pays(), "{attack}");
     assert!(attack.contest_refuses(), "{attack}");
     assert!(
-        attack.max_change_db <= steps::CRAFT_STEP_DB * steps::CRAFT_MAX_STEPS as f32,
+        attack.max_change_db() <= steps::CRAFT_STEP_DB * steps::CRAFT_MAX_STEPS as f32,
         "{attack}"
     );
     // The search moves only cells the judge reads (not the last 3 mel bands or the last frame).
     assert!(
-        attack.moved_cells > 0 && attack.moved_cells <= 125 * 129 && attack.cells == 128 * 130,
+        attack.moved_cells() > 0
+            && attack.moved_cells() <= 125 * 129
+            && attack.cells() == 128 * 130,
         "{attack}"
     );
     let crafted = cryptoidol::input::InputData::load(ws.crafted_input()).unwrap();

@@ -44,11 +44,6 @@ pub fn crafted_attack(ws: &Workspace, rpc_url: &str) -> Result<CraftedAttack> {
     );
     let (crafted, crafted_score) =
         judge.craft(&recording, CRAFT_TARGET, CRAFT_STEP_DB, CRAFT_MAX_STEPS)?;
-    let changes: Vec<f32> = crafted
-        .iter()
-        .zip(&recording)
-        .map(|(c, r)| (c - r).abs())
-        .collect();
 
     let organizer = Chain::connect(rpc_url, 0, None)?;
     let attacker = Chain::connect(rpc_url, 1, None)?;
@@ -89,10 +84,6 @@ pub fn crafted_attack(ws: &Workspace, rpc_url: &str) -> Result<CraftedAttack> {
     Ok(CraftedAttack {
         recording_score,
         crafted_score,
-        moved_cells: changes.iter().filter(|&&c| c > 0.0).count(),
-        cells: changes.len(),
-        max_change_db: changes.iter().copied().fold(0.0, f32::max),
-        mean_change_db: changes.iter().sum::<f32>() / changes.len() as f32,
         proven_score: witness.score,
         proof_valid,
         attacker: attacker.address(),

@@ -415,12 +415,6 @@ pub struct CraftedAttack {
     /// the crafted spectrogram.
     pub recording_score: f32,
     pub crafted_score: f32,
-    /// How far the crafted spectrogram is from the recording: the cells the search moved (of
-    /// all), the largest and the mean change of a cell (over all cells), in dB.
-    pub moved_cells: usize,
-    pub cells: usize,
-    pub max_change_db: f32,
-    pub mean_change_db: f32,
     /// The circuit's score of the crafted spectrogram (the proven one), and whether its proof
     /// verifies with the workspace's vk.
     pub proven_score: f64,
@@ -442,12 +436,29 @@ pub struct CraftedAttack {
     pub contest_credit: U256,
     /// Bits of the score's fixed-point scale (settings.json's output scale).
     pub score_bits: u32,
-    /// Crafted minus recording, cell by cell (dB), for [`CraftedAttack::change_figure`].
+    /// Crafted minus recording, cell by cell (dB): [`CraftedAttack::change_figure`] and the
+    /// change statistics read it.
     pub change: crate::mel::Spectrogram,
 }
 
 impl CraftedAttack {
     /// True when the crafted spectrogram scored above 0.9 in the circuit and its proof is valid.
+    /// How far the crafted spectrogram is from the recording (all read from [`Self::change`]):
+    /// the cells the search moved, of all cells, and the largest and the mean change of a
+    /// cell (over all cells), in dB.
+    pub fn moved_cells(&self) -> usize {
+        self.change.db.iter().filter(|&&c| c != 0.0).count()
+    }
+    pub fn cells(&self) -> usize {
+        self.change.db.len()
+    }
+    pub fn max_change_db(&self) -> f32 {
+        self.change.db.iter().fold(0.0, |m, c| m.max(c.abs()))
+    }
+    pub fn mean_change_db(&self) -> f32 {
+        self.change.db.iter().map(|c| c.abs()).sum::<f32>() / self.cells() as f32
+    }
+
     pub fn crafted_a_winner(&self) -> bool {
         self.proof_valid && self.proven_score > 0.9
     }
@@ -471,7 +482,9 @@ impl CraftedAttack {
             &self.change,
             format!(
                 "crafted − recording: at most {:.2} dB a cell, score {:.3} → {:.3}",
-                self.max_change_db, self.recording_score, self.crafted_score
+                self.max_change_db(),
+                self.recording_score,
+                self.crafted_score
             ),
         )
     }
@@ -488,10 +501,10 @@ impl CraftedAttack {
                 format!(
                     "{:.4}: {} of {} cells moved, by at most {:.2} dB (mean over all cells {:.2} dB)",
                     self.crafted_score,
-                    self.moved_cells,
-                    self.cells,
-                    self.max_change_db,
-                    self.mean_change_db
+                    self.moved_cells(),
+                    self.cells(),
+                    self.max_change_db(),
+                    self.mean_change_db()
                 ),
             ])
             .row([
@@ -557,10 +570,10 @@ impl std::fmt::Display for CraftedAttack {
             "crafted spectrogram: the judge's score {:.4} → {:.4} ({} of {} cells moved, by at most {:.2} dB; mean over all cells {:.2} dB)",
             self.recording_score,
             self.crafted_score,
-            self.moved_cells,
-            self.cells,
-            self.max_change_db,
-            self.mean_change_db
+            self.moved_cells(),
+            self.cells(),
+            self.max_change_db(),
+            self.mean_change_db()
         )?;
         writeln!(
             f,
